@@ -1,0 +1,29 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** parseArgs with a --help flag and strict checking (unknown flags are errors). */
+export function parse(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  allowPositionals = false,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const { values, positionals } = parseArgs({ args, options: { ...options, help: { type: 'boolean' } }, allowPositionals, strict: true });
+  return { values: values as Record<string, string | boolean | undefined>, positionals };
+}
+
+/** Settings the CLI took from the environment in main.ts. */
+export interface CliEnv {
+  address: string;
+  logLevel: import('../common/logger.ts').LogLevel;
+  modelDir: string;
+}
+
+/** A positive integer flag, or an error naming the flag. */
+export function intFlag(name: string, value: unknown, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback === undefined) throw new Error(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}

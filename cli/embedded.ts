@@ -1,0 +1,145 @@
+import { createLogger, type Logger } from '../common/logger.ts';
+import { startCoordinator, type CoordinatorHandle } from '../coordinator/server.ts';
+import { probeVideo } from '../coordinator/video/probe.ts';
+import { ensureReferenceModels } from '../models/registry.ts';
+import { intFlag, parse, type CliEnv } from './args.ts';
+import { JobClient } from './job-client.ts';
+import { followAndDownload } from './job-commands.ts';
+import { spawnCliServer, type ChildServer } from './worker-process.ts';
+
+/** A coordinator in this process plus worker processes on loopback. */
+export interface EmbeddedCluster {
+  readonly address: string;
+  readonly coordinator: CoordinatorHandle;
+  readonly workers: readonly ChildServer[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an embedded cluster: builds the reference models if needed, spawns
+ * `workers` worker processes on free loopback ports, and a coordinator here.
+ */
+export async function startEmbeddedCluster(opts: {
+  workers: number;
+  modelDir: string;
+  listen: string;
+  dataDir: string;
+  threadsPerWorker: number;
+  log: Logger;
+  workerLogLevel: string;
+}): Promise<EmbeddedCluster> {
+  const modelDir = await ensureReferenceModels(opts.modelDir);
+  const workers = await Promise.all(
+    Array.from({ length: opts.workers }, (_, i) =>
+      spawnCliServer(['worker', '--listen', '127.0.0.1:0', '--models', modelDir, '--threads', String(opts.threadsPerWorker), '--id', `worker-${i}`], {
+        env: { PROPELLER_LOG_LEVEL: opts.workerLogLevel },
+        stderr: (line) => process.stderr.write(`[worker-${i}] ${line}\n`),
+      }),
+    ),
+  ).catch(async (err: unknown) => {
+    throw err;
+  });
+  const coordinator = await startCoordinator({ listen: opts.listen, workers: workers.map((w) => w.address), dataDir: opts.dataDir }, opts.log);
+  let stopping: Promise<void> | undefined;
+  return {
+    address: coordinator.address,
+    coordinator,
+    workers,
+    stop: () =>
+      (stopping ??= (async () => {
+        await coordinator.close();
+        await Promise.all(workers.map((w) => w.stop()));
+      })()),
+  };
+}
+
+/** `propeller up`: an embedded cluster until Ctrl-C. */
+export async function runUp(args: string[], env: CliEnv): Promise<number> {
+  const { values } = parse(args, {
+    workers: { type: 'string', default: '2' },
+    listen: { type: 'string', default: '127.0.0.1:7400' },
+    'data-dir': { type: 'string', default: 'data' },
+    threads: { type: 'string', default: '1' },
+  });
+  if (values.help) {
+    process.stdout.write('propeller up [--workers N] [--listen HOST:PORT] [--data-dir DIR] [--threads N per worker]\n');
+    return 0;
+  }
+  const log = createLogger('coordinator', { level: env.logLevel });
+  const cluster = await startEmbeddedCluster({
+    workers: intFlag('workers', values.workers),
+    modelDir: env.modelDir,
+    listen: values.listen as string,
+    dataDir: values['data-dir'] as string,
+    threadsPerWorker: intFlag('threads', values.threads),
+    log,
+    workerLogLevel: env.logLevel,
+  });
+  process.stdout.write(JSON.stringify({ event: 'listening', address: cluster.address, workers: cluster.workers.map((w) => w.address) }) + '\n');
+  process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers; try: propeller submit --wait --prompt clouds\n`);
+  const stop = () => {
+    cluster.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return -1;
+}
+
+/** `propeller demo`: embedded cluster, one job, out/demo.mp4, shut down. */
+export async function runDemo(args: string[], env: CliEnv): Promise<number> {
+  const { values } = parse(args, {
+    workers: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'out/demo.mp4' },
+    steps: { type: 'string', default: '25' },
+    seed: { type: 'string', default: '7' },
+  });
+  if (values.help) {
+    process.stdout.write('propeller demo [--workers N] [--out FILE] [--steps N] [--seed N]\n  Renders 48 frames at 256x256, 24 fps: clouds, then fire from frame 24.\n');
+    return 0;
+  }
+  const started = performance.now();
+  const quiet = env.logLevel === 'info' ? 'warn' : env.logLevel;
+  const log = createLogger('coordinator', { level: quiet });
+  process.stderr.write('starting an embedded cluster (building reference models on first run)...\n');
+  const cluster = await startEmbeddedCluster({
+    workers: intFlag('workers', values.workers),
+    modelDir: env.modelDir,
+    listen: '127.0.0.1:0',
+    dataDir: 'data',
+    threadsPerWorker: 1,
+    log,
+    workerLogLevel: quiet,
+  });
+  const client = new JobClient(cluster.address);
+  try {
+    process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers\n`);
+    const job = await client.submit({
+      model: 'field-mixture',
+      promptSchedule: [
+        { fromFrame: 0, prompt: 'clouds' },
+        { fromFrame: 24, prompt: 'fire' },
+      ],
+      frames: 48,
+      height: 256,
+      width: 256,
+      fps: 24,
+      steps: intFlag('steps', values.steps),
+      seed: intFlag('seed', values.seed),
+      output: { format: 'mp4' },
+    });
+    process.stderr.write(`job ${job.id}: 48 frames 256x256, "clouds" then "fire" from frame 24\n`);
+    const code = await followAndDownload(client, job, values.out as string);
+    if (code !== 0) return code;
+    const probe = await probeVideo(values.out as string);
+    process.stderr.write(
+      `${values.out}: ${probe.codec} ${probe.width}x${probe.height}, ${probe.frames} frames, ${probe.fps} fps; demo took ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    return 0;
+  } finally {
+    client.close();
+    await cluster.stop();
+  }
+}

@@ -1,0 +1,112 @@
+import * as grpc from '@grpc/grpc-js';
+import { createWriteStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { once } from 'node:events';
+import { messageLimitOptions } from '../common/grpc-options.ts';
+import { loadProtos } from '../common/proto/load.ts';
+import type { JobServiceClient } from '../common/proto/generated/propeller/v1/JobService.ts';
+import type { Job__Output } from '../common/proto/generated/propeller/v1/Job.ts';
+import type { JobEvent__Output } from '../common/proto/generated/propeller/v1/JobEvent.ts';
+import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
+import type { ListWorkersResponse__Output } from '../common/proto/generated/propeller/v1/ListWorkersResponse.ts';
+import type { ListModelsResponse__Output } from '../common/proto/generated/propeller/v1/ListModelsResponse.ts';
+
+export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
+
+/**
+ * Promise-based client of the coordinator's JobService, used by the CLI,
+ * tests and benches. Every call carries a deadline.
+ */
+export class JobClient {
+  private readonly client: JobServiceClient;
+
+  constructor(
+    readonly address: string,
+    private readonly timeoutMs = 30_000,
+  ) {
+    const Ctor = loadProtos().jobs.propeller.v1.JobService;
+    this.client = new Ctor(address, grpc.credentials.createInsecure(), messageLimitOptions());
+  }
+
+  submit(spec: JobSpec, clientRequestId = ''): Promise<Job__Output> {
+    return this.unary((cb, o) => this.client.Submit({ spec, clientRequestId }, o, cb));
+  }
+
+  get(id: string): Promise<Job__Output> {
+    return this.unary((cb, o) => this.client.Get({ id }, o, cb));
+  }
+
+  async list(states: string[] = [], limit = 0): Promise<Job__Output[]> {
+    const res = await this.unary<{ jobs: Job__Output[] }>((cb, o) => this.client.List({ states: states as never, limit }, o, cb));
+    return res.jobs;
+  }
+
+  cancel(id: string): Promise<Job__Output> {
+    return this.unary((cb, o) => this.client.Cancel({ id }, o, cb));
+  }
+
+  workers(): Promise<ListWorkersResponse__Output> {
+    return this.unary((cb, o) => this.client.ListWorkers({}, o, cb));
+  }
+
+  models(): Promise<ListModelsResponse__Output> {
+    return this.unary((cb, o) => this.client.ListModels({}, o, cb));
+  }
+
+  /** Streams events until the job ends; resolves with the last job state. */
+  watch(id: string, onEvent: (e: JobEvent__Output) => void, signal?: AbortSignal): Promise<Job__Output> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Watch({ id });
+      let last: Job__Output | undefined;
+      const onAbort = () => call.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      call.on('data', (e: JobEvent__Output) => {
+        if (e.job) last = e.job;
+        onEvent(e);
+      });
+      call.on('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      });
+      call.on('end', () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (last && TERMINAL.has(last.state)) resolve(last);
+        else reject(new Error(`watch of ${id} ended before the job finished`));
+      });
+    });
+  }
+
+  /** Downloads the job's output to `path` (written to a temp name, renamed when complete). */
+  async download(id: string, path: string, onProgress?: (bytes: number, total: number) => void): Promise<{ bytes: number; contentType: string }> {
+    const tmp = `${path}.download`;
+    const out = createWriteStream(tmp);
+    const call = this.client.Download({ id }, { deadline: Date.now() + 10 * this.timeoutMs });
+    let bytes = 0;
+    let contentType = '';
+    try {
+      for await (const chunk of call as AsyncIterable<{ data: Buffer; totalBytes: number; contentType: string }>) {
+        contentType = chunk.contentType;
+        bytes += chunk.data.length;
+        if (!out.write(chunk.data)) await once(out, 'drain');
+        onProgress?.(bytes, Number(chunk.totalBytes));
+      }
+      out.end();
+      await once(out, 'finish');
+      await rename(tmp, path);
+      return { bytes, contentType };
+    } catch (err) {
+      out.destroy();
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private unary<T>(start: (cb: (err: grpc.ServiceError | null, res?: T) => void, opts: grpc.CallOptions) => unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      start((err, res) => (err ? reject(err) : resolve(res as T)), { deadline: Date.now() + this.timeoutMs });
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
+import { intFlag } from './args.ts';
+
+/** Flags of `propeller submit` that make up a job spec. */
+export const SPEC_FLAGS = {
+  model: { type: 'string', default: 'field-mixture' },
+  prompt: { type: 'string', default: '' },
+  schedule: { type: 'string' },
+  frames: { type: 'string', default: '48' },
+  height: { type: 'string', default: '256' },
+  width: { type: 'string', default: '256' },
+  fps: { type: 'string', default: '24' },
+  steps: { type: 'string', default: '30' },
+  eta: { type: 'string', default: '0' },
+  seed: { type: 'string' },
+  blend: { type: 'string' },
+  'chunk-overlap': { type: 'string' },
+  'tile-overlap': { type: 'string' },
+  format: { type: 'string', default: 'mp4' },
+  crf: { type: 'string' },
+  priority: { type: 'string', default: '0' },
+} as const;
+
+export const SPEC_HELP = `  --model NAME             model (default field-mixture; see 'propeller models')
+  --prompt TEXT            prompt, e.g. "clouds"
+  --schedule F:TEXT,...    prompt schedule, e.g. "0:clouds,24:fire" (from frame F on)
+  --frames N --height H --width W --fps N   video size (default 48 frames, 256x256, 24 fps)
+  --steps N --eta E        DDIM steps (default 30) and stochasticity (default 0)
+  --seed N                 random seed (default: random)
+  --blend KIND             window blend: linear|uniform|cosine|gaussian
+  --chunk-overlap N --tile-overlap N   overlaps in latent frames / pixels
+  --format mp4|webm|latent --crf N     output
+  --priority N             higher runs first`;
+
+/** Builds a JobSpec from parsed flags; errors name the flag. */
+export function specFromFlags(v: Record<string, unknown>): JobSpec {
+  const schedule = v.schedule
+    ? String(v.schedule)
+        .split(',')
+        .map((part, i) => {
+          const m = /^\s*(\d+)\s*:(.*)$/.exec(part);
+          if (!m) throw new Error(`--schedule entry ${i + 1} "${part}" must look like FRAME:PROMPT`);
+          return { fromFrame: Number(m[1]), prompt: m[2]!.trim() };
+        })
+    : [];
+  const eta = Number(v.eta);
+  if (!Number.isFinite(eta)) throw new Error(`--eta must be a number, got "${v.eta}"`);
+  return {
+    model: String(v.model),
+    prompt: schedule.length ? '' : String(v.prompt ?? ''),
+    promptSchedule: schedule,
+    frames: intFlag('frames', v.frames),
+    height: intFlag('height', v.height),
+    width: intFlag('width', v.width),
+    fps: intFlag('fps', v.fps),
+    steps: intFlag('steps', v.steps),
+    eta,
+    seed: v.seed !== undefined ? intFlag('seed', v.seed) : Math.floor(Math.random() * 0xffffffff),
+    layout: {
+      blend: (v.blend as string | undefined) ?? '',
+      chunkOverlap: v['chunk-overlap'] !== undefined ? intFlag('chunk-overlap', v['chunk-overlap']) : 0,
+      tileOverlap: v['tile-overlap'] !== undefined ? intFlag('tile-overlap', v['tile-overlap']) : 0,
+    },
+    output: { format: String(v.format), crf: v.crf !== undefined ? intFlag('crf', v.crf) : 0 },
+    priority: Number(v.priority),
+  };
+}

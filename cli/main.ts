@@ -1,0 +1,97 @@
+/**
+ * The `propeller` command. Only this file reads the environment and installs
+ * signal handlers; everything else takes options.
+ */
+import { parse, type CliEnv } from './args.ts';
+import { ensureReferenceModels } from '../models/registry.ts';
+import { runJobCommand, JOB_COMMANDS } from './job-commands.ts';
+import { runDemo, runUp } from './embedded.ts';
+import { runWorkerProcess } from '../worker/main.ts';
+import { runCoordinatorProcess } from './coordinator-process.ts';
+import { defaultModelDir } from './model-dir.ts';
+import type { LogLevel } from '../common/logger.ts';
+
+const USAGE = `propeller — distributed sampling cluster for video diffusion models
+
+Usage: propeller <command> [options]
+
+Cluster
+  demo                     start an embedded cluster, render out/demo.mp4, stop
+  up                       start an embedded cluster (coordinator + N workers) until Ctrl-C
+  coordinator              run a coordinator (--workers host:port,...)
+  worker                   run a worker (--models DIR)
+
+Jobs (talk to --address, default $PROPELLER_ADDRESS or 127.0.0.1:7400)
+  submit [--wait]          submit a job; --wait shows progress and downloads the output
+  watch ID                 follow a job's progress
+  get ID                   show a job as JSON
+  ls                       list jobs
+  cancel ID                cancel a job
+  download ID --out FILE   download a job's output
+  workers                  list workers
+  models                   list models
+
+Run 'propeller <command> --help' for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  const env: CliEnv = {
+    address: process.env.PROPELLER_ADDRESS ?? '127.0.0.1:7400',
+    logLevel: (process.env.PROPELLER_LOG_LEVEL ?? 'info') as LogLevel,
+    modelDir: process.env.PROPELLER_MODEL_DIR ?? defaultModelDir(),
+  };
+  switch (command) {
+    case 'demo':
+      return runDemo(rest, env);
+    case 'up':
+      return runUp(rest, env);
+    case 'coordinator':
+      return runCoordinatorProcess(rest, env);
+    case 'worker': {
+      const { values } = parse(rest, {
+        listen: { type: 'string', default: '127.0.0.1:7401' },
+        models: { type: 'string' },
+        device: { type: 'string', default: 'cpu' },
+        threads: { type: 'string', default: '1' },
+        'max-batch': { type: 'string', default: '16' },
+        id: { type: 'string' },
+      });
+      if (values.help) {
+        process.stdout.write('propeller worker [--listen HOST:PORT] [--models DIR,...] [--device cpu|cuda:N] [--threads N] [--max-batch N] [--id NAME]\n  Without --models, serves the reference models, built into $PROPELLER_MODEL_DIR (default .cache/models).\n');
+        return 0;
+      }
+      const modelDirs = (values.models as string | undefined)?.split(',') ?? [await ensureReferenceModels(env.modelDir)];
+      await runWorkerProcess(
+        {
+          listen: values.listen as string,
+          modelDirs,
+          device: values.device as string,
+          intraOpThreads: Number(values.threads),
+          maxBatch: Number(values['max-batch']),
+          workerId: values.id as string | undefined,
+        },
+        env.logLevel,
+      );
+      return -1; // keeps running until a signal
+    }
+    default:
+      if (JOB_COMMANDS.includes(command)) return runJobCommand(command, rest, env);
+      process.stderr.write(`propeller: unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const e = err as { details?: string; message?: string; code?: number };
+    process.stderr.write(`propeller: ${e.details ?? e.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,48 @@
+// Original file: proto/propeller/v1/denoiser.proto
+
+import type { ModelInfo as _propeller_v1_ModelInfo, ModelInfo__Output as _propeller_v1_ModelInfo__Output } from '../../propeller/v1/ModelInfo';
+import type { Long } from '@grpc/proto-loader';
+
+export interface InfoResponse {
+  'workerId'?: (string);
+  /**
+   * e.g. "cpu", "cuda:0", "sim:a100"
+   */
+  'device'?: (string);
+  'models'?: (_propeller_v1_ModelInfo)[];
+  /**
+   * Largest batch one Evaluate may carry.
+   */
+  'maxBatch'?: (number);
+  /**
+   * Evaluate calls the worker runs at once.
+   */
+  'capacity'?: (number);
+  'version'?: (string);
+  /**
+   * Largest message the worker accepts, bytes.
+   */
+  'maxMessageBytes'?: (number | string | Long);
+}
+
+export interface InfoResponse__Output {
+  'workerId': (string);
+  /**
+   * e.g. "cpu", "cuda:0", "sim:a100"
+   */
+  'device': (string);
+  'models': (_propeller_v1_ModelInfo__Output)[];
+  /**
+   * Largest batch one Evaluate may carry.
+   */
+  'maxBatch': (number);
+  /**
+   * Evaluate calls the worker runs at once.
+   */
+  'capacity': (number);
+  'version': (string);
+  /**
+   * Largest message the worker accepts, bytes.
+   */
+  'maxMessageBytes': (number);
+}

@@ -1,0 +1,27 @@
+// Original file: proto/propeller/v1/jobs.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface JobProgress {
+  'step'?: (number);
+  'totalSteps'?: (number);
+  'picardIteration'?: (number);
+  'evaluations'?: (number | string | Long);
+  'framesEncoded'?: (number);
+  'totalFrames'?: (number);
+  'etaSeconds'?: (number | string);
+  'stride'?: (number);
+  'errorRatio'?: (number | string);
+}
+
+export interface JobProgress__Output {
+  'step': (number);
+  'totalSteps': (number);
+  'picardIteration': (number);
+  'evaluations': (number);
+  'framesEncoded': (number);
+  'totalFrames': (number);
+  'etaSeconds': (number);
+  'stride': (number);
+  'errorRatio': (number);
+}

@@ -1,0 +1,59 @@
+// Original file: proto/propeller/v1/jobs.proto
+
+import type { PromptSegment as _propeller_v1_PromptSegment, PromptSegment__Output as _propeller_v1_PromptSegment__Output } from '../../propeller/v1/PromptSegment';
+import type { SamplerSpec as _propeller_v1_SamplerSpec, SamplerSpec__Output as _propeller_v1_SamplerSpec__Output } from '../../propeller/v1/SamplerSpec';
+import type { LayoutSpec as _propeller_v1_LayoutSpec, LayoutSpec__Output as _propeller_v1_LayoutSpec__Output } from '../../propeller/v1/LayoutSpec';
+import type { OutputSpec as _propeller_v1_OutputSpec, OutputSpec__Output as _propeller_v1_OutputSpec__Output } from '../../propeller/v1/OutputSpec';
+import type { Long } from '@grpc/proto-loader';
+
+export interface JobSpec {
+  'model'?: (string);
+  /**
+   * A single prompt, or a schedule in prompt_schedule.
+   */
+  'prompt'?: (string);
+  'promptSchedule'?: (_propeller_v1_PromptSegment)[];
+  'frames'?: (number);
+  'height'?: (number);
+  'width'?: (number);
+  'fps'?: (number);
+  'steps'?: (number);
+  /**
+   * "ddim" (default)
+   */
+  'scheduler'?: (string);
+  'eta'?: (number | string);
+  'seed'?: (number | string | Long);
+  'sampler'?: (_propeller_v1_SamplerSpec | null);
+  'layout'?: (_propeller_v1_LayoutSpec | null);
+  'output'?: (_propeller_v1_OutputSpec | null);
+  'priority'?: (number);
+  'negativePrompt'?: (string);
+  'guidance'?: (number | string);
+}
+
+export interface JobSpec__Output {
+  'model': (string);
+  /**
+   * A single prompt, or a schedule in prompt_schedule.
+   */
+  'prompt': (string);
+  'promptSchedule': (_propeller_v1_PromptSegment__Output)[];
+  'frames': (number);
+  'height': (number);
+  'width': (number);
+  'fps': (number);
+  'steps': (number);
+  /**
+   * "ddim" (default)
+   */
+  'scheduler': (string);
+  'eta': (number);
+  'seed': (number);
+  'sampler': (_propeller_v1_SamplerSpec__Output | null);
+  'layout': (_propeller_v1_LayoutSpec__Output | null);
+  'output': (_propeller_v1_OutputSpec__Output | null);
+  'priority': (number);
+  'negativePrompt': (string);
+  'guidance': (number);
+}

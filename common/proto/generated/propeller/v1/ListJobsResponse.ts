@@ -1,0 +1,11 @@
+// Original file: proto/propeller/v1/jobs.proto
+
+import type { Job as _propeller_v1_Job, Job__Output as _propeller_v1_Job__Output } from '../../propeller/v1/Job';
+
+export interface ListJobsResponse {
+  'jobs'?: (_propeller_v1_Job)[];
+}
+
+export interface ListJobsResponse__Output {
+  'jobs': (_propeller_v1_Job__Output)[];
+}

@@ -1,0 +1,200 @@
+import * as grpc from '@grpc/grpc-js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '../../common/errors.ts';
+import { toGrpcError } from '../../common/grpc-status.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { DenoiserManifest } from '../../common/manifest.ts';
+import { loadProtos } from '../../common/proto/load.ts';
+import type { Job } from '../../common/proto/generated/propeller/v1/Job.ts';
+import type { JobServiceHandlers } from '../../common/proto/generated/propeller/v1/JobService.ts';
+import type { ModelStatus } from '../../common/proto/generated/propeller/v1/ModelStatus.ts';
+import type { WorkerRegistry } from '../cluster/worker-registry.ts';
+import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
+import type { JobManager } from '../jobs/job-manager.ts';
+import type { JobLimits } from '../jobs/limits.ts';
+import type { ArtifactStore } from '../jobs/ports.ts';
+import { specToProto, validateSpec } from '../jobs/spec.ts';
+
+const CHUNK_BYTES = 1024 * 1024;
+const STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
+
+export interface JobServiceOptions {
+  jobs: JobManager;
+  registry: WorkerRegistry;
+  artifacts: ArtifactStore;
+  limits: JobLimits;
+  log: Logger;
+}
+
+/** gRPC JobService: validates at the edge, maps core errors to status codes. */
+export class JobService {
+  constructor(private readonly opts: JobServiceOptions) {}
+
+  addToServer(server: grpc.Server): void {
+    const { jobs, registry } = this.opts;
+    const handlers: JobServiceHandlers = {
+      Submit: (call, cb) =>
+        answer(cb, async () => {
+          const req = call.request;
+          if (!req.spec) throw new InvalidArgumentError('spec', 'is missing');
+          if (req.clientRequestId.length > 200) throw new InvalidArgumentError('client_request_id', 'is longer than 200 characters');
+          const spec = validateSpec(
+            req.spec,
+            (name) => {
+              const m = registry.manifest(name);
+              return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
+            },
+            registry.modelNames().filter((n) => registry.manifest(n)?.kind === 'denoiser'),
+            this.opts.limits,
+          );
+          return toProtoJob(await jobs.submit(spec, req.clientRequestId));
+        }),
+      Get: (call, cb) => answer(cb, async () => toProtoJob(await jobs.get(checkId(call.request.id)))),
+      List: (call, cb) =>
+        answer(cb, async () => {
+          const states = call.request.states.map((s, i) => {
+            if (!STATES.includes(s as JobState)) throw new InvalidArgumentError(`states[${i}]`, `is not a job state: ${s}`);
+            return s as JobState;
+          });
+          const list = await jobs.list({ states, limit: call.request.limit });
+          return { jobs: list.map(toProtoJob) };
+        }),
+      Cancel: (call, cb) => answer(cb, async () => toProtoJob(await jobs.cancel(checkId(call.request.id)))),
+      Watch: (call) => {
+        let unsubscribe: (() => void) | undefined;
+        let ended = false;
+        const end = () => {
+          if (ended) return;
+          ended = true;
+          unsubscribe?.();
+          call.end();
+        };
+        call.on('cancelled', () => {
+          ended = true;
+          unsubscribe?.();
+        });
+        jobs
+          .watch(checkId(call.request.id), (e) => {
+            if (ended) return;
+            call.write({ job: toProtoJob(e.job), message: e.message });
+            if (TERMINAL_STATES.has(e.job.state)) setImmediate(end);
+          })
+          .then((u) => {
+            unsubscribe = u;
+            if (ended) u();
+          })
+          .catch((err: unknown) => {
+            ended = true;
+            failStream(call, err);
+          });
+      },
+      Download: (call) => {
+        (async () => {
+          const job = await jobs.get(checkId(call.request.id));
+          if (job.state !== 'SUCCEEDED') throw new FailedPreconditionError(`job ${job.id} is ${job.state}; only SUCCEEDED jobs have output`);
+          const { stream, bytes, contentType } = await this.opts.artifacts.open(job.id);
+          let offset = 0;
+          let pending = Buffer.alloc(0);
+          for await (const piece of stream as AsyncIterable<Buffer>) {
+            if (call.cancelled) {
+              stream.destroy();
+              return;
+            }
+            pending = Buffer.concat([pending, piece]);
+            while (pending.length >= CHUNK_BYTES) {
+              const data = pending.subarray(0, CHUNK_BYTES);
+              pending = pending.subarray(CHUNK_BYTES);
+              if (!call.write({ data, offset, totalBytes: bytes, contentType })) await new Promise((r) => call.once('drain', r));
+              offset += data.length;
+            }
+          }
+          if (pending.length > 0 || offset === 0) call.write({ data: pending, offset, totalBytes: bytes, contentType });
+          call.end();
+        })().catch((err: unknown) => failStream(call, err));
+      },
+      ListWorkers: (_call, cb) =>
+        answer(cb, async () => ({
+          workers: registry.all().map((w) => ({
+            id: w.id,
+            address: w.address,
+            device: w.device,
+            state: w.state,
+            models: [...w.models.keys()],
+            inFlight: w.inFlight,
+            evaluations: w.evaluations,
+            evaluationsPerSecond: w.throughput,
+            maxBatch: w.maxBatch,
+            lastError: w.lastError,
+          })),
+        })),
+      ListModels: (_call, cb) =>
+        answer(cb, async () => {
+          const models: ModelStatus[] = registry.modelNames().map((name) => {
+            const m = registry.manifest(name);
+            const serving = registry.serving(name).map((w) => w.address);
+            const reasons = registry
+              .all()
+              .map((w) => w.unavailable.get(name))
+              .filter((r): r is string => !!r);
+            const base: ModelStatus = { name, available: serving.length > 0, workers: serving, reason: serving.length ? '' : reasons[0] ?? 'no serving worker' };
+            if (!m) return base;
+            if (m.kind !== 'denoiser') return { ...base, kind: m.kind, description: m.description };
+            return {
+              ...base,
+              kind: m.kind,
+              description: m.description,
+              prompts: m.classes,
+              nativeFrames: m.nativeFrames * m.vaeScale.temporal,
+              nativeHeight: m.nativeHeight * m.vaeScale.spatial,
+              nativeWidth: m.nativeWidth * m.vaeScale.spatial,
+              predictionType: m.predictionType,
+            };
+          });
+          return { models };
+        }),
+    };
+    server.addService(loadProtos().jobs.propeller.v1.JobService.service, handlers as unknown as grpc.UntypedServiceImplementation);
+  }
+}
+
+/** Runs a unary handler and answers exactly once, mapping errors to status codes. */
+function answer<T>(cb: grpc.sendUnaryData<T>, work: () => Promise<T>): void {
+  work().then(
+    (res) => cb(null, res),
+    (err: unknown) => {
+      const status = toGrpcError(err);
+      if (status.code === grpc.status.INTERNAL) status.details = `internal error: ${errorMessage(err)}`;
+      cb(status);
+    },
+  );
+}
+
+/**
+ * Ends a server stream with an error status. grpc-js sends the status of an
+ * 'error' event on end; `destroy(err)` would drop it and leave the client hanging.
+ */
+function failStream(call: grpc.ServerWritableStream<unknown, unknown>, err: unknown): void {
+  call.emit('error', toGrpcError(err));
+}
+
+function checkId(id: string): string {
+  if (!id) throw new InvalidArgumentError('id', 'is empty');
+  if (id.length > 100 || !/^[A-Za-z0-9_-]+$/.test(id)) throw new NotFoundError('job', id.slice(0, 100));
+  return id;
+}
+
+export function toProtoJob(j: JobRecord): Job {
+  return {
+    id: j.id,
+    spec: specToProto(j.spec),
+    state: j.state,
+    progress: j.progress,
+    error: j.error,
+    createdAtMs: j.createdAtMs,
+    startedAtMs: j.startedAtMs,
+    finishedAtMs: j.finishedAtMs,
+    outputBytes: j.outputBytes,
+    outputFormat: j.outputFormat,
+    clientRequestId: j.clientRequestId,
+    metrics: j.metrics,
+  };
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
+import { DEFAULT_JOB_LIMITS } from './jobs/limits.ts';
+
+/** Coordinator options as a user gives them (CLI flags, config file). */
+export const coordinatorOptionsSchema = z.object({
+  /** host:port of the JobService; port 0 picks a free one. */
+  listen: z.string().default('127.0.0.1:7400'),
+  /** Static worker addresses (host:port). */
+  workers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).default([]),
+  /** Outputs are written here. */
+  dataDir: z.string().default('data'),
+  maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+  maxMessageBytes: z.number().int().min(1 << 20).default(DEFAULT_MAX_MESSAGE_BYTES),
+  wireDtype: z.enum(['float16', 'float32']).default('float16'),
+  maxInFlightPerWorker: z.number().int().min(1).max(64).default(2),
+  batchTimeoutMs: z.number().int().min(100).default(120_000),
+  maxAttempts: z.number().int().min(1).max(100).default(5),
+  noWorkerTimeoutMs: z.number().int().min(0).default(30_000),
+  workerProbeIntervalMs: z.number().int().min(50).default(2_000),
+  maxConsecutiveFailures: z.number().int().min(1).default(3),
+  decodeFramesPerCall: z.number().int().min(1).max(256).default(4),
+  progressIntervalMs: z.number().int().min(0).default(200),
+  limits: z
+    .object({
+      maxFrames: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxFrames),
+      maxHeight: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxHeight),
+      maxWidth: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxWidth),
+      maxSteps: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxSteps),
+      maxFps: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxFps),
+      maxQueued: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxQueued),
+    })
+    .default(DEFAULT_JOB_LIMITS),
+});
+
+export type CoordinatorOptions = z.input<typeof coordinatorOptionsSchema>;
+export type CoordinatorConfig = Readonly<z.output<typeof coordinatorOptionsSchema>>;
+
+/** Defaults + validation; errors name the option. */
+export function compileCoordinatorConfig(opts: CoordinatorOptions): CoordinatorConfig {
+  const parsed = coordinatorOptionsSchema.safeParse(opts);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`coordinator option ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return Object.freeze(parsed.data);
+}

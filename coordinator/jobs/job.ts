@@ -1,0 +1,61 @@
+import type { ValidSpec } from './spec.ts';
+
+export type JobState = 'QUEUED' | 'RUNNING' | 'ENCODING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
+
+/** Legal state changes; anything else is a bug and throws. */
+const NEXT: Record<JobState, readonly JobState[]> = {
+  QUEUED: ['RUNNING', 'CANCELED', 'FAILED'],
+  RUNNING: ['ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'],
+  ENCODING: ['SUCCEEDED', 'FAILED', 'CANCELED'],
+  SUCCEEDED: [],
+  FAILED: [],
+  CANCELED: [],
+};
+
+export function canTransition(from: JobState, to: JobState): boolean {
+  return NEXT[from].includes(to);
+}
+
+export interface JobProgress {
+  step: number;
+  totalSteps: number;
+  picardIteration: number;
+  evaluations: number;
+  framesEncoded: number;
+  totalFrames: number;
+  etaSeconds: number;
+  stride: number;
+  errorRatio: number;
+}
+
+/** A job as the coordinator keeps it. */
+export interface JobRecord {
+  id: string;
+  spec: ValidSpec;
+  state: JobState;
+  progress: JobProgress;
+  error: string;
+  createdAtMs: number;
+  startedAtMs: number;
+  finishedAtMs: number;
+  outputBytes: number;
+  outputFormat: string;
+  clientRequestId: string;
+  metrics: Record<string, number>;
+}
+
+export function emptyProgress(spec: ValidSpec): JobProgress {
+  return {
+    step: 0,
+    totalSteps: spec.steps,
+    picardIteration: 0,
+    evaluations: 0,
+    framesEncoded: 0,
+    totalFrames: spec.output.format === 'latent' ? 0 : spec.frames,
+    etaSeconds: 0,
+    stride: 0,
+    errorRatio: 0,
+  };
+}

@@ -1,0 +1,34 @@
+import type { JobRecord, JobState } from './job.ts';
+import type { JobStore } from './ports.ts';
+
+/** In-memory JobStore of the embedded mode. Records are copied in and out so callers cannot alias them. */
+export class MemoryJobStore implements JobStore {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly byClientId = new Map<string, string>();
+
+  async create(job: JobRecord): Promise<void> {
+    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} exists`);
+    this.jobs.set(job.id, structuredClone(job));
+    if (job.clientRequestId) this.byClientId.set(job.clientRequestId, job.id);
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const j = this.jobs.get(id);
+    return j && structuredClone(j);
+  }
+
+  async put(job: JobRecord): Promise<void> {
+    this.jobs.set(job.id, structuredClone(job));
+  }
+
+  async list(filter: { states?: readonly JobState[]; limit?: number } = {}): Promise<JobRecord[]> {
+    const states = filter.states && filter.states.length ? new Set(filter.states) : undefined;
+    const out = [...this.jobs.values()].filter((j) => !states || states.has(j.state)).sort((a, b) => b.createdAtMs - a.createdAtMs);
+    return out.slice(0, filter.limit && filter.limit > 0 ? filter.limit : out.length).map((j) => structuredClone(j));
+  }
+
+  async findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined> {
+    const id = this.byClientId.get(clientRequestId);
+    return id ? this.get(id) : undefined;
+  }
+}

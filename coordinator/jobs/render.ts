@@ -1,0 +1,124 @@
+import { Rng } from '../../common/rng.ts';
+import type { DenoiserManifest } from '../../common/manifest.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { WorkerPool } from '../cluster/dispatcher.ts';
+import { CompositeDenoiser, planWindows, type WindowItem } from '../layout/mod.ts';
+import { DdimScheduler, sampleSequential, stepNoise } from '../sampling/mod.ts';
+import type { Encoder } from '../video/encoder.ts';
+import { streamDecodedFrames } from '../video/frame-stream.ts';
+import { writeLatentFile } from '../video/latent-file.ts';
+import type { JobRecord } from './job.ts';
+import type { JobReporter, RenderFn } from './job-manager.ts';
+import type { ArtifactStore } from './ports.ts';
+import { windowClassWeights } from './prompts.ts';
+import { resolvePrompts } from './spec.ts';
+
+export interface RenderDeps {
+  pool: WorkerPool;
+  encoder: Encoder;
+  artifacts: ArtifactStore;
+  manifest: (model: string) => DenoiserManifest | undefined;
+  log: Logger;
+  /** Latent frames per Decode call. */
+  decodeFramesPerCall: number;
+}
+
+/**
+ * The job pipeline: plan windows over the latent, sample it step by step
+ * with the composite denoiser spread over the workers, then decode and
+ * encode frame by frame (or write the raw latent).
+ */
+export function createRenderer(deps: RenderDeps): RenderFn {
+  return async (job: JobRecord, report: JobReporter, signal: AbortSignal) => {
+    const spec = job.spec;
+    const m = deps.manifest(spec.model);
+    if (!m) throw new Error(`model "${spec.model}" is no longer served by any worker`);
+    const dims = {
+      channels: m.latentChannels,
+      frames: spec.frames / m.vaeScale.temporal,
+      height: spec.height / m.vaeScale.spatial,
+      width: spec.width / m.vaeScale.spatial,
+    };
+    const windows = planWindows(
+      dims,
+      { frames: m.nativeFrames, height: m.nativeHeight, width: m.nativeWidth },
+      { frames: spec.layout.chunkOverlap, height: spec.layout.tileOverlap, width: spec.layout.tileOverlap },
+    );
+    const segments = resolvePrompts(spec, m);
+    const scheduler = new DdimScheduler({ trainSchedule: m.trainSchedule, eta: spec.eta, predictionType: m.predictionType as 'epsilon' }, spec.steps);
+    let evaluations = 0;
+    const composite = new CompositeDenoiser({
+      dims,
+      windows,
+      blend: spec.layout.blend,
+      predictionType: m.predictionType,
+      conditioningFor: (w) => windowClassWeights(segments, w.f0, w.frames, m.vaeScale.temporal),
+      scheduler,
+      evaluate: (items: WindowItem[], sig?: AbortSignal) =>
+        deps.pool.evaluate(
+          spec.model,
+          items.map((it) => ({
+            sample: it.sample,
+            shape: [dims.channels, it.window.frames, it.window.height, it.window.width],
+            timestep: it.timestep,
+            classWeights: m.inputs.classWeights ? it.conditioning : undefined,
+          })),
+          {
+            jobId: job.id,
+            signal: sig,
+            onBatchDone: (n) => {
+              evaluations += n;
+              report.progress({ evaluations });
+            },
+          },
+        ),
+    });
+    const total = dims.channels * dims.frames * dims.height * dims.width;
+    const initial = new Rng(spec.seed, 0).fillNormal(new Float32Array(total));
+    for (let i = 0; i < total; i++) initial[i]! *= scheduler.initNoiseSigma;
+    deps.log.info('sampling', { job: job.id, latent: `${dims.channels}x${dims.frames}x${dims.height}x${dims.width}`, windows: windows.length, steps: spec.steps });
+    const started = performance.now();
+    const latent = await sampleSequential({
+      scheduler,
+      denoise: (x, i, sig) => composite.denoise(x, i, sig),
+      initial,
+      noise: stepNoise(spec.seed),
+      signal,
+      onStep: (step, totalSteps) => {
+        const perStep = (performance.now() - started) / 1000 / step;
+        report.progress({ step, totalSteps, evaluations, etaSeconds: perStep * (totalSteps - step) });
+      },
+    });
+    report.metrics({ sampling_seconds: (performance.now() - started) / 1000, windows: windows.length, evaluations });
+
+    if (spec.output.format === 'latent') {
+      const path = deps.artifacts.pathFor(job.id, 'latent');
+      await writeLatentFile(path, latent, [dims.channels, dims.frames, dims.height, dims.width]);
+      return { outputBytes: (await deps.artifacts.commit(job.id, path)).bytes };
+    }
+
+    report.setState('ENCODING');
+    const path = deps.artifacts.pathFor(job.id, spec.output.format);
+    const sink = deps.encoder.open({ width: spec.width, height: spec.height, fps: spec.fps, format: spec.output.format, crf: spec.output.crf, outputPath: path });
+    try {
+      const frames = await streamDecodedFrames({
+        pool: deps.pool,
+        model: spec.model,
+        latent,
+        dims,
+        framesPerCall: deps.decodeFramesPerCall,
+        signal,
+        sink: async (rgb, index) => {
+          await sink.writeFrame(rgb);
+          report.progress({ framesEncoded: index + 1 });
+        },
+      });
+      const result = await sink.finish();
+      report.progress({ framesEncoded: frames });
+      return { outputBytes: (await deps.artifacts.commit(job.id, result.path)).bytes };
+    } catch (err) {
+      await sink.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  };
+}

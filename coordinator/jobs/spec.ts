@@ -1,0 +1,169 @@
+import { InvalidArgumentError } from '../../common/errors.ts';
+import type { DenoiserManifest } from '../../common/manifest.ts';
+import type { JobSpec, JobSpec__Output } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
+import type { JobLimits } from './limits.ts';
+import { promptToClassWeights, type ResolvedSegment } from './prompts.ts';
+
+/** A job spec after validation, with every default filled in. */
+export interface ValidSpec {
+  model: string;
+  prompt: string;
+  promptSchedule: { fromFrame: number; prompt: string }[];
+  negativePrompt: string;
+  guidance: number;
+  frames: number;
+  height: number;
+  width: number;
+  fps: number;
+  steps: number;
+  scheduler: 'ddim';
+  eta: number;
+  seed: number;
+  sampler: { kind: 'sequential'; window: number; tolerance: number; policy: string };
+  layout: { chunkFrames: number; chunkOverlap: number; tileSize: number; tileOverlap: number; blend: 'uniform' | 'linear' | 'cosine' | 'gaussian' };
+  output: { format: 'mp4' | 'webm' | 'latent'; crf: number };
+  priority: number;
+}
+
+export const SPEC_DEFAULTS = {
+  model: 'field-mixture',
+  fps: 24,
+  steps: 30,
+  crf: 18,
+  /** Temporal chunk overlap in latent frames, and spatial tile overlap in latent pixels. */
+  chunkOverlap: 8,
+  tileOverlap: 16,
+} as const;
+
+const BLENDS = ['uniform', 'linear', 'cosine', 'gaussian'] as const;
+const FORMATS = ['mp4', 'webm', 'latent'] as const;
+
+/**
+ * Validates a submitted spec against the model it names and the limits.
+ * Errors name the field (`spec.frames`, `spec.prompt_schedule[1].prompt`).
+ */
+export function validateSpec(
+  raw: JobSpec__Output,
+  lookup: (model: string) => DenoiserManifest | undefined,
+  knownModels: readonly string[],
+  limits: JobLimits,
+): ValidSpec {
+  const modelName = raw.model || SPEC_DEFAULTS.model;
+  const m = lookup(modelName);
+  if (!m) {
+    throw new InvalidArgumentError('spec.model', `unknown model "${modelName}"; known models: ${knownModels.length ? knownModels.join(', ') : '(no workers serving)'}`);
+  }
+  const ts = m.vaeScale.temporal;
+  const ss = m.vaeScale.spatial;
+  // Frames and size are required: 0 (unset on the wire) is an error, not a default.
+  const frames = raw.frames;
+  const height = raw.height;
+  const width = raw.width;
+  intIn('spec.frames', frames, m.nativeFrames * ts, limits.maxFrames, `the model's native window is ${m.nativeFrames * ts} frames`);
+  intIn('spec.height', height, m.nativeHeight * ss, limits.maxHeight, `the model's native window is ${m.nativeHeight * ss} pixels high`);
+  intIn('spec.width', width, m.nativeWidth * ss, limits.maxWidth, `the model's native window is ${m.nativeWidth * ss} pixels wide`);
+  if (frames % ts !== 0) throw new InvalidArgumentError('spec.frames', `must be a multiple of ${ts} (the model's temporal latent factor), got ${frames}`);
+  if (height % ss !== 0) throw new InvalidArgumentError('spec.height', `must be a multiple of ${ss} (the model's spatial latent factor), got ${height}`);
+  if (width % ss !== 0) throw new InvalidArgumentError('spec.width', `must be a multiple of ${ss} (the model's spatial latent factor), got ${width}`);
+  const fps = raw.fps || SPEC_DEFAULTS.fps;
+  intIn('spec.fps', fps, 1, limits.maxFps);
+  const steps = raw.steps || SPEC_DEFAULTS.steps;
+  intIn('spec.steps', steps, 1, Math.min(limits.maxSteps, m.trainSchedule.numTrainTimesteps));
+  const scheduler = raw.scheduler || 'ddim';
+  if (scheduler !== 'ddim') throw new InvalidArgumentError('spec.scheduler', `must be "ddim", got "${scheduler}"`);
+  if (!Number.isFinite(raw.eta) || raw.eta < 0 || raw.eta > 1) throw new InvalidArgumentError('spec.eta', `must be in [0, 1], got ${raw.eta}`);
+  if (!Number.isSafeInteger(raw.seed) || raw.seed < 0 || raw.seed > 0xffffffff) throw new InvalidArgumentError('spec.seed', `must be an integer in [0, 2^32), got ${raw.seed}`);
+  if (raw.guidance !== 0 && raw.guidance !== 1) throw new InvalidArgumentError('spec.guidance', 'classifier-free guidance is not supported yet; leave it 0');
+  if (raw.negativePrompt) throw new InvalidArgumentError('spec.negative_prompt', 'is not supported yet (it needs guidance)');
+
+  const sampler = raw.sampler ?? { kind: '', window: 0, tolerance: 0, policy: '' };
+  if (sampler.kind && sampler.kind !== 'sequential') throw new InvalidArgumentError('spec.sampler.kind', `must be "sequential", got "${sampler.kind}"`);
+
+  const layout = raw.layout ?? { chunkFrames: 0, chunkOverlap: 0, tileSize: 0, tileOverlap: 0, blend: '' };
+  if (layout.chunkFrames && layout.chunkFrames !== m.nativeFrames) {
+    throw new InvalidArgumentError('spec.layout.chunk_frames', `must be the model's native ${m.nativeFrames} latent frames, got ${layout.chunkFrames}`);
+  }
+  if (layout.tileSize && layout.tileSize !== m.nativeHeight) {
+    throw new InvalidArgumentError('spec.layout.tile_size', `must be the model's native ${m.nativeHeight} latent pixels, got ${layout.tileSize}`);
+  }
+  const chunkOverlap = layout.chunkOverlap || Math.min(SPEC_DEFAULTS.chunkOverlap, m.nativeFrames - 1);
+  const tileOverlap = layout.tileOverlap || Math.min(SPEC_DEFAULTS.tileOverlap, m.nativeHeight - 1);
+  intIn('spec.layout.chunk_overlap', chunkOverlap, 0, m.nativeFrames - 1);
+  intIn('spec.layout.tile_overlap', tileOverlap, 0, Math.min(m.nativeHeight, m.nativeWidth) - 1);
+  const blend = layout.blend || 'linear';
+  if (!(BLENDS as readonly string[]).includes(blend)) throw new InvalidArgumentError('spec.layout.blend', `must be one of ${BLENDS.join(', ')}, got "${blend}"`);
+
+  const output = raw.output ?? { format: '', crf: 0 };
+  const format = output.format || 'mp4';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new InvalidArgumentError('spec.output.format', `must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  if ((format === 'mp4' || format === 'webm') && (height % 2 || width % 2)) throw new InvalidArgumentError('spec.height', 'and spec.width must be even for video output');
+  const crf = output.crf || SPEC_DEFAULTS.crf;
+  intIn('spec.output.crf', crf, 0, 51);
+  if (!Number.isInteger(raw.priority) || Math.abs(raw.priority) > 100) throw new InvalidArgumentError('spec.priority', `must be an integer in [-100, 100], got ${raw.priority}`);
+
+  // Prompts: one prompt, or a schedule starting at frame 0 in increasing order.
+  if (raw.prompt && raw.promptSchedule.length) throw new InvalidArgumentError('spec.prompt', 'and spec.prompt_schedule are exclusive; give one');
+  const schedule = raw.promptSchedule.length ? raw.promptSchedule.map((s) => ({ fromFrame: s.fromFrame, prompt: s.prompt })) : [{ fromFrame: 0, prompt: raw.prompt }];
+  schedule.forEach((s, i) => {
+    const field = raw.promptSchedule.length ? `spec.prompt_schedule[${i}]` : 'spec';
+    if (i === 0 && s.fromFrame !== 0) throw new InvalidArgumentError(`${field}.from_frame`, 'of the first segment must be 0');
+    if (i > 0 && s.fromFrame <= schedule[i - 1]!.fromFrame) throw new InvalidArgumentError(`${field}.from_frame`, 'must increase from segment to segment');
+    if (s.fromFrame >= frames) throw new InvalidArgumentError(`${field}.from_frame`, `must be below spec.frames (${frames})`);
+    if (s.prompt.length > 1000) throw new InvalidArgumentError(`${field}.prompt`, 'is longer than 1000 characters');
+    if (m.inputs.classWeights) promptToClassWeights(s.prompt, m.classes, `${field}.prompt`);
+  });
+
+  return {
+    model: modelName,
+    prompt: raw.prompt,
+    promptSchedule: schedule,
+    negativePrompt: '',
+    guidance: 0,
+    frames,
+    height,
+    width,
+    fps,
+    steps,
+    scheduler: 'ddim',
+    eta: raw.eta,
+    seed: raw.seed,
+    sampler: { kind: 'sequential', window: 0, tolerance: 0, policy: '' },
+    layout: { chunkFrames: m.nativeFrames, chunkOverlap, tileSize: m.nativeHeight, tileOverlap, blend: blend as ValidSpec['layout']['blend'] },
+    output: { format: format as ValidSpec['output']['format'], crf },
+    priority: raw.priority,
+  };
+}
+
+/** Resolved prompt schedule: class weights per segment. */
+export function resolvePrompts(spec: ValidSpec, m: DenoiserManifest): ResolvedSegment[] {
+  return spec.promptSchedule.map((s, i) => ({ fromFrame: s.fromFrame, classWeights: promptToClassWeights(s.prompt, m.classes, `spec.prompt_schedule[${i}].prompt`) }));
+}
+
+/** The wire form of a validated spec (what Get returns). */
+export function specToProto(s: ValidSpec): JobSpec {
+  return {
+    model: s.model,
+    prompt: s.prompt,
+    promptSchedule: s.promptSchedule,
+    negativePrompt: s.negativePrompt,
+    guidance: s.guidance,
+    frames: s.frames,
+    height: s.height,
+    width: s.width,
+    fps: s.fps,
+    steps: s.steps,
+    scheduler: s.scheduler,
+    eta: s.eta,
+    seed: s.seed,
+    sampler: s.sampler,
+    layout: s.layout,
+    output: s.output,
+    priority: s.priority,
+  };
+}
+
+function intIn(field: string, v: number, min: number, max: number, why?: string): void {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(field, `must be an integer in [${min}, ${max}], got ${v}${why ? ` (${why})` : ''}`);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Moving window data in and out of the global latent `[C, F, H, W]`
+ * (row-major, channels outermost), and the weighted merge
+ *
+ *   x = sum_w weight_w * pad(x_w) / sum_w weight_w.
+ *
+ * The merger holds two accumulators only — the weighted sum `[C, F, H, W]`
+ * and the weight sum `[F, H, W]` (weights do not depend on the channel) —
+ * both float64, so the merged value rounds to float32 once; a single window
+ * of weight 1 therefore passes through bit for bit.
+ */
+import { blendProfiles, type BlendKind, type BlendProfile } from './blend.ts';
+import { LayoutError } from './errors.ts';
+import type { LatentDims, Window } from './types.ts';
+
+/** Number of elements of a window's data `[C, frames, height, width]`. */
+export function windowLength(dims: LatentDims, w: Window): number {
+  return dims.channels * w.frames * w.height * w.width;
+}
+
+/** Throws a LayoutError unless `w` lies inside the latent. */
+export function checkWindowInside(dims: LatentDims, w: Window): void {
+  const ok =
+    Number.isInteger(w.f0) && Number.isInteger(w.y0) && Number.isInteger(w.x0) &&
+    w.f0 >= 0 && w.y0 >= 0 && w.x0 >= 0 && w.frames >= 1 && w.height >= 1 && w.width >= 1 &&
+    w.f0 + w.frames <= dims.frames && w.y0 + w.height <= dims.height && w.x0 + w.width <= dims.width;
+  if (!ok) {
+    throw new LayoutError(
+      'window',
+      `window ${w.index} (f0 ${w.f0}, y0 ${w.y0}, x0 ${w.x0}, ${w.frames}x${w.height}x${w.width}) ` +
+        `does not fit the latent ${dims.frames}x${dims.height}x${dims.width}`,
+    );
+  }
+}
+
+/** Copies window `w` out of `latent` into `[C, frames, height, width]` (`out` or a new array). */
+export function extractWindow(latent: Float32Array, dims: LatentDims, w: Window, out?: Float32Array): Float32Array {
+  checkLatent(latent, dims);
+  checkWindowInside(dims, w);
+  const len = windowLength(dims, w);
+  const dst = out ?? new Float32Array(len);
+  if (dst.length !== len) throw new LayoutError('out', `out has ${dst.length} elements, window ${w.index} needs ${len}`);
+  const { frames: F, height: H, width: W } = dims;
+  let k = 0;
+  for (let c = 0; c < dims.channels; c++) {
+    for (let f = 0; f < w.frames; f++) {
+      for (let y = 0; y < w.height; y++) {
+        const row = ((c * F + w.f0 + f) * H + w.y0 + y) * W + w.x0;
+        dst.set(latent.subarray(row, row + w.width), k);
+        k += w.width;
+      }
+    }
+  }
+  return dst;
+}
+
+/** Weighted merge of window data into the global latent. One merger per merge (not reentrant). */
+export class Merger {
+  readonly dims: LatentDims;
+  private readonly byIndex = new Map<number, { window: Window; profile: BlendProfile }>();
+  private readonly sum: Float64Array;
+  private readonly weight: Float64Array;
+
+  /**
+   * @param blend a blend kind (profiles are computed from `windows`) or
+   *   precomputed profiles aligned with `windows`.
+   */
+  constructor(dims: LatentDims, windows: readonly Window[], blend: BlendKind | readonly BlendProfile[]) {
+    for (const axis of ['channels', 'frames', 'height', 'width'] as const) {
+      if (!Number.isInteger(dims[axis]) || dims[axis] < 1) {
+        throw new LayoutError(`dims.${axis}`, `dims.${axis} must be a positive integer, got ${dims[axis]}`);
+      }
+    }
+    const profiles = typeof blend === 'string' ? blendProfiles(windows, dims, blend) : blend;
+    if (profiles.length !== windows.length) {
+      throw new LayoutError('blend', `${profiles.length} blend profiles for ${windows.length} windows`);
+    }
+    windows.forEach((window, i) => {
+      checkWindowInside(dims, window);
+      if (this.byIndex.has(window.index)) throw new LayoutError('windows', `duplicate window index ${window.index}`);
+      this.byIndex.set(window.index, { window, profile: profiles[i]! });
+    });
+    this.dims = dims;
+    const spatial = dims.frames * dims.height * dims.width;
+    this.sum = new Float64Array(dims.channels * spatial);
+    this.weight = new Float64Array(spatial);
+  }
+
+  /** Adds `weight_w * data` for window `w`; `data` is `[C, frames, height, width]`. */
+  accumulate(w: Window, data: Float32Array): void {
+    const entry = this.byIndex.get(w.index);
+    if (!entry || !sameWindow(entry.window, w)) {
+      throw new LayoutError('window', `window ${w.index} is not one of this merger's windows`);
+    }
+    const len = windowLength(this.dims, w);
+    if (data.length !== len) {
+      throw new LayoutError('data', `window ${w.index} data has ${data.length} elements, expected ${len}`);
+    }
+    const { frames: F, height: H, width: W, channels: C } = this.dims;
+    const { frames: pf, height: py, width: px } = entry.profile;
+    const spatial = F * H * W;
+    const win = w.frames * w.height * w.width;
+    for (let f = 0; f < w.frames; f++) {
+      for (let y = 0; y < w.height; y++) {
+        const wfy = pf[f]! * py[y]!;
+        const g0 = ((w.f0 + f) * H + w.y0 + y) * W + w.x0;
+        const l0 = (f * w.height + y) * w.width;
+        for (let x = 0; x < w.width; x++) {
+          const wt = wfy * px[x]!;
+          const g = g0 + x;
+          const l = l0 + x;
+          this.weight[g] += wt;
+          for (let c = 0; c < C; c++) this.sum[c * spatial + g] += wt * data[c * win + l]!;
+        }
+      }
+    }
+  }
+
+  /**
+   * The merged latent `sum / weight` (into `out` or a new array).
+   * @throws LayoutError if an element was covered by no accumulated window.
+   */
+  result(out?: Float32Array): Float32Array {
+    const { frames: F, height: H, width: W, channels: C } = this.dims;
+    const spatial = F * H * W;
+    const dst = out ?? new Float32Array(C * spatial);
+    if (dst.length !== C * spatial) throw new LayoutError('out', `out has ${dst.length} elements, latent has ${C * spatial}`);
+    for (let g = 0; g < spatial; g++) {
+      const wt = this.weight[g]!;
+      if (!(wt > 0)) {
+        const x = g % W;
+        const y = Math.floor(g / W) % H;
+        const f = Math.floor(g / (W * H));
+        throw new LayoutError('windows', `latent element (f ${f}, y ${y}, x ${x}) is covered by no window`);
+      }
+      for (let c = 0; c < C; c++) dst[c * spatial + g] = this.sum[c * spatial + g]! / wt;
+    }
+    return dst;
+  }
+
+  /** Clears the accumulators for another merge over the same windows. */
+  reset(): void {
+    this.sum.fill(0);
+    this.weight.fill(0);
+  }
+}
+
+function sameWindow(a: Window, b: Window): boolean {
+  return (
+    a.f0 === b.f0 && a.y0 === b.y0 && a.x0 === b.x0 &&
+    a.frames === b.frames && a.height === b.height && a.width === b.width
+  );
+}
+
+function checkLatent(latent: Float32Array, dims: LatentDims): void {
+  const len = dims.channels * dims.frames * dims.height * dims.width;
+  if (latent.length !== len) {
+    throw new LayoutError(
+      'latent',
+      `latent has ${latent.length} elements, dims ${dims.channels}x${dims.frames}x${dims.height}x${dims.width} need ${len}`,
+    );
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Public surface of the layout layer: planning windows over a large latent,
+ * blend weights, merging, and the composite (windowed) denoiser.
+ */
+export { AXES, windowStart, type Axis, type LatentDims, type LatentSize, type Window } from './types.ts';
+export { LayoutError } from './errors.ts';
+export { planAxis, planWindows } from './planner.ts';
+export {
+  BLEND_KINDS,
+  axisProfile,
+  blendProfiles,
+  denseWeights,
+  rampShape,
+  type BlendKind,
+  type BlendProfile,
+} from './blend.ts';
+export { Merger, checkWindowInside, extractWindow, windowLength } from './merge.ts';
+export {
+  CompositeDenoiser,
+  type CompositeDenoiserOptions,
+  type EvaluateWindows,
+  type WindowEvaluation,
+  type WindowItem,
+} from './composite-denoiser.ts';

@@ -1,0 +1,155 @@
+/**
+ * Model output parameterisations and their conversion to `(x0Hat, epsHat)`.
+ *
+ * Every scheduler and the composite denoiser convert the raw model output
+ * here first, so each parameterisation is written exactly once.
+ *
+ * Noise levels are given as `{ alpha, sigma }` with `x_t = alpha x0 + sigma eps`:
+ * - VP diffusion: `alpha = sqrt(abar_t)`, `sigma = sqrt(1 - abar_t)`;
+ * - rectified flow: `alpha = 1 - t`, `sigma = t` (see {@link flowNoiseLevel}).
+ * With this shared form the inverse `eps = (x - alpha x0) / sigma` is the same
+ * for every model family.
+ */
+
+/** What the network predicts. */
+export type PredictionType = 'epsilon' | 'sample' | 'v_prediction' | 'flow';
+
+/** All prediction types, for validation and CLI help. */
+export const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'sample', 'v_prediction', 'flow'];
+
+/** Noise level of a sample: `x = alpha * x0 + sigma * eps`. */
+export interface NoiseLevel {
+  readonly alpha: number;
+  readonly sigma: number;
+}
+
+/** Output buffers of a conversion. */
+export interface Denoised {
+  x0: Float32Array;
+  eps: Float32Array;
+}
+
+/** VP noise level from `abar_t` (alphas_cumprod at the model timestep). */
+export function vpNoiseLevel(alphaProd: number): NoiseLevel {
+  return { alpha: Math.sqrt(alphaProd), sigma: Math.sqrt(1 - alphaProd) };
+}
+
+/** Rectified-flow noise level at time `t` in [0, 1]: `x_t = (1 - t) x0 + t eps`. */
+export function flowNoiseLevel(t: number): NoiseLevel {
+  return { alpha: 1 - t, sigma: t };
+}
+
+/**
+ * Converts a raw model output to `(x0Hat, epsHat)`.
+ *
+ * - `epsilon`: `x0 = (x - sigma eps) / alpha`
+ * - `sample`: `eps = (x - alpha x0) / sigma`
+ * - `v_prediction` (VP only, `v = alpha eps - sigma x0`, `alpha^2 + sigma^2 = 1`):
+ *   `x0 = alpha x - sigma v`, `eps = sigma x + alpha v`
+ * - `flow` (`v = eps - x0`, `t = level.sigma`, alpha assumed `1 - t`): `x0 = x - t v`, `eps = x + (1 - t) v`
+ *
+ * Coefficients are float64; results round once to float32. `out` buffers may be
+ * supplied to avoid allocation; they must not alias `output` or `sample`.
+ */
+export function toX0Eps(
+  type: PredictionType,
+  output: Float32Array,
+  sample: Float32Array,
+  level: NoiseLevel,
+  out?: Denoised,
+): Denoised {
+  const n = sample.length;
+  if (output.length !== n) {
+    throw new RangeError(`model output has ${output.length} elements, sample has ${n}`);
+  }
+  const x0 = out?.x0 ?? new Float32Array(n);
+  const eps = out?.eps ?? new Float32Array(n);
+  if (x0.length !== n || eps.length !== n) {
+    throw new RangeError(`output buffers must have ${n} elements (x0: ${x0.length}, eps: ${eps.length})`);
+  }
+  const { alpha: a, sigma: s } = level;
+  switch (type) {
+    case 'epsilon':
+      for (let k = 0; k < n; k++) {
+        const e = output[k]!;
+        x0[k] = (sample[k]! - s * e) / a;
+        eps[k] = e;
+      }
+      break;
+    case 'sample':
+      for (let k = 0; k < n; k++) {
+        const x0k = output[k]!;
+        x0[k] = x0k;
+        eps[k] = (sample[k]! - a * x0k) / s;
+      }
+      break;
+    case 'v_prediction':
+      for (let k = 0; k < n; k++) {
+        const v = output[k]!;
+        const x = sample[k]!;
+        x0[k] = a * x - s * v;
+        eps[k] = s * x + a * v;
+      }
+      break;
+    case 'flow': {
+      const t = s;
+      for (let k = 0; k < n; k++) {
+        const v = output[k]!;
+        const x = sample[k]!;
+        x0[k] = x - t * v;
+        eps[k] = x + (1 - t) * v;
+      }
+      break;
+    }
+  }
+  return { x0, eps };
+}
+
+/**
+ * `x0Hat` alone (the composite denoiser merges x0 and re-derives eps globally,
+ * so it never needs the per-window eps).
+ */
+export function toX0(
+  type: PredictionType,
+  output: Float32Array,
+  sample: Float32Array,
+  level: NoiseLevel,
+  out?: Float32Array,
+): Float32Array {
+  const n = sample.length;
+  if (output.length !== n) {
+    throw new RangeError(`model output has ${output.length} elements, sample has ${n}`);
+  }
+  const x0 = out ?? new Float32Array(n);
+  const { alpha: a, sigma: s } = level;
+  switch (type) {
+    case 'epsilon':
+      for (let k = 0; k < n; k++) x0[k] = (sample[k]! - s * output[k]!) / a;
+      break;
+    case 'sample':
+      x0.set(output);
+      break;
+    case 'v_prediction':
+      for (let k = 0; k < n; k++) x0[k] = a * sample[k]! - s * output[k]!;
+      break;
+    case 'flow':
+      for (let k = 0; k < n; k++) x0[k] = sample[k]! - s * output[k]!;
+      break;
+  }
+  return x0;
+}
+
+/** `eps = (x - alpha x0) / sigma`, the noise implied by a sample and its x0 estimate. */
+export function epsFromX0(
+  sample: Float32Array,
+  x0: Float32Array,
+  level: NoiseLevel,
+  out?: Float32Array,
+): Float32Array {
+  const n = sample.length;
+  if (x0.length !== n) throw new RangeError(`x0 has ${x0.length} elements, sample has ${n}`);
+  const eps = out ?? new Float32Array(n);
+  const { alpha: a, sigma: s } = level;
+  for (let k = 0; k < n; k++) eps[k] = (sample[k]! - a * x0[k]!) / s;
+  return eps;
+}

@@ -1,0 +1,69 @@
+/**
+ * The sequential sampling engine: one model evaluation per step, in order.
+ * It is the reference the Picard engine must reproduce bit for bit at p = 1,
+ * so the step is written exactly as the {@link Scheduler} contract states:
+ *
+ *   x_{i+1} = stepDeterministic(i, x_i, x0Hat_i, epsHat_i) + c_i z_i
+ *
+ * with `c_i z_i` added by {@link addScaledNoise} (skipped when c_i = 0).
+ */
+import { addScaledNoise, type Scheduler } from './scheduler.ts';
+import type { StepNoiseFn } from './step-noise.ts';
+
+export { stepNoise, type StepNoiseFn } from './step-noise.ts';
+
+/**
+ * The denoiser seen by the engines: `(x0Hat, epsHat)` for the sample at
+ * step `step`. A plain model wrapper or the composite (windowed) denoiser.
+ * It must not keep a reference to `sample`: the engine reuses the buffer.
+ */
+export type DenoiseFn = (
+  sample: Float32Array,
+  step: number,
+  signal?: AbortSignal,
+) => Promise<{ x0: Float32Array; eps: Float32Array }>;
+
+/** Options of {@link sampleSequential}. */
+export interface SequentialOptions {
+  scheduler: Scheduler;
+  denoise: DenoiseFn;
+  /** x at step 0, already scaled by `scheduler.initNoiseSigma`; not modified. */
+  initial: Float32Array;
+  /** Fills z_i; called only for steps with `noiseCoefficient(i) !== 0`. */
+  noise: StepNoiseFn;
+  /** Called after each step with the number of completed steps and the total. */
+  onStep?: (step: number, total: number) => void;
+  /** Aborts between steps and is passed to `denoise`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs all `scheduler.numSteps` steps from `initial` and returns the final
+ * sample (a new array). Rejects with the signal's reason when aborted.
+ */
+export async function sampleSequential(opts: SequentialOptions): Promise<Float32Array> {
+  const { scheduler, denoise, initial, noise, onStep, signal } = opts;
+  const n = initial.length;
+  const total = scheduler.numSteps;
+  // Two ping-pong buffers: the coordinator holds at most two copies of the latent.
+  let x = Float32Array.from(initial);
+  let next = new Float32Array(n);
+  let z: Float32Array | undefined;
+  for (let i = 0; i < total; i++) {
+    signal?.throwIfAborted();
+    const { x0, eps } = await denoise(x, i, signal);
+    if (x0.length !== n || eps.length !== n) {
+      throw new RangeError(`denoise at step ${i} returned x0 (${x0.length}) / eps (${eps.length}), expected ${n}`);
+    }
+    scheduler.stepDeterministic(i, x, x0, eps, next);
+    const c = scheduler.noiseCoefficient(i);
+    if (c !== 0) {
+      z ??= new Float32Array(n);
+      noise(i, z);
+      addScaledNoise(next, c, z);
+    }
+    [x, next] = [next, x];
+    onStep?.(i + 1, total);
+  }
+  return x;
+}

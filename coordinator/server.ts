@@ -1,0 +1,103 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { resolve } from 'node:path';
+import { messageLimitOptions } from '../common/grpc-options.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import type { DenoiserManifest } from '../common/manifest.ts';
+import { JobService } from './api/job-service.ts';
+import { Dispatcher } from './cluster/dispatcher.ts';
+import { WorkerRegistry } from './cluster/worker-registry.ts';
+import { compileCoordinatorConfig, type CoordinatorConfig, type CoordinatorOptions } from './config.ts';
+import { JobManager } from './jobs/job-manager.ts';
+import { LocalArtifactStore } from './jobs/local-artifacts.ts';
+import { MemoryJobQueue } from './jobs/memory-queue.ts';
+import { MemoryJobStore } from './jobs/memory-store.ts';
+import { createRenderer } from './jobs/render.ts';
+import { FfmpegEncoder } from './video/encoder.ts';
+
+/** A running coordinator. */
+export interface CoordinatorHandle {
+  readonly address: string;
+  readonly config: CoordinatorConfig;
+  readonly registry: WorkerRegistry;
+  readonly jobs: JobManager;
+  readonly dispatcher: Dispatcher;
+  /** Stops the API, cancels running jobs, closes worker connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a coordinator in this process: worker registry (static list),
+ * dispatcher, in-memory job store and queue, local artifacts, and the gRPC
+ * JobService with health.
+ */
+export async function startCoordinator(options: CoordinatorOptions, log: Logger = createLogger('coordinator')): Promise<CoordinatorHandle> {
+  const config = compileCoordinatorConfig(options);
+  const registry = new WorkerRegistry({
+    maxMessageBytes: config.maxMessageBytes,
+    infoTimeoutMs: 5_000,
+    probeIntervalMs: config.workerProbeIntervalMs,
+    maxConsecutiveFailures: config.maxConsecutiveFailures,
+    log: log.child('registry'),
+  });
+  await registry.add(config.workers);
+  registry.start();
+  const dispatcher = new Dispatcher(registry, {
+    wireDtype: config.wireDtype,
+    maxInFlightPerWorker: config.maxInFlightPerWorker,
+    batchTimeoutMs: config.batchTimeoutMs,
+    maxAttempts: config.maxAttempts,
+    noWorkerTimeoutMs: config.noWorkerTimeoutMs,
+    log: log.child('dispatcher'),
+  });
+  const artifacts = new LocalArtifactStore(resolve(config.dataDir, 'outputs'));
+  const manifest = (name: string) => {
+    const m = registry.manifest(name);
+    return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
+  };
+  const jobs = new JobManager({
+    store: new MemoryJobStore(),
+    queue: new MemoryJobQueue(),
+    render: createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall }),
+    maxConcurrentJobs: config.maxConcurrentJobs,
+    maxQueued: config.limits.maxQueued,
+    progressIntervalMs: config.progressIntervalMs,
+    log: log.child('jobs'),
+  });
+  jobs.start();
+
+  const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
+  const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
+  health.addToServer(server);
+  new JobService({ jobs, registry, artifacts, limits: config.limits, log }).addToServer(server);
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+  );
+  const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
+  const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
+  log.info('coordinator listening', { address, workers: config.workers.length });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      health.setStatus('', 'NOT_SERVING');
+      try {
+        await jobs.close();
+      } catch (err) {
+        log.warn('closing jobs failed', { error: err });
+      }
+      await new Promise<void>((res) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          res();
+        }, 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          res();
+        });
+      });
+      dispatcher.close();
+      registry.close();
+    })());
+  return { address, config, registry, jobs, dispatcher, close };
+}

@@ -1,0 +1,11 @@
+/**
+ * Public surface of `coordinator/video`: the `Encoder` port, its ffmpeg
+ * adapter, frame conversion and `probeVideo`.
+ */
+export { FfmpegEncoder, float01ToRgb24 } from './encoder.ts';
+export type { Encoder, EncodeResult, FfmpegEncoderOptions, FrameSink, VideoEncoderOptions } from './encoder.ts';
+export { BinaryNotFoundError, EncoderError, ProbeError } from './errors.ts';
+export type { EncoderOperation } from './errors.ts';
+export { probeVideo } from './probe.ts';
+export type { ProbeOptions, VideoProbe } from './probe.ts';
+export { resolveBinary } from './binaries.ts';

@@ -1,0 +1,46 @@
+/**
+ * Public surface of the reference models (DESIGN.md section 5).
+ *
+ * Workers and the CLI need only `ensureReferenceModels`; tests and benches
+ * use the float64 reference of the field mixture to measure sample quality
+ * exactly (likelihoods, responsibilities, posterior means).
+ */
+export { GraphBuilder, GraphBuildError, type AttrValue, type DType, type Dim, type ModelOptions } from './onnx-graph.ts';
+export {
+  BUILDER_VERSION,
+  DEFAULT_MODEL_CACHE,
+  REFERENCE_MODEL_NAMES,
+  buildReferenceModel,
+  ensureReferenceModels,
+  referenceModelFingerprint,
+  type ReferenceModelName,
+} from './registry.ts';
+export {
+  FIELD_CLASSES,
+  FIELD_COMPONENTS,
+  FIELD_WINDOW,
+  FIELD_WINDOW_SIZE,
+  type FieldComponent,
+  type FieldWindow,
+} from './field-mixture/components.ts';
+export { buildFieldMixtureModel, fieldMixtureManifest, type FieldMixtureSpec } from './field-mixture/build.ts';
+export {
+  FieldMixtureReference,
+  fieldMixtureReference,
+  logLikelihood,
+  meanNll,
+  normaliseClassWeights,
+  posterior,
+  responsibilities,
+  samplePrior,
+  type FieldPosterior,
+} from './field-mixture/reference.ts';
+export { fieldEigenvalues, fieldSpectrum } from './field-mixture/spectrum.ts';
+export { colourToLatent, latentToColour } from './field-vae/colour-map.ts';
+export {
+  FIELD_VAE_SCALE,
+  buildFieldDecoderModel,
+  buildFieldEncoderModel,
+  fieldDecoderManifest,
+  fieldEncoderManifest,
+} from './field-vae/build.ts';

@@ -1,0 +1,167 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { modelManifestSchema, type ModelManifest } from '../common/manifest.ts';
+import { DEFAULT_TRAIN_SCHEDULE } from '../common/noise-schedule.ts';
+import { FIELD_COMPONENTS, FIELD_WINDOW, SPECTRUM_FLOOR } from './field-mixture/components.ts';
+import { buildFieldMixtureModel, fieldMixtureManifest } from './field-mixture/build.ts';
+import { DECODER_BIAS, DECODER_MATRIX } from './field-vae/colour-map.ts';
+import {
+  buildFieldDecoderModel,
+  buildFieldEncoderModel,
+  fieldDecoderManifest,
+  fieldEncoderManifest,
+} from './field-vae/build.ts';
+
+/**
+ * The reference models, built on first use into a cache directory:
+ * `<dir>/<name>/model.onnx`, `manifest.json` and `build.stamp`.
+ *
+ * A model is rebuilt only when its fingerprint changes: sha256 over
+ * BUILDER_VERSION, the manifest, every parameter the graph is built from and
+ * the source text of the builder (models/**.ts and the common modules it
+ * uses), so an edited builder never leaves a stale model behind. Hashing
+ * inputs instead of building and hashing the output keeps a warm start at a
+ * few milliseconds; BUILDER_VERSION covers builds from sources that are not
+ * on disk.
+ *
+ * Every file is written to a unique temporary name and renamed into place
+ * (atomic on POSIX), model first, then manifest, then stamp: two workers
+ * starting at once may both build, but neither ever reads a half-written
+ * file, and a present stamp implies complete files beside it.
+ */
+
+/** Version of the graph-building code; part of every fingerprint. */
+export const BUILDER_VERSION = 'propeller-reference-models/1';
+
+/** `<repo>/.cache/models`. */
+export const DEFAULT_MODEL_CACHE = fileURLToPath(new URL('../.cache/models', import.meta.url));
+
+/** Names of the reference models, in build order. */
+export const REFERENCE_MODEL_NAMES = ['field-mixture', 'field-decoder', 'field-encoder'] as const;
+export type ReferenceModelName = (typeof REFERENCE_MODEL_NAMES)[number];
+
+interface ReferenceModel {
+  manifest(): ModelManifest;
+  /** Everything besides code that the bytes depend on. */
+  parameters(): unknown;
+  build(): Uint8Array;
+}
+
+const MODELS: Record<ReferenceModelName, ReferenceModel> = {
+  'field-mixture': {
+    manifest: () => fieldMixtureManifest(),
+    parameters: () => ({ FIELD_COMPONENTS, FIELD_WINDOW, SPECTRUM_FLOOR, DEFAULT_TRAIN_SCHEDULE }),
+    build: () => buildFieldMixtureModel(),
+  },
+  'field-decoder': {
+    manifest: () => fieldDecoderManifest(),
+    parameters: () => ({ DECODER_MATRIX, DECODER_BIAS }),
+    build: () => buildFieldDecoderModel(),
+  },
+  'field-encoder': {
+    manifest: () => fieldEncoderManifest(),
+    parameters: () => ({ DECODER_MATRIX, DECODER_BIAS }),
+    build: () => buildFieldEncoderModel(),
+  },
+};
+
+/** Fingerprint (hex sha256) that decides whether a cached model is current. */
+export function referenceModelFingerprint(name: ReferenceModelName): string {
+  const m = MODELS[name];
+  return createHash('sha256')
+    .update(JSON.stringify({ builder: BUILDER_VERSION, name, manifest: m.manifest(), parameters: m.parameters() }))
+    .update(builderSourceHash())
+    .digest('hex');
+}
+
+/** sha256 of the builder's source files (sorted by path); '' where the sources are not on disk. */
+function builderSourceHash(): string {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const files: string[] = [join(root, 'common', 'manifest.ts'), join(root, 'common', 'noise-schedule.ts')];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) files.push(path);
+    }
+  };
+  try {
+    walk(join(root, 'models'));
+    const hash = createHash('sha256');
+    for (const file of files.sort()) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
+    return hash.digest('hex');
+  } catch {
+    return '';
+  }
+}
+
+/** Builds one reference model in memory: its ONNX bytes and validated manifest. */
+export function buildReferenceModel(name: ReferenceModelName): { bytes: Uint8Array; manifest: ModelManifest } {
+  const m = MODELS[name];
+  return { bytes: m.build(), manifest: modelManifestSchema.parse(m.manifest()) };
+}
+
+/** Per-directory builds in flight in this process, so concurrent callers share one build. */
+const inFlight = new Map<string, Promise<string>>();
+
+/**
+ * Makes sure every reference model is present and current under `dir`,
+ * building what is missing or stale, and returns `dir`.
+ *
+ * @param dir cache directory; defaults to env `PROPELLER_MODEL_CACHE` when
+ *   set, else `<repo>/.cache/models`. (The environment is read only here, in
+ *   this parameter default, so callers can always pass the directory explicitly.)
+ */
+export async function ensureReferenceModels(
+  dir: string = process.env['PROPELLER_MODEL_CACHE'] ?? DEFAULT_MODEL_CACHE,
+): Promise<string> {
+  const running = inFlight.get(dir);
+  if (running) return running;
+  const job = (async () => {
+    for (const name of REFERENCE_MODEL_NAMES) await ensureModel(dir, name);
+    return dir;
+  })();
+  inFlight.set(dir, job);
+  try {
+    return await job;
+  } finally {
+    inFlight.delete(dir);
+  }
+}
+
+async function ensureModel(dir: string, name: ReferenceModelName): Promise<void> {
+  const modelDir = join(dir, name);
+  const want = referenceModelFingerprint(name);
+  if (await isCurrent(modelDir, want)) return;
+  const { bytes, manifest } = buildReferenceModel(name);
+  await mkdir(modelDir, { recursive: true });
+  await writeAtomic(join(modelDir, manifest.file), bytes);
+  await writeAtomic(join(modelDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeAtomic(join(modelDir, 'build.stamp'), `${want}\n`);
+}
+
+async function isCurrent(modelDir: string, fingerprint: string): Promise<boolean> {
+  try {
+    const stamp = (await readFile(join(modelDir, 'build.stamp'), 'utf8')).trim();
+    if (stamp !== fingerprint) return false;
+    const manifest = modelManifestSchema.parse(JSON.parse(await readFile(join(modelDir, 'manifest.json'), 'utf8')));
+    return (await stat(join(modelDir, manifest.file))).size > 0;
+  } catch {
+    // Missing or unreadable files simply mean "build it".
+    return false;
+  }
+}
+
+async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}

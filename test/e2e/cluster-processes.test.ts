@@ -1,0 +1,71 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobClient } from '../../cli/job-client.ts';
+import { spawnCliServer, type ChildServer } from '../../cli/worker-process.ts';
+import { probeVideo } from '../helpers/ffprobe.ts';
+import { referenceModelDir } from '../helpers/servers.ts';
+
+const children: ChildServer[] = [];
+after(async () => {
+  await Promise.all(children.map((c) => c.stop(5_000)));
+});
+
+test('e2e - coordinator and two worker processes render an MP4 submitted over gRPC', { timeout: 240_000 }, async () => {
+  const models = await referenceModelDir();
+  const env = { PROPELLER_LOG_LEVEL: 'warn' };
+  const workers = await Promise.all(
+    [0, 1].map((i) => spawnCliServer(['worker', '--listen', '127.0.0.1:0', '--models', models, '--id', `e2e-worker-${i}`], { env })),
+  );
+  children.push(...workers);
+  const dataDir = mkdtempSync(join(tmpdir(), 'propeller-e2e-'));
+  const coordinator = await spawnCliServer(['coordinator', '--listen', '127.0.0.1:0', '--workers', workers.map((w) => w.address).join(','), '--data-dir', dataDir], { env });
+  children.push(coordinator);
+  assert.notEqual(coordinator.process.pid, process.pid);
+
+  const client = new JobClient(coordinator.address);
+  try {
+    const { workers: listed } = await client.workers();
+    assert.equal(listed.filter((w) => w.state === 'serving').length, 2);
+
+    const job = await client.submit({
+      model: 'field-mixture',
+      promptSchedule: [
+        { fromFrame: 0, prompt: 'clouds' },
+        { fromFrame: 16, prompt: 'fire' },
+      ],
+      frames: 32,
+      height: 192,
+      width: 128,
+      fps: 12,
+      steps: 6,
+      seed: 5,
+    });
+    const seen = new Set<string>();
+    const last = await client.watch(job.id, (e) => seen.add(e.job!.state));
+    assert.equal(last.state, 'SUCCEEDED', last.error);
+    for (const s of ['RUNNING', 'ENCODING', 'SUCCEEDED']) assert.ok(seen.has(s), `no ${s} event`);
+    assert.equal(last.progress!.framesEncoded, 32);
+    // 3 chunks (starts 0, 8, 16) x 2 tile rows (48 latent rows: starts 0, 16) x 1 tile column, 6 steps
+    assert.equal(Number(last.progress!.evaluations), 3 * 2 * 6);
+
+    // Both workers took part.
+    const after = await client.workers();
+    assert.ok(after.workers.every((w) => w.evaluations > 0), JSON.stringify(after.workers.map((w) => w.evaluations)));
+
+    const out = join(dataDir, 'download.mp4');
+    const { bytes } = await client.download(job.id, out);
+    assert.equal(statSync(out).size, bytes);
+    const probe = await probeVideo(out);
+    assert.equal(probe.codec, 'h264');
+    assert.equal(probe.width, 128);
+    assert.equal(probe.height, 192);
+    assert.equal(probe.frames, 32);
+    assert.equal(probe.fps, 12);
+    assert.equal(probe.pixFmt, 'yuv420p');
+  } finally {
+    client.close();
+  }
+});

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { modelManifestSchema } from '../../common/manifest.ts';
+import { Rng } from '../../common/rng.ts';
+import { FIELD_CLASSES, FIELD_WINDOW_SIZE } from '../../models/field-mixture/components.ts';
+import { fieldMixtureReference } from '../../models/field-mixture/reference.ts';
+import { ensureReferenceModels } from '../../models/registry.ts';
+
+const K = FIELD_CLASSES.length;
+const SHAPE1 = [1, 4, 16, 32, 32];
+
+interface Item {
+  label: string;
+  xt: Float32Array;
+  timestep: number;
+  weights: Float32Array;
+}
+
+function oneHot(k: number): number[] {
+  return Array.from({ length: K }, (_, j) => (j === k ? 1 : 0));
+}
+
+function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+describe('field-mixture - ONNX graph vs float64 reference', () => {
+  const ref = fieldMixtureReference();
+  let dir: string;
+  let session: ort.InferenceSession;
+
+  async function run(items: readonly Item[]): Promise<Float32Array> {
+    const B = items.length;
+    const sample = new Float32Array(B * FIELD_WINDOW_SIZE);
+    const timestep = new Float32Array(B);
+    const weights = new Float32Array(B * K);
+    items.forEach((it, b) => {
+      sample.set(it.xt, b * FIELD_WINDOW_SIZE);
+      timestep[b] = it.timestep;
+      weights.set(it.weights, b * K);
+    });
+    const out = await session.run({
+      sample: new ort.Tensor('float32', sample, [B, ...SHAPE1.slice(1)]),
+      timestep: new ort.Tensor('float32', timestep, [B]),
+      class_weights: new ort.Tensor('float32', weights, [B, K]),
+    });
+    const eps = out['epsilon']!;
+    assert.deepEqual(eps.dims, [B, ...SHAPE1.slice(1)]);
+    return eps.data as Float32Array;
+  }
+
+  /** x0 implied by the graph's epsilon, x0 = (x_t - s eps) / a, in float64. */
+  function impliedX0(item: Item, eps: Float32Array): Float64Array {
+    const { alpha, sigma } = ref.noiseLevel(item.timestep);
+    return Float64Array.from(item.xt, (x, i) => (x - sigma * eps[i]!) / alpha);
+  }
+
+  function noised(x0: Float32Array, timestep: number, rng: Rng): Float32Array {
+    const { alpha, sigma } = ref.noiseLevel(timestep);
+    return Float32Array.from(x0, (x) => alpha * x + sigma * rng.normal());
+  }
+
+  const items: Item[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'propeller-models-'));
+    await ensureReferenceModels(dir);
+    session = await ort.InferenceSession.create(join(dir, 'field-mixture', 'model.onnx'), {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
+    const rng = new Rng(20240611);
+    const cases: [number, number, number[]][] = [
+      [0, 10, oneHot(0)],
+      [1, 200, new Array(K).fill(1)],
+      [2, 500, oneHot(2)],
+      [3, 900, [0.2, 0.1, 0.3, 0.15, 0.05, 0.2]],
+      [4, 999, [0, 0.5, 0, 0, 0.5, 0]],
+      [5, 50, oneHot(1)], // forest sample, conditioned on "fire"
+    ];
+    for (const [k, t, w] of cases) {
+      items.push({ label: `${FIELD_CLASSES[k]} t=${t}`, xt: noised(ref.samplePrior(rng, k), t, rng), timestep: t, weights: Float32Array.from(w) });
+    }
+    items.push({ label: 'pure noise t=999', xt: rng.fillNormal(new Float32Array(FIELD_WINDOW_SIZE)), timestep: 999, weights: Float32Array.from(new Array(K).fill(1 / K)) });
+
+    // A genuinely mixed posterior: pick the two components whose likelihoods of
+    // a pure-noise x_t are closest and weight them so the posterior is ~50/50.
+    const xt = rng.fillNormal(new Float32Array(FIELD_WINDOW_SIZE));
+    const { alpha, sigma } = ref.noiseLevel(980);
+    const ll = ref.componentLogLikelihoods(xt, alpha, sigma);
+    let [hi, lo, gap] = [0, 1, Infinity];
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < K; j++) {
+        if (i !== j && ll[i]! >= ll[j]! && ll[i]! - ll[j]! < gap) [hi, lo, gap] = [i, j, ll[i]! - ll[j]!];
+      }
+    }
+    assert.ok(gap < 80, `closest likelihood gap ${gap} too large for float32 weights`);
+    const w = new Float32Array(K);
+    w[hi] = Math.exp(-gap);
+    w[lo] = 1;
+    items.push({ label: `balanced ${FIELD_CLASSES[hi]}/${FIELD_CLASSES[lo]} t=980`, xt, timestep: 980, weights: w });
+  });
+
+  after(async () => {
+    await session?.release();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('manifest parses and names the graph inputs and output', async () => {
+    const manifest = modelManifestSchema.parse(JSON.parse(await readFile(join(dir, 'field-mixture', 'manifest.json'), 'utf8')));
+    assert.equal(manifest.kind, 'denoiser');
+    if (manifest.kind !== 'denoiser') return;
+    assert.deepEqual(manifest.classes, ['clouds', 'fire', 'ocean', 'aurora', 'lava', 'forest']);
+    assert.deepEqual([...session.inputNames].sort(), [manifest.inputs.sample, manifest.inputs.timestep, manifest.inputs.classWeights!].sort());
+    assert.deepEqual(session.outputNames, [manifest.output]);
+    assert.equal(manifest.predictionType, 'epsilon');
+    assert.deepEqual(
+      [manifest.latentChannels, manifest.nativeFrames, manifest.nativeHeight, manifest.nativeWidth],
+      [4, 16, 32, 32],
+    );
+  });
+
+  it('x0 from the graph matches the exact posterior mean within 1e-4 relative L2', async (t) => {
+    let worst = 0;
+    for (const item of items) {
+      const eps = await run([item]);
+      const exact = ref.posterior(item.xt, item.timestep, item.weights);
+      const err = relL2(impliedX0(item, eps), exact.x0);
+      worst = Math.max(worst, err);
+      assert.ok(err < 1e-4, `${item.label}: x0 relative error ${err}`);
+      const epsErr = relL2(eps, exact.epsilon);
+      assert.ok(epsErr < 1e-4, `${item.label}: eps relative error ${epsErr}`);
+      t.diagnostic(`${item.label}: x0 rel err ${err.toExponential(2)}, eps rel err ${epsErr.toExponential(2)}`);
+    }
+    // The balanced item really exercises a mixed posterior.
+    const balanced = items[items.length - 1]!;
+    const r = ref.posterior(balanced.xt, balanced.timestep, balanced.weights).responsibilities;
+    const sorted = [...r].sort((x, y) => y - x);
+    assert.ok(sorted[1]! > 0.2, `balanced item responsibilities ${[...r].join(', ')}`);
+    t.diagnostic(`balanced item responsibilities ${sorted.slice(0, 2).map((v) => v.toFixed(4)).join(' / ')}`);
+    assert.ok(worst < 1e-4);
+  });
+
+  it('one-hot conditioning pulls a mismatched sample towards the prompted component at high noise', async () => {
+    const rng = new Rng(5);
+    const forest = ref.samplePrior(rng, 5);
+    const item: Item = { label: 'forest as fire t=990', xt: noised(forest, 990, rng), timestep: 990, weights: Float32Array.from(oneHot(1)) };
+    const exact = ref.posterior(item.xt, item.timestep, item.weights);
+    assert.deepEqual([...exact.responsibilities], oneHot(1));
+    const x0 = impliedX0(item, await run([item]));
+    assert.ok(relL2(x0, exact.x0) < 1e-4);
+    // Channel 0 of the posterior mean sits near fire's mean (3.75), not forest's (-3.0).
+    const frame = 16 * 32 * 32;
+    let mean0 = 0;
+    for (let i = 0; i < frame; i++) mean0 += x0[i]! / frame;
+    assert.ok(Math.abs(mean0 - 3.75) < 1, `channel-0 mean ${mean0}`);
+  });
+
+  it('items are independent of their batch', async () => {
+    const picks = [items[0]!, items[3]!, items[6]!];
+    const batch = await run(picks);
+    for (let b = 0; b < picks.length; b++) {
+      const alone = await run([picks[b]!]);
+      const err = relL2(batch.subarray(b * FIELD_WINDOW_SIZE, (b + 1) * FIELD_WINDOW_SIZE), alone);
+      assert.ok(err < 1e-6, `${picks[b]!.label}: batch vs alone ${err}`);
+    }
+  });
+
+  it('rounds timesteps and treats all-zero or negative weights as documented', async () => {
+    const base = items[2]!;
+    const exact = await run([base]);
+    const rounded = await run([{ ...base, timestep: base.timestep + 0.3 }]);
+    assert.deepEqual(rounded, exact);
+
+    const noise = items[6]!;
+    const uniform = await run([noise]);
+    const zeros = await run([{ ...noise, weights: new Float32Array(K) }]);
+    assert.ok(relL2(zeros, uniform) < 1e-6, 'all-zero weights act as uniform');
+    const negative = Float32Array.from(oneHot(2), (v) => (v === 0 ? -1 : v));
+    const clamped = await run([{ ...noise, weights: negative }]);
+    const oneHotOut = await run([{ ...noise, weights: Float32Array.from(oneHot(2)) }]);
+    assert.ok(relL2(clamped, oneHotOut) < 1e-6, 'negative weights clamp to zero');
+  });
+});

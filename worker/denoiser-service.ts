@@ -1,0 +1,214 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '../common/proto/load.ts';
+import { allFinite, decodeTensor, decodeUint8Tensor, encodeTensor, encodeUint8Tensor } from '../common/tensor-codec.ts';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '../common/errors.ts';
+import { toGrpcError } from '../common/grpc-status.ts';
+import type { Logger } from '../common/logger.ts';
+import type { DenoiserManifest } from '../common/manifest.ts';
+import type { DenoiserServiceHandlers } from '../common/proto/generated/propeller/v1/DenoiserService.ts';
+import type { EvaluateRequest__Output } from '../common/proto/generated/propeller/v1/EvaluateRequest.ts';
+import type { InfoResponse } from '../common/proto/generated/propeller/v1/InfoResponse.ts';
+import type { LoadedModel } from './model-registry.ts';
+import { ModelRunner, type DenoiseInput } from './inference.ts';
+import type { WorkerLifecycle } from './lifecycle.ts';
+
+export interface DenoiserServiceOptions {
+  workerId: string;
+  device: string;
+  version: string;
+  models: Map<string, LoadedModel>;
+  maxBatch: number;
+  /** Most items one Evaluate may carry (several runs of maxBatch). */
+  maxItemsPerCall: number;
+  maxMessageBytes: number;
+  lifecycle: WorkerLifecycle;
+  log: Logger;
+  /** Extra latency per call (simulated devices); resolves when the wait is over. */
+  afterCompute?: (items: number, computeSeconds: number) => Promise<void>;
+}
+
+/** Counters the worker exposes (metrics come later; the CLI reads these). */
+export interface WorkerCounters {
+  evaluations: number;
+  calls: number;
+  failures: number;
+  computeSeconds: number;
+}
+
+/**
+ * gRPC DenoiserService: validates every request at the edge, runs models
+ * through one long-lived session each, and answers with typed errors.
+ */
+export class DenoiserService {
+  readonly counters: WorkerCounters = { evaluations: 0, calls: 0, failures: 0, computeSeconds: 0 };
+  private readonly runners = new Map<string, ModelRunner>();
+  private inFlightCalls = 0;
+
+  constructor(private readonly opts: DenoiserServiceOptions) {
+    for (const [name, model] of opts.models) {
+      if (model.available) this.runners.set(name, new ModelRunner(model, opts.maxBatch));
+    }
+  }
+
+  /** Calls being answered now. */
+  get inFlight(): number {
+    return this.inFlightCalls;
+  }
+
+  addToServer(server: grpc.Server): void {
+    const service = loadProtos().denoiser.propeller.v1.DenoiserService.service;
+    const handlers: DenoiserServiceHandlers = {
+      Info: (_call, cb) => {
+        // A draining worker answers UNAVAILABLE, so registries stop picking it.
+        if (this.opts.lifecycle.state !== 'serving') cb(toGrpcError(new UnavailableError(`worker is ${this.opts.lifecycle.state}`)));
+        else cb(null, this.info());
+      },
+      Evaluate: (call, cb) => this.handle(cb, () => this.evaluate(call.request)),
+      Decode: (call, cb) =>
+        this.handle(cb, async () => {
+          const runner = this.vaeRunner(call.request.model, 'decoder');
+          const latents = decodeTensor(call.request.latents, 'latents');
+          checkFrames(latents.shape, 'latents');
+          if (!allFinite(latents.data)) throw new InvalidArgumentError('latents.data', 'contains NaN or Inf');
+          const out = await runner.vae(latents.data, latents.shape);
+          const bytes = new Uint8Array(out.data.length);
+          for (let i = 0; i < bytes.length; i++) {
+            const v = out.data[i]!;
+            bytes[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
+          }
+          return { frames: encodeUint8Tensor(bytes, out.shape) };
+        }),
+      Encode: (call, cb) =>
+        this.handle(cb, async () => {
+          const runner = this.vaeRunner(call.request.model, 'encoder');
+          const frames = decodeUint8Tensor(call.request.frames, 'frames');
+          checkFrames(frames.shape, 'frames');
+          if (frames.shape[1] !== 3) throw new InvalidArgumentError('frames.shape', `must be [N, 3, H, W], got ${frames.shape.join('x')}`);
+          const input = new Float32Array(frames.data.length);
+          for (let i = 0; i < input.length; i++) input[i] = frames.data[i]! / 255;
+          const out = await runner.vae(input, frames.shape);
+          return { latents: encodeTensor(out.data, out.shape, 'float32') };
+        }),
+    };
+    server.addService(service, handlers as unknown as grpc.UntypedServiceImplementation);
+  }
+
+  info(): InfoResponse {
+    return {
+      workerId: this.opts.workerId,
+      device: this.opts.device,
+      version: this.opts.version,
+      maxBatch: this.opts.maxBatch,
+      capacity: 1,
+      maxMessageBytes: this.opts.maxMessageBytes,
+      models: [...this.opts.models.values()].map((m) => ({
+        name: m.name,
+        kind: m.manifest?.kind ?? 'unknown',
+        manifestJson: m.manifestJson,
+        available: m.available,
+        reason: m.reason,
+      })),
+    };
+  }
+
+  private async evaluate(req: EvaluateRequest__Output) {
+    const runner = this.runners.get(req.model);
+    const model = this.opts.models.get(req.model);
+    if (!model) throw new NotFoundError('model', req.model);
+    if (!runner || model.manifest?.kind !== 'denoiser') {
+      throw new InvalidArgumentError('model', model.available ? `"${req.model}" is not a denoiser` : `"${req.model}" is unavailable: ${model.reason}`);
+    }
+    const m = model.manifest;
+    const outputDtype = req.outputDtype === '' ? 'float16' : req.outputDtype;
+    if (outputDtype !== 'float16' && outputDtype !== 'float32') {
+      throw new InvalidArgumentError('output_dtype', `must be "float16" or "float32", got "${req.outputDtype}"`);
+    }
+    if (req.items.length === 0) throw new InvalidArgumentError('items', 'is empty');
+    if (req.items.length > this.opts.maxItemsPerCall) {
+      throw new InvalidArgumentError('items', `has ${req.items.length} items, more than the limit ${this.opts.maxItemsPerCall}`);
+    }
+    const inputs = req.items.map((item, i) => validateItem(m, item, i));
+    const started = performance.now();
+    const { outputs, seconds } = await runner.denoise(inputs);
+    this.counters.evaluations += outputs.length;
+    this.counters.computeSeconds += seconds;
+    if (this.opts.afterCompute) await this.opts.afterCompute(outputs.length, (performance.now() - started) / 1000);
+    const shape = [m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth];
+    return { outputs: outputs.map((o) => encodeTensor(o, shape, outputDtype)), computeSeconds: seconds };
+  }
+
+  private vaeRunner(modelName: string, kind: 'decoder' | 'encoder'): ModelRunner {
+    const model = this.opts.models.get(modelName);
+    if (!model) throw new NotFoundError('model', modelName);
+    if (model.manifest?.kind !== 'denoiser') throw new InvalidArgumentError('model', `"${modelName}" is not a denoiser`);
+    const vaeName = model.manifest[kind];
+    if (!vaeName) throw new InvalidArgumentError('model', `"${modelName}" names no ${kind} in its manifest`);
+    const runner = this.runners.get(vaeName);
+    if (!runner) {
+      const vae = this.opts.models.get(vaeName);
+      throw new InvalidArgumentError('model', `${kind} "${vaeName}" of "${modelName}" is ${vae ? `unavailable: ${vae.reason}` : 'not loaded on this worker'}`);
+    }
+    return runner;
+  }
+
+  /** Runs a handler with draining checks, counters and error mapping; always answers once. */
+  private handle<T>(cb: grpc.sendUnaryData<T>, work: () => Promise<T>): void {
+    if (this.opts.lifecycle.state !== 'serving') {
+      cb(toGrpcError(new UnavailableError(`worker is ${this.opts.lifecycle.state}`)));
+      return;
+    }
+    this.inFlightCalls++;
+    this.counters.calls++;
+    work().then(
+      (res) => {
+        this.inFlightCalls--;
+        cb(null, res);
+      },
+      (err: unknown) => {
+        this.inFlightCalls--;
+        this.counters.failures++;
+        const status = toGrpcError(err);
+        if (status.code === grpc.status.INTERNAL) this.opts.log.error('request failed', { error: status.details });
+        cb(status);
+      },
+    );
+  }
+}
+
+function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'][number], i: number): DenoiseInput {
+  const field = `items[${i}]`;
+  const sample = decodeTensor(item.sample, `${field}.sample`);
+  const want = [m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth];
+  if (sample.shape.length !== 4 || sample.shape.some((d, j) => d !== want[j])) {
+    throw new InvalidArgumentError(`${field}.sample.shape`, `must be ${want.join('x')} (the model's native window), got ${sample.shape.join('x')}`);
+  }
+  if (!allFinite(sample.data)) throw new InvalidArgumentError(`${field}.sample.data`, 'contains NaN or Inf');
+  const t = item.timestep;
+  if (!Number.isFinite(t) || t < 0 || t > m.trainSchedule.numTrainTimesteps - 1) {
+    throw new InvalidArgumentError(`${field}.timestep`, `must be in [0, ${m.trainSchedule.numTrainTimesteps - 1}], got ${t}`);
+  }
+  let classWeights: Float32Array | undefined;
+  for (const key of Object.keys(item.conditioning)) {
+    if (key !== 'class_weights') throw new InvalidArgumentError(`${field}.conditioning`, `has unknown key "${key}" (known: class_weights)`);
+  }
+  const cw = item.conditioning['class_weights'];
+  if (cw) {
+    const k = m.classes.length;
+    const t = decodeTensor(cw, `${field}.conditioning.class_weights`);
+    if (t.shape.length !== 1 || t.shape[0] !== k) {
+      throw new InvalidArgumentError(`${field}.conditioning.class_weights.shape`, `must be [${k}], got [${t.shape.join(', ')}]`);
+    }
+    let sum = 0;
+    for (const v of t.data) {
+      if (!Number.isFinite(v) || v < 0) throw new InvalidArgumentError(`${field}.conditioning.class_weights`, 'must be finite and non-negative');
+      sum += v;
+    }
+    if (sum <= 0) throw new InvalidArgumentError(`${field}.conditioning.class_weights`, 'must not be all zero');
+    classWeights = t.data;
+  }
+  return { sample: sample.data, timestep: t, classWeights };
+}
+
+function checkFrames(shape: number[], field: string): void {
+  if (shape.length !== 4) throw new InvalidArgumentError(`${field}.shape`, `must be [N, C, H, W], got ${shape.join('x')}`);
+}

@@ -1,0 +1,140 @@
+import * as ort from 'onnxruntime-node';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { modelManifestSchema, type ModelManifest } from '../common/manifest.ts';
+import { errorMessage } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+
+/** How sessions are created: execution providers and explicit thread counts. */
+export interface SessionSettings {
+  /** "cpu", or "cuda" / "cuda:N" on GPU nodes. */
+  device: string;
+  intraOpThreads: number;
+  interOpThreads: number;
+}
+
+/** A model found under a model directory: loaded, or unavailable with the reason. */
+export interface LoadedModel {
+  name: string;
+  dir: string;
+  manifest: ModelManifest | undefined;
+  /** Raw manifest text as read (reported over Info). */
+  manifestJson: string;
+  session: ort.InferenceSession | undefined;
+  available: boolean;
+  reason: string;
+  loadSeconds: number;
+}
+
+/** Manifest files under `dir`: `dir/manifest.json` and `dir/<model>/manifest.json`. */
+export function findManifests(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const found: string[] = [];
+  if (existsSync(join(dir, 'manifest.json'))) found.push(join(dir, 'manifest.json'));
+  for (const name of readdirSync(dir).sort()) {
+    const sub = join(dir, name);
+    if (statSync(sub).isDirectory() && existsSync(join(sub, 'manifest.json'))) found.push(join(sub, 'manifest.json'));
+  }
+  return found;
+}
+
+/** ORT session options for the settings: providers from the device string. */
+export function sessionOptions(s: SessionSettings): ort.InferenceSession.SessionOptions {
+  const providers: ort.InferenceSession.ExecutionProviderConfig[] = [];
+  if (s.device.startsWith('cuda')) {
+    const id = Number(s.device.split(':')[1] ?? 0);
+    providers.push({ name: 'cuda', deviceId: id } as ort.InferenceSession.ExecutionProviderConfig);
+  }
+  providers.push('cpu');
+  return {
+    executionProviders: providers,
+    intraOpNumThreads: s.intraOpThreads,
+    interOpNumThreads: s.interOpThreads,
+    graphOptimizationLevel: 'all',
+  };
+}
+
+/**
+ * Loads every model under `dirs`, one long-lived session each. A model whose
+ * manifest or file is broken is kept as unavailable with the reason, so the
+ * worker still serves the others.
+ */
+export async function loadModels(dirs: readonly string[], settings: SessionSettings, log: Logger): Promise<Map<string, LoadedModel>> {
+  const models = new Map<string, LoadedModel>();
+  for (const dir of dirs) {
+    for (const manifestPath of findManifests(dir)) {
+      const model = await loadOne(manifestPath, settings);
+      if (models.has(model.name)) {
+        log.warn('duplicate model name; keeping the first', { name: model.name, dir: model.dir });
+        continue;
+      }
+      if (model.available) log.info('model loaded', { name: model.name, seconds: model.loadSeconds.toFixed(3) });
+      else log.warn('model unavailable', { name: model.name, reason: model.reason });
+      models.set(model.name, model);
+    }
+  }
+  return models;
+}
+
+async function loadOne(manifestPath: string, settings: SessionSettings): Promise<LoadedModel> {
+  const dir = dirname(manifestPath);
+  const fallbackName = dir.split('/').pop() ?? 'model';
+  let manifestJson = '';
+  const started = performance.now();
+  const fail = (name: string, reason: string, manifest?: ModelManifest): LoadedModel => ({
+    name,
+    dir,
+    manifest,
+    manifestJson,
+    session: undefined,
+    available: false,
+    reason,
+    loadSeconds: (performance.now() - started) / 1000,
+  });
+  let manifest: ModelManifest;
+  try {
+    manifestJson = readFileSync(manifestPath, 'utf8');
+    const parsed = modelManifestSchema.safeParse(JSON.parse(manifestJson));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return fail(fallbackName, `manifest.json: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    manifest = parsed.data;
+  } catch (err) {
+    return fail(fallbackName, `manifest.json: ${errorMessage(err)}`);
+  }
+  const file = join(dir, manifest.file);
+  if (!existsSync(file)) return fail(manifest.name, `model file ${manifest.file} is missing`, manifest);
+  try {
+    const session = await ort.InferenceSession.create(file, sessionOptions(settings));
+    const problem = checkGraph(manifest, session);
+    if (problem) {
+      await session.release();
+      return fail(manifest.name, problem, manifest);
+    }
+    return {
+      name: manifest.name,
+      dir,
+      manifest,
+      manifestJson,
+      session,
+      available: true,
+      reason: '',
+      loadSeconds: (performance.now() - started) / 1000,
+    };
+  } catch (err) {
+    return fail(manifest.name, `cannot load ${manifest.file}: ${errorMessage(err)}`, manifest);
+  }
+}
+
+/** The graph must have the inputs and output the manifest names. */
+function checkGraph(m: ModelManifest, session: ort.InferenceSession): string | undefined {
+  const inputs = new Set(session.inputNames);
+  const outputs = new Set(session.outputNames);
+  const wantInputs = m.kind === 'denoiser' ? Object.entries(m.inputs).filter(([, v]) => v) : [['input', m.input]];
+  for (const [role, name] of wantInputs) {
+    if (!inputs.has(name as string)) return `manifest.json: inputs.${role}: graph has no input "${name}" (has ${[...inputs].join(', ')})`;
+  }
+  if (!outputs.has(m.output)) return `manifest.json: output: graph has no output "${m.output}" (has ${[...outputs].join(', ')})`;
+  return undefined;
+}
