@@ -96,9 +96,14 @@ export class FieldMixtureReference {
     return this.logLikelihoodsOfSpectrum(this.spectrum(x), alpha, sigma);
   }
 
-  /** Exact log density of a clean window under the mixture prior with the given weights. */
-  logLikelihood(x0: ArrayLike<number>, classWeights: ArrayLike<number>): number {
-    const ll = this.componentLogLikelihoods(x0, 1, 0);
+  /**
+   * Exact log density of a window under the mixture prior with the given
+   * weights; with `alpha`, `sigma` under the prior noised to that level
+   * (`alpha x0 + sigma eps`), which is what a sampler that stops at the
+   * training schedule's smallest noise level produces.
+   */
+  logLikelihood(x0: ArrayLike<number>, classWeights: ArrayLike<number>, alpha = 1, sigma = 0): number {
+    const ll = this.componentLogLikelihoods(x0, alpha, sigma);
     const w = normaliseClassWeights(classWeights);
     let max = -Infinity;
     for (let k = 0; k < ll.length; k++) if (w[k]! > 0) max = Math.max(max, ll[k]!);
@@ -108,8 +113,8 @@ export class FieldMixtureReference {
   }
 
   /** Negative log-likelihood per latent element (nats): comparable across window sizes. */
-  meanNll(x0: ArrayLike<number>, classWeights: ArrayLike<number>): number {
-    return -this.logLikelihood(x0, classWeights) / this.size;
+  meanNll(x0: ArrayLike<number>, classWeights: ArrayLike<number>, alpha = 1, sigma = 0): number {
+    return -this.logLikelihood(x0, classWeights, alpha, sigma) / this.size;
   }
 
   /**
@@ -237,8 +242,8 @@ export function logLikelihood(x0: ArrayLike<number>, classWeights: ArrayLike<num
 }
 
 /** Negative log-likelihood per element of a clean window under the shipped mixture. */
-export function meanNll(x0: ArrayLike<number>, classWeights: ArrayLike<number>): number {
-  return fieldMixtureReference().meanNll(x0, classWeights);
+export function meanNll(x0: ArrayLike<number>, classWeights: ArrayLike<number>, alpha = 1, sigma = 0): number {
+  return fieldMixtureReference().meanNll(x0, classWeights, alpha, sigma);
 }
 
 /** P(k | x0) for a clean window under the shipped mixture (uniform prior unless told). */
