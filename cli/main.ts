@@ -91,6 +91,11 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const e = err as { details?: string; message?: string; code?: number };
+    // grpc status 14 with no server behind the address: say what to check.
+    if (e.code === 14 && /ECONNREFUSED|No connection established/.test(e.details ?? '')) {
+      process.stderr.write(`propeller: cannot reach the coordinator (${e.details}); is it running? Set --address or PROPELLER_ADDRESS.\n`);
+      process.exit(1);
+    }
     process.stderr.write(`propeller: ${e.details ?? e.message ?? String(err)}\n`);
     process.exit(1);
   },

@@ -1,3 +1,5 @@
+import * as grpc from '@grpc/grpc-js';
+import { grpcCode } from '../../common/grpc-status.ts';
 import { modelManifestSchema, type ModelManifest } from '../../common/manifest.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -72,10 +74,14 @@ export class WorkerRegistry {
     await Promise.all(addresses.map((a) => this.probe(this.entries.get(a)!)));
   }
 
-  /** Starts re-probing workers that are not serving. */
+  /**
+   * Starts the heartbeat: every probe interval each worker is asked for Info.
+   * A serving worker that stops answering (or starts draining) is marked
+   * dead; a dead one that answers again comes back.
+   */
   start(): void {
     this.timer ??= setInterval(() => {
-      for (const e of this.entries.values()) if (e.state !== 'serving') void this.probe(e);
+      for (const e of this.entries.values()) void this.probe(e);
     }, this.opts.probeIntervalMs);
     this.timer.unref();
   }
@@ -155,6 +161,12 @@ export class WorkerRegistry {
       e.consecutiveFailures = 0;
       this.setState(e, 'serving');
     } catch (err) {
+      // A slow answer from a serving worker is one missed heartbeat; a refused
+      // connection or a draining worker is gone now.
+      if (e.state === 'serving' && grpcCode(err) === grpc.status.DEADLINE_EXCEEDED) {
+        this.failed(e, err);
+        return;
+      }
       e.lastError = errorMessage(err);
       this.setState(e, 'dead', e.lastError);
     }

@@ -65,6 +65,19 @@ test('e2e - coordinator and two worker processes render an MP4 submitted over gR
     assert.equal(probe.frames, 32);
     assert.equal(probe.fps, 12);
     assert.equal(probe.pixFmt, 'yuv420p');
+    // SIGTERM: each worker drains and exits cleanly; the coordinator marks it dead.
+    for (const w of workers) {
+      const exit = new Promise<number | null>((r) => w.process.once('exit', (code) => r(code)));
+      await w.stop(10_000);
+      assert.equal(await exit, 0, 'worker did not exit 0 after SIGTERM');
+    }
+    let states: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      states = (await client.workers()).workers.map((w) => w.state);
+      if (states.every((s) => s === 'dead')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(states, ['dead', 'dead']);
   } finally {
     client.close();
   }
