@@ -93,12 +93,15 @@ export class CompositeDenoiser {
     signal?.throwIfAborted();
     const level = this.scheduler.noiseLevel(step);
     const timestep = this.scheduler.timesteps[step]!;
-    const items: WindowItem[] = windows.map((w, i) => ({
-      window: w,
-      sample: extractWindow(sample, dims, w),
-      timestep,
-      conditioning: this.conditioning[i]!,
-    }));
+    // The model sees `scale * x` (scale_model_input), a sample at the scaled
+    // noise level; x0 and eps are the same either way.
+    const scale = this.scheduler.modelInputScale(step);
+    const inputLevel = scale === 1 ? level : { alpha: level.alpha * scale, sigma: level.sigma * scale };
+    const items: WindowItem[] = windows.map((w, i) => {
+      const window = extractWindow(sample, dims, w);
+      if (scale !== 1) for (let k = 0; k < window.length; k++) window[k]! *= scale;
+      return { window: w, sample: window, timestep, conditioning: this.conditioning[i]! };
+    });
     const outputs = await this.evaluate(items, signal);
     if (outputs.length !== windows.length) {
       throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for ${windows.length} windows`);
@@ -112,7 +115,7 @@ export class CompositeDenoiser {
         throw new LayoutError('evaluate', `output ${i} has ${output.length} elements, window ${w.index} needs ${len}`);
       }
       if (scratch.length !== len) scratch = new Float32Array(len);
-      merger.accumulate(w, toX0(this.predictionType, output, items[i]!.sample, level, scratch));
+      merger.accumulate(w, toX0(this.predictionType, output, items[i]!.sample, inputLevel, scratch));
     });
     const x0 = merger.result();
     return { x0, eps: epsFromX0(sample, x0, level) };

@@ -127,7 +127,7 @@ export class DdimScheduler implements Scheduler<DdimConfig> {
       );
     }
     this.steps = Object.freeze(steps);
-    this.levels = Object.freeze(steps.map((s) => Object.freeze(vpNoiseLevel(s.alphaProdT))));
+    this.levels = Object.freeze([...steps.map((s) => Object.freeze(vpNoiseLevel(s.alphaProdT))), Object.freeze(vpNoiseLevel(steps[n - 1]!.alphaProdTPrev))]);
   }
 
   /** The float64 coefficients of step `i` (for tests, logging and Picard error scales). */
@@ -136,10 +136,19 @@ export class DdimScheduler implements Scheduler<DdimConfig> {
     return this.steps[i]!;
   }
 
-  /** `{ alpha: sqrt(abar_t), sigma: sqrt(1 - abar_t) }` at step `i`'s timestep. */
+  /**
+   * `{ alpha: sqrt(abar_t), sigma: sqrt(1 - abar_t) }` at step `i`'s timestep;
+   * at `i = numSteps`, the level the last step lands on (final_alpha_cumprod).
+   */
   noiseLevel(i: number): NoiseLevel {
-    checkStepIndex(i, this.numSteps);
+    checkStepIndex(i, this.numSteps + 1);
     return this.levels[i]!;
+  }
+
+  /** VP samples go into the model as they are. */
+  modelInputScale(i: number): number {
+    checkStepIndex(i, this.numSteps);
+    return 1;
   }
 
   /** sigma_t = eta * sqrt(variance); 0 when eta = 0. */

@@ -28,10 +28,18 @@ export interface Scheduler<C extends object = object> {
   /** Scale of the initial noise `x_0 = initNoiseSigma * z` (1 for VP schedulers). */
   readonly initNoiseSigma: number;
   /**
-   * Noise level of step `i`'s input `x_i`: `x_i = alpha x0 + sigma eps`.
-   * The composite denoiser converts window outputs with it.
+   * Noise level of `x_i`: `x_i = alpha x0 + sigma eps`, for `i` in
+   * `[0, numSteps]` (`numSteps` is where the last step lands). The composite
+   * denoiser converts window outputs with it; the Picard engine derives its
+   * error scales from consecutive levels.
    */
   noiseLevel(i: number): NoiseLevel;
+  /**
+   * Factor applied to `x_i` before it goes into the model (diffusers'
+   * `scale_model_input`): 1 for VP and flow schedulers, `1/sqrt(sigma^2+1)`
+   * for Euler's variance-exploding form.
+   */
+  modelInputScale(i: number): number;
   /**
    * Deterministic part of step `i`: `x_{i+1} - c_i z_i`. Writes into `out`
    * when given and returns it. Elementwise, so `out` may be any of the inputs.

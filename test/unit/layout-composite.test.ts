@@ -128,6 +128,7 @@ function flowStub(n: number): Scheduler {
     numSteps: n,
     initNoiseSigma: 1,
     noiseLevel: (i) => flowNoiseLevel(timesteps[i]! / 1000),
+    modelInputScale: () => 1,
     stepDeterministic: () => assert.fail('not used'),
     noiseCoefficient: () => 0,
   };

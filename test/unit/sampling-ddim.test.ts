@@ -257,7 +257,11 @@ describe('ddim - contract', () => {
       /integer >= 1, got 0/,
     );
     const s = new DdimScheduler({}, 10);
-    assert.throws(() => s.noiseLevel(10), /step index 10 is outside \[0, 10\)/);
+    assert.throws(() => s.noiseLevel(11), /step index 11 is outside \[0, 11\)/);
+    assert.throws(() => s.modelInputScale(10), /step index 10 is outside \[0, 10\)/);
+    // the level the last step lands on: abar_0 unless set_alpha_to_one
+    assert.equal(s.noiseLevel(10).alpha, Math.sqrt(s.stepCoefficients(9).alphaProdTPrev));
+    assert.equal(new DdimScheduler({ setAlphaToOne: true }, 10).noiseLevel(10).sigma, 0);
     assert.throws(() => s.stepDeterministic(0, X, new Float32Array(3), OUT), RangeError);
   });
 });
