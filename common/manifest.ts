@@ -28,6 +28,18 @@ const denoiserManifest = z.object({
   vaeScale: z.object({ spatial: z.number().int().positive(), temporal: z.number().int().positive() }),
   predictionType: z.enum(['epsilon', 'sample', 'v_prediction', 'flow']),
   trainSchedule: trainSchedule,
+  /**
+   * Forward process: `'vp'` (x_t = sqrt(abar) x0 + sqrt(1 - abar) eps) or
+   * `'flow'` (rectified flow x_t = (1 - t) x0 + t eps). Absent means `'vp'`.
+   * For flow models `trainSchedule` is still required but only its
+   * `numTrainTimesteps` is used, as the timestep scale (model timestep =
+   * numTrainTimesteps * t, 1000 in the SD3 convention); the betas are unused.
+   * (Optional rather than defaulted, so the parsed type stays assignable
+   * from manifests written without it.)
+   */
+  process: z.enum(['vp', 'flow']).optional(),
+  /** Scheduler to use when a job names none: a scheduler kind (`ddim`, `flow_euler`, ...) and its config. */
+  defaultScheduler: z.object({ kind: z.string(), config: z.record(z.string(), z.unknown()) }).optional(),
   /** Graph input and output names. */
   inputs: z.object({
     sample: z.string(),

@@ -23,7 +23,22 @@ export {
   type FieldComponent,
   type FieldWindow,
 } from './field-mixture/components.ts';
-export { buildFieldMixtureModel, fieldMixtureManifest, type FieldMixtureSpec } from './field-mixture/build.ts';
+export {
+  buildFieldMixtureModel,
+  fieldMixtureManifest,
+  fieldMixtureModelName,
+  type FieldMixtureSpec,
+} from './field-mixture/build.ts';
+export {
+  FLOW_T_MAX,
+  FLOW_T_MIN,
+  logSigmas,
+  noiseLevelAt,
+  noiseLevels,
+  type NoiseLevel,
+  type NoiseLevels,
+  type NoiseProcess,
+} from './field-mixture/tables.ts';
 export {
   FieldMixtureReference,
   fieldMixtureReference,

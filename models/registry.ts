@@ -7,6 +7,7 @@ import { modelManifestSchema, type ModelManifest } from '../common/manifest.ts';
 import { DEFAULT_TRAIN_SCHEDULE } from '../common/noise-schedule.ts';
 import { FIELD_COMPONENTS, FIELD_WINDOW, SPECTRUM_FLOOR } from './field-mixture/components.ts';
 import { buildFieldMixtureModel, fieldMixtureManifest } from './field-mixture/build.ts';
+import { FLOW_T_MAX, FLOW_T_MIN } from './field-mixture/tables.ts';
 import { DECODER_BIAS, DECODER_MATRIX } from './field-vae/colour-map.ts';
 import {
   buildFieldDecoderModel,
@@ -34,13 +35,13 @@ import {
  */
 
 /** Version of the graph-building code; part of every fingerprint. */
-export const BUILDER_VERSION = 'propeller-reference-models/1';
+export const BUILDER_VERSION = 'propeller-reference-models/2';
 
 /** `<repo>/.cache/models`. */
 export const DEFAULT_MODEL_CACHE = fileURLToPath(new URL('../.cache/models', import.meta.url));
 
 /** Names of the reference models, in build order. */
-export const REFERENCE_MODEL_NAMES = ['field-mixture', 'field-decoder', 'field-encoder'] as const;
+export const REFERENCE_MODEL_NAMES = ['field-mixture', 'field-mixture-flow', 'field-decoder', 'field-encoder'] as const;
 export type ReferenceModelName = (typeof REFERENCE_MODEL_NAMES)[number];
 
 interface ReferenceModel {
@@ -55,6 +56,11 @@ const MODELS: Record<ReferenceModelName, ReferenceModel> = {
     manifest: () => fieldMixtureManifest(),
     parameters: () => ({ FIELD_COMPONENTS, FIELD_WINDOW, SPECTRUM_FLOOR, DEFAULT_TRAIN_SCHEDULE }),
     build: () => buildFieldMixtureModel(),
+  },
+  'field-mixture-flow': {
+    manifest: () => fieldMixtureManifest({ process: 'flow' }),
+    parameters: () => ({ FIELD_COMPONENTS, FIELD_WINDOW, SPECTRUM_FLOOR, DEFAULT_TRAIN_SCHEDULE, FLOW_T_MIN, FLOW_T_MAX }),
+    build: () => buildFieldMixtureModel({ process: 'flow' }),
   },
   'field-decoder': {
     manifest: () => fieldDecoderManifest(),

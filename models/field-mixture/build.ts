@@ -3,40 +3,54 @@ import { DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-s
 import { GraphBuilder } from '../onnx-graph.ts';
 import { FIELD_COMPONENTS, FIELD_WINDOW, type FieldComponent, type FieldWindow } from './components.ts';
 import { complexDftBlock, realDftRight, realIdftRight } from './dft-matrices.ts';
+import { noiseLevelGraph } from './noise-graph.ts';
 import { halfGridMultiplicity, halfWidth } from './spectrum.ts';
-import { halfGridEigenvalues, noiseLevels, relativeLogDets } from './tables.ts';
+import { halfGridEigenvalues, type NoiseProcess } from './tables.ts';
 
 /**
- * ONNX graph of the field-mixture denoiser: the exact posterior mean of a
- * mixture of stationary Gaussian fields, returned as epsilon.
+ * ONNX graph of the field-mixture denoisers: the exact posterior mean of a
+ * mixture of stationary Gaussian fields under a forward process
+ * x_t = a x0 + s eps, returned as epsilon (process 'vp', model
+ * `field-mixture`) or as the flow velocity eps - x0 (process 'flow', model
+ * `field-mixture-flow`). Only the timestep -> (a, s) stage (`noise-graph.ts`)
+ * and the output gain differ between the two; everything else is shared.
  *
  * Maths, per item, with the unitary DFT X = U x_t and d_k = a^2 lambda_k + s^2:
  *   log p(x_t | k) = -1/2 sum_f |X - a M_k|^2 / d_k - 1/2 sum_f log(2 pi d_k)
  *   r = softmax_k(log w_k + log p(x_t | k))
- *   E[eps | x_t, k] = U^H( s (X - a M_k) / d_k )           (M_k = U mu_k: DC only)
- *   E[eps | x_t]    = s U^H( (sum_k r_k / d_k) X ) - s a sum_k r_k mu_k / d_k(0)
- * so one forward and one inverse DFT serve all K components. (Equivalently
- * x0_hat = U^H(sum_k r_k H_k X) + sum_k r_k mu_k (1 - a H_k(0)) with
- * H_k = a lambda_k / d_k; predicting eps directly avoids the cancellation in
- * (x_t - a x0_hat) / s at small s.)
+ *   E[eps | x_t] = U^H( s (sum_k r_k / d_k) X ) - s a sum_k r_k mu_k / d_k(0)
+ *   E[x0 | x_t]  = U^H( a (sum_k r_k lambda_k / d_k) X ) + s^2 sum_k r_k mu_k / d_k(0)
+ * (M_k = U mu_k: DC only; the mean terms are constants per channel), so
+ *   eps      = U^H( s G1 X )            - s a       sum_k r_k mu_k / d_k(0)
+ *   eps - x0 = U^H( (s G1 - a G2) X )   - (s a + s^2) sum_k r_k mu_k / d_k(0)
+ * with G1 = sum_k r_k / d_k and G2 = sum_k r_k lambda_k / d_k (one MatMul
+ * each), and one forward and one inverse DFT serve all K components.
+ * Predicting the output directly avoids the cancellation in (x_t - a x0_hat) / s
+ * at small s (VP) and in (eps_hat - x_t) / a at small a (flow).
  *
  * For float32 accuracy the log-likelihoods are rearranged so that terms
  * common to all components never get computed:
  *   sum_f |X - a M_k|^2 / d_k = sum_f P / s^2 - (a^2/s^2) sum_f P lambda_k / d_k
  *                               + a mu_k sqrt(N) (a mu_k sqrt(N) - 2 X(0)) / d_k(0)
- * (P = |X|^2; the first term is common) and the log-determinants come from a
- * float64 table relative to their minimum over k (see `tables.ts`).
+ *   sum_f log d_k             = N log s^2 + sum_f log(d_k / s^2)
+ * (P = |X|^2; the first terms are common). The remaining log-determinant
+ * sum_f log(1 + (a/s)^2 lambda_k) is computed in the graph from (a, s), so it
+ * is exact for any timestep, fractional ones and the continuous flow time
+ * included; it costs one Log over [B, K, C, N/2] and a MatMul.
  *
  * The input is real, so the DFT along W keeps bins 0..W/2 only ("half grid",
  * sums weighted by `halfGridMultiplicity`); the DFTs are MatMuls with cos/sin
  * matrices (see `dft-matrices.ts`), no DFT op.
  */
 
-/** What the graph is built from; the shipped model uses the defaults. */
+/** What the graph is built from; the shipped models use the defaults (and a process each). */
 export interface FieldMixtureSpec {
   components?: readonly FieldComponent[];
+  /** VP: the training noise schedule. Flow: only `numTrainTimesteps` is used, as the timestep scale. */
   schedule?: TrainSchedule;
   window?: FieldWindow;
+  /** Forward process; 'vp' (epsilon output) unless told. */
+  process?: NoiseProcess;
 }
 
 /** Smallest normalised weight whose log is taken (zero weights are masked out exactly, not floored). */
@@ -44,20 +58,22 @@ const WEIGHT_FLOOR = 1e-30;
 /** Logit of excluded (zero-weight) components: far below any real logit, finite so max - it never makes NaN. */
 const EXCLUDED_LOGIT = -3e38;
 
-/** Serialised ModelProto of the field-mixture denoiser (opset 17, dynamic batch `B`). */
+/** Graph output name per process. */
+const OUTPUT_NAME: Record<NoiseProcess, string> = { vp: 'epsilon', flow: 'velocity' };
+
+/** Serialised ModelProto of a field-mixture denoiser (opset 17, dynamic batch `B`). */
 export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array {
   const comps = spec.components ?? FIELD_COMPONENTS;
   const schedule = spec.schedule ?? DEFAULT_TRAIN_SCHEDULE;
   const win = spec.window ?? FIELD_WINDOW;
+  const process = spec.process ?? 'vp';
   const { channels: C, frames: F, height: H, width: W } = win;
   const K = comps.length;
   const Wh = halfWidth(win);
   const HWh = H * Wh;
   const Nh = F * HWh;
-  const T = schedule.numTrainTimesteps;
-  const levels = noiseLevels(schedule);
 
-  const g = new GraphBuilder('field_mixture');
+  const g = new GraphBuilder(process === 'flow' ? 'field_mixture_flow' : 'field_mixture');
   const sample = g.input('sample', 'float32', ['B', C, F, H, W]);
   const timestep = g.input('timestep', 'float32', ['B']);
   const classWeights = g.input('class_weights', 'float32', ['B', K]);
@@ -68,10 +84,8 @@ export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array 
   const half = scalar('half', 0.5);
   const two = scalar('two', 2);
 
-  // 1. Timestep -> table index -> a, s (tables computed in float64).
-  const tIndex = g.op('Cast', [g.op('Clip', [g.op('Round', [timestep]), zero, scalar('t_max', T - 1)])], { to: 7 });
-  const a = g.op('Gather', [g.floats('sqrt_alphas_cumprod', levels.alpha), tIndex], { axis: 0 });
-  const s = g.op('Gather', [g.floats('sqrt_one_minus_alphas_cumprod', levels.sigma), tIndex], { axis: 0 });
+  // 1. Timestep -> a, s [B] (per process; see noise-graph.ts).
+  const { a, s } = noiseLevelGraph(g, timestep, schedule, process);
   const a4 = g.op('Reshape', [a, ints('shape_b111', [-1, 1, 1, 1])]);
   const s4 = g.op('Reshape', [s, ints('shape_b111_s', [-1, 1, 1, 1])]);
   const a2 = g.op('Mul', [a4, a4]);
@@ -90,8 +104,9 @@ export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array 
 
   // 3. Power spectrum, weighted by half-grid multiplicity; the (real) DC coefficient.
   const axis2 = ints('axis_2', [2]);
+  const multiplicity = halfGridMultiplicity(win);
   const power = g.op('ReduceSum', [g.op('Mul', [X, X]), axis2], { keepdims: 0 }); // [B,C,Nh]
-  const mPower = g.op('Mul', [power, g.floats('half_grid_multiplicity', halfGridMultiplicity(win))]);
+  const mPower = g.op('Mul', [power, g.floats('half_grid_multiplicity', multiplicity)]);
   const axis1 = ints('axis_1', [1]);
   const mPower4 = g.op('Unsqueeze', [mPower, axis1]); // [B,1,C,Nh]
   const dc = g.op('Slice', [X, ints('dc_starts', [0, 0]), ints('dc_ends', [1, 1]), ints('dc_axes', [2, 3])]);
@@ -118,7 +133,13 @@ export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array 
   const dcTerm = g.op('Mul', [g.op('Mul', [aMu, g.op('Sub', [aMu, g.op('Mul', [two, X0])])]), invD0]);
   const perChannel = g.op('Sub', [g.op('Mul', [snr3, q]), dcTerm]);
   const quadGain = g.op('ReduceSum', [perChannel, axis2], { keepdims: 0 }); // [B,K]
-  const logDet = g.op('Gather', [g.floats('relative_log_dets', relativeLogDets(comps, levels, win), [T, K]), tIndex], { axis: 0 });
+  // sum_{c,f} m_f log(d / s^2) = sum m_f log(1 + (a/s)^2 lambda) >= 0: the multiplicity-weighted sum is one MatMul.
+  const logRatio = g.op('Log', [g.op('Mul', [d, g.op('Reciprocal', [s2])])]);
+  const multCol = g.floats('multiplicity_column', Array.from({ length: C }, () => [...multiplicity]).flat(), [C * Nh, 1]);
+  const logDet = g.op('Reshape', [
+    g.op('MatMul', [g.op('Reshape', [logRatio, ints('shape_bk_cn_ld', [0, K, C * Nh])]), multCol]),
+    ints('shape_bk', [0, K]),
+  ]);
   const logLik = g.op('Mul', [half, g.op('Sub', [quadGain, logDet])]);
 
   // 6. Prior: clamp negatives, all-zero rows become uniform, normalise, log with
@@ -137,10 +158,16 @@ export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array 
   const e = g.op('Exp', [shifted]);
   const r = g.op('Div', [e, g.op('ReduceSum', [e, axis1], { keepdims: 1 })], {}, { output: 'responsibilities' }); // [B,K]
 
-  // 7. Mixed filter G = sum_k r_k / d_k (one MatMul), applied to the spectrum.
+  // 7. Mixed filter (one MatMul per sum over k), applied to the spectrum:
+  // vp: s G1; flow: s G1 - a G2 (see the header).
   const rRow = g.op('Unsqueeze', [r, axis1]); // [B,1,K]
-  const invDFlat = g.op('Reshape', [invD, ints('shape_bk_cn', [0, K, C * Nh])]);
-  const gain = g.op('Reshape', [g.op('MatMul', [rRow, invDFlat]), ints('shape_bc1n', [0, C, 1, Nh])]);
+  const mix = (perK: string, tag: string): string =>
+    g.op('Reshape', [
+      g.op('MatMul', [rRow, g.op('Reshape', [perK, ints(`shape_bk_cn_${tag}`, [0, K, C * Nh])])]),
+      ints(`shape_bc1n_${tag}`, [0, C, 1, Nh]),
+    ]);
+  const sG1 = g.op('Mul', [s4, mix(invD, 'g1')]);
+  const gain = process === 'flow' ? g.op('Sub', [sG1, g.op('Mul', [a4, mix(ratio, 'g2')])]) : sG1;
   const Y = g.op('Mul', [X, gain]); // [B,C,2,Nh]
 
   // 8. Inverse unitary DFT: F, H (complex), then W (half grid -> real).
@@ -154,38 +181,54 @@ export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array 
   const yw = g.op('MatMul', [yh6, g.floats('idft_w', realIdftRight(W), [2, Wh, W])]); // [B,C,F,2,H,W]
   const y = g.op('ReduceSum', [yw, axis3], { keepdims: 0 }); // [B,C,F,H,W]
 
-  // 9. Mean correction a sum_k r_k mu_k / d_k(0), then eps = s (y - correction).
+  // 9. Mean term: y - c sum_k r_k mu_k / d_k(0), c = s a (vp) or s a + s^2 (flow).
   const rCol = g.op('Unsqueeze', [r, axis2]); // [B,K,1]
   const muOverD0 = g.op('Mul', [g.floats('mean', comps.flatMap((c) => c.mean.slice(0, C)), [K, C]), invD0]); // [B,K,C]
   const corr = g.op('ReduceSum', [g.op('Mul', [rCol, muOverD0]), axis1], { keepdims: 0 }); // [B,C]
-  const a2d = g.op('Reshape', [a, ints('shape_b1', [-1, 1])]);
-  const corr5 = g.op('Reshape', [g.op('Mul', [corr, a2d]), ints('shape_bc111', [0, C, 1, 1, 1])]);
-  const s5 = g.op('Reshape', [s, ints('shape_b1111', [-1, 1, 1, 1, 1])]);
-  const eps = g.op('Mul', [s5, g.op('Sub', [y, corr5])]);
-  g.output(eps, 'epsilon', 'float32', ['B', C, F, H, W]);
+  const sa = g.op('Mul', [s, a]);
+  const coef = g.op('Reshape', [process === 'flow' ? g.op('Add', [sa, g.op('Mul', [s, s])]) : sa, ints('shape_b1', [-1, 1])]);
+  const corr5 = g.op('Reshape', [g.op('Mul', [corr, coef]), ints('shape_bc111', [0, C, 1, 1, 1])]);
+  const out = g.op('Sub', [y, corr5]);
+  g.output(out, OUTPUT_NAME[process], 'float32', ['B', C, F, H, W]);
 
-  return g.toModel({ opset: 17, docString: 'Propeller field-mixture: exact posterior-mean denoiser of a Gaussian-field mixture' });
+  const what = process === 'flow' ? 'velocity (rectified flow)' : 'epsilon (VP)';
+  return g.toModel({ opset: 17, docString: `Propeller ${fieldMixtureModelName(process)}: exact posterior-mean ${what} denoiser of a Gaussian-field mixture` });
 }
 
-/** Manifest of the shipped field-mixture denoiser. */
+/** Name of the shipped model for a process: `field-mixture` (vp) or `field-mixture-flow`. */
+export function fieldMixtureModelName(process: NoiseProcess = 'vp'): string {
+  return process === 'flow' ? 'field-mixture-flow' : 'field-mixture';
+}
+
+/**
+ * Manifest of a shipped field-mixture denoiser. For the flow model,
+ * `trainSchedule` is kept because the schema requires one: only its
+ * `numTrainTimesteps` (the timestep scale, timestep = 1000 t) is used, the
+ * betas are not.
+ */
 export function fieldMixtureManifest(spec: FieldMixtureSpec = {}): DenoiserManifest {
   const comps = spec.components ?? FIELD_COMPONENTS;
   const win = spec.window ?? FIELD_WINDOW;
+  const process = spec.process ?? 'vp';
+  const flow = process === 'flow';
   return {
     kind: 'denoiser',
-    name: 'field-mixture',
-    description:
-      'Reference latent video denoiser with an exact posterior mean: a mixture of stationary Gaussian random fields, one per class.',
+    name: fieldMixtureModelName(process),
+    description: flow
+      ? 'Reference latent video denoiser with an exact posterior mean under rectified flow x_t = (1 - t) x0 + t eps (timestep = 1000 t, output velocity eps - x0): a mixture of stationary Gaussian random fields, one per class.'
+      : 'Reference latent video denoiser with an exact posterior mean: a mixture of stationary Gaussian random fields, one per class.',
     file: 'model.onnx',
     latentChannels: win.channels,
     nativeFrames: win.frames,
     nativeHeight: win.height,
     nativeWidth: win.width,
     vaeScale: { spatial: 4, temporal: 1 },
-    predictionType: 'epsilon',
+    predictionType: flow ? 'flow' : 'epsilon',
     trainSchedule: { ...(spec.schedule ?? DEFAULT_TRAIN_SCHEDULE) },
+    process,
+    defaultScheduler: flow ? { kind: 'flow_euler', config: { shift: 3 } } : { kind: 'ddim', config: {} },
     inputs: { sample: 'sample', timestep: 'timestep', classWeights: 'class_weights' },
-    output: 'epsilon',
+    output: OUTPUT_NAME[process],
     classes: comps.map((c) => c.name),
     decoder: 'field-decoder',
     encoder: 'field-encoder',

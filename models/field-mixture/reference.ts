@@ -1,8 +1,9 @@
-import { alphasCumprod, DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-schedule.ts';
+import { DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-schedule.ts';
 import type { Rng } from '../../common/rng.ts';
 import { FIELD_COMPONENTS, FIELD_WINDOW, type FieldComponent, type FieldWindow } from './components.ts';
 import { fft3d, type ComplexArray } from './fft.ts';
 import { fieldEigenvalues } from './spectrum.ts';
+import { noiseLevelAt, type NoiseLevel, type NoiseProcess } from './tables.ts';
 
 /**
  * Float64 ground truth for the field-mixture model, independent of the ONNX
@@ -14,18 +15,23 @@ import { fieldEigenvalues } from './spectrum.ts';
  *
  * Data model: x0 = mu_k + field_k with probability w_k, field_k a zero-mean
  * stationary Gaussian field with covariance U^H diag(lambda_k) U per channel
- * (channels independent); x_t = a x0 + s eps, a = sqrt(abar_t), s = sqrt(1 - abar_t).
+ * (channels independent); x_t = a x0 + s eps, with (a, s) from the model
+ * timestep by `noiseLevelAt` (the same function the graphs mirror): VP
+ * a = sqrt(abar_t), s = sqrt(1 - abar_t) (log-sigma interpolated at
+ * fractional t), or flow a = 1 - t, s = t with t = timestep / 1000.
  */
 
 /** Posterior of the mixture given x_t. */
 export interface FieldPosterior {
   /** E[x0 | x_t], laid out [C, F, H, W]. */
   x0: Float64Array;
-  /** E[eps | x_t] = (x_t - a E[x0 | x_t]) / s. */
+  /** E[eps | x_t] = (x_t - a E[x0 | x_t]) / s: the VP model's output. */
   epsilon: Float64Array;
+  /** E[eps - x0 | x_t]: the flow model's output (velocity). */
+  velocity: Float64Array;
   /** P(k | x_t), summing to 1. */
   responsibilities: Float64Array;
-  /** a and s of the timestep. */
+  /** a and s of the noise level. */
   alpha: number;
   sigma: number;
 }
@@ -48,16 +54,19 @@ export class FieldMixtureReference {
   readonly window: FieldWindow;
   /** Per component, eigenvalues on the full grid laid out [C, F, H, W]. */
   private readonly lambda: Float64Array[];
-  private readonly abar: Float64Array;
 
+  /**
+   * @param process forward process of the model this is the reference of:
+   *   it decides how `noiseLevel` and `posterior` read a timestep.
+   */
   constructor(
     readonly components: readonly FieldComponent[] = FIELD_COMPONENTS,
-    schedule: TrainSchedule = DEFAULT_TRAIN_SCHEDULE,
+    readonly schedule: TrainSchedule = DEFAULT_TRAIN_SCHEDULE,
     window: FieldWindow = FIELD_WINDOW,
+    readonly process: NoiseProcess = 'vp',
   ) {
     this.window = window;
     this.lambda = components.map((c) => fieldEigenvalues(c, window));
-    this.abar = alphasCumprod(schedule);
   }
 
   /** Elements per window, C * F * H * W. */
@@ -65,10 +74,13 @@ export class FieldMixtureReference {
     return this.window.channels * this.frameSize;
   }
 
-  /** a = sqrt(abar_t) and s = sqrt(1 - abar_t) for a timestep, rounded and clamped like the graph does. */
-  noiseLevel(timestep: number): { alpha: number; sigma: number } {
-    const t = Math.min(this.abar.length - 1, Math.max(0, Math.round(timestep)));
-    return { alpha: Math.sqrt(this.abar[t]!), sigma: Math.sqrt(1 - this.abar[t]!) };
+  /**
+   * a and s for a model timestep (fractional allowed), clamped like the graph
+   * does: `noiseLevelAt(schedule, timestep, process)`. Graph inputs are
+   * float32, so pass `Math.fround(timestep)` to compare with a graph.
+   */
+  noiseLevel(timestep: number): NoiseLevel {
+    return noiseLevelAt(this.schedule, timestep, this.process);
   }
 
   /** An exact sample of component k: white noise coloured by sqrt(lambda) in Fourier, plus the mean. */
@@ -135,9 +147,15 @@ export class FieldMixtureReference {
     return softmaxWeighted(this.componentLogLikelihoods(x0, 1, 0), normaliseClassWeights(w));
   }
 
-  /** Exact posterior mean of x0 (and of eps) given x_t at a training timestep. */
+  /** Exact posterior mean of x0 (and of eps, eps - x0) given x_t at a model timestep of this process. */
   posterior(xt: ArrayLike<number>, timestep: number, classWeights: ArrayLike<number>): FieldPosterior {
-    const { alpha: a, sigma: s } = this.noiseLevel(timestep);
+    const { alpha, sigma } = this.noiseLevel(timestep);
+    return this.posteriorAt(xt, alpha, sigma, classWeights);
+  }
+
+  /** Exact posterior given x_t = a x0 + s eps at any noise level (a > 0, s > 0). */
+  posteriorAt(xt: ArrayLike<number>, a: number, s: number, classWeights: ArrayLike<number>): FieldPosterior {
+    if (!(a > 0 && s > 0)) throw new RangeError(`noise level needs alpha > 0 and sigma > 0, got ${a}, ${s}`);
     const X = this.spectrum(xt);
     const r = softmaxWeighted(this.logLikelihoodsOfSpectrum(X, a, s), normaliseClassWeights(classWeights));
     const x0 = new Float64Array(this.size);
@@ -163,8 +181,12 @@ export class FieldMixtureReference {
       }
     }
     const epsilon = new Float64Array(this.size);
-    for (let i = 0; i < this.size; i++) epsilon[i] = (xt[i]! - a * x0[i]!) / s;
-    return { x0, epsilon, responsibilities: r, alpha: a, sigma: s };
+    const velocity = new Float64Array(this.size);
+    for (let i = 0; i < this.size; i++) {
+      epsilon[i] = (xt[i]! - a * x0[i]!) / s;
+      velocity[i] = epsilon[i]! - x0[i]!;
+    }
+    return { x0, epsilon, velocity, responsibilities: r, alpha: a, sigma: s };
   }
 
   private get frameSize(): number {
@@ -224,11 +246,19 @@ function softmaxWeighted(ll: Float64Array, w: Float64Array): Float64Array {
   return out;
 }
 
-let defaultReference: FieldMixtureReference | undefined;
+const defaultReferences = new Map<NoiseProcess, FieldMixtureReference>();
 
-/** The reference for the shipped components and schedule (built once; it is immutable). */
-export function fieldMixtureReference(): FieldMixtureReference {
-  return (defaultReference ??= new FieldMixtureReference());
+/**
+ * The reference for the shipped components and schedule under `process`
+ * ('vp': field-mixture, 'flow': field-mixture-flow); built once per process, immutable.
+ */
+export function fieldMixtureReference(process: NoiseProcess = 'vp'): FieldMixtureReference {
+  let ref = defaultReferences.get(process);
+  if (!ref) {
+    ref = new FieldMixtureReference(FIELD_COMPONENTS, DEFAULT_TRAIN_SCHEDULE, FIELD_WINDOW, process);
+    defaultReferences.set(process, ref);
+  }
+  return ref;
 }
 
 /** Exact sample of shipped component `componentIndex`, laid out [C, F, H, W]. */
@@ -251,7 +281,16 @@ export function responsibilities(x0: ArrayLike<number>, classWeights?: ArrayLike
   return fieldMixtureReference().responsibilities(x0, classWeights);
 }
 
-/** Exact E[x0 | x_t] (and E[eps | x_t]) under the shipped mixture. */
-export function posterior(xt: ArrayLike<number>, timestep: number, classWeights: ArrayLike<number>): FieldPosterior {
-  return fieldMixtureReference().posterior(xt, timestep, classWeights);
+/**
+ * Exact E[x0 | x_t] (and E[eps | x_t], E[eps - x0 | x_t]) under the shipped
+ * mixture, at a model timestep of `process` (VP: [0, 999], fractional
+ * allowed; flow: 1000 t).
+ */
+export function posterior(
+  xt: ArrayLike<number>,
+  timestep: number,
+  classWeights: ArrayLike<number>,
+  process: NoiseProcess = 'vp',
+): FieldPosterior {
+  return fieldMixtureReference(process).posterior(xt, timestep, classWeights);
 }

@@ -1,11 +1,38 @@
 import { alphasCumprod, type TrainSchedule } from '../../common/noise-schedule.ts';
 import { FIELD_WINDOW, type FieldComponent, type FieldWindow } from './components.ts';
-import { fieldEigenvalues, halfGridMultiplicity, toHalfGrid } from './spectrum.ts';
+import { fieldEigenvalues, toHalfGrid } from './spectrum.ts';
 
 /**
- * Per-timestep tables baked into the field-mixture graph, computed in
- * float64 here so the float32 graph only looks them up.
+ * Noise levels and spectral tables baked into the field-mixture graphs,
+ * computed in float64 here so the float32 graph only looks them up, and
+ * shared with the float64 reference so both use the same `(a, s)` for any
+ * timestep.
  */
+
+/**
+ * Forward process of a field-mixture model:
+ * - `'vp'`: `x_t = a x0 + s eps`, `a = sqrt(abar_t)`, `s = sqrt(1 - abar_t)`, timestep in
+ *   [0, T-1] (fractional allowed, see `noiseLevelAt`), output epsilon;
+ * - `'flow'`: rectified flow `x_t = (1 - t) x0 + t eps`, model timestep `T t` (SD3
+ *   convention, T = numTrainTimesteps = 1000), output the velocity `eps - x0`.
+ */
+export type NoiseProcess = 'vp' | 'flow';
+
+/**
+ * Flow time is clamped to [FLOW_T_MIN, FLOW_T_MAX] (graph and reference alike):
+ * at t = 0 the noise variance s^2 vanishes and the log-likelihoods divide by it,
+ * at t = 1 the signal vanishes; 1e-4 keeps both finite in float32 while
+ * changing no sampler's result measurably (flow schedulers stop at t = 0 by
+ * taking the model's x0, and start at t = 1 from pure noise).
+ */
+export const FLOW_T_MIN = 1e-4;
+export const FLOW_T_MAX = 1 - 1e-4;
+
+/** `x_t = alpha x0 + sigma eps`. */
+export interface NoiseLevel {
+  alpha: number;
+  sigma: number;
+}
 
 /** Signal and noise scales of the VP forward process x_t = a x0 + s eps, per training timestep. */
 export interface NoiseLevels {
@@ -27,6 +54,48 @@ export function noiseLevels(schedule: TrainSchedule): NoiseLevels {
   return { alpha, sigma };
 }
 
+/**
+ * log of the training sigmas `sigma_t = sqrt((1 - abar_t) / abar_t)` (the
+ * Karras / k-diffusion sigmas), t = 0..T-1: the grid over which diffusers'
+ * `_sigma_to_t` interpolates, so fractional timesteps are defined on it.
+ */
+export function logSigmas(schedule: TrainSchedule): Float64Array {
+  const abar = alphasCumprod(schedule);
+  return abar.map((ab) => 0.5 * Math.log((1 - ab) / ab));
+}
+
+/**
+ * Noise level at a (possibly fractional) model timestep.
+ *
+ * VP: the exact inverse of diffusers' `_sigma_to_t` (used by the Euler /
+ * Karras scheduler): with t clamped to [0, T-1], `i = floor t` (at most T-2),
+ * `w = t - i`, `log sigma = (1 - w) logSigma[i] + w logSigma[i+1]`, then
+ * `abar = 1 / (1 + sigma^2)`, `alpha = sqrt(abar)`, `sigma_vp = sigma alpha`
+ * (= sqrt(1 - abar) without the cancellation). At integer t it returns the
+ * table values `sqrt(abar_t)`, `sqrt(1 - abar_t)` exactly, as the graph does.
+ *
+ * Flow: `t = clamp(timestep / T, FLOW_T_MIN, FLOW_T_MAX)`, `alpha = 1 - t`, `sigma = t`.
+ */
+export function noiseLevelAt(schedule: TrainSchedule, timestep: number, process: NoiseProcess = 'vp'): NoiseLevel {
+  if (!Number.isFinite(timestep)) throw new RangeError(`timestep must be finite, got ${timestep}`);
+  const T = schedule.numTrainTimesteps;
+  if (process === 'flow') {
+    const t = Math.min(FLOW_T_MAX, Math.max(FLOW_T_MIN, timestep / T));
+    return { alpha: 1 - t, sigma: t };
+  }
+  const t = Math.min(T - 1, Math.max(0, timestep));
+  if (Number.isInteger(t)) {
+    const abar = alphasCumprod(schedule)[t]!;
+    return { alpha: Math.sqrt(abar), sigma: Math.sqrt(1 - abar) };
+  }
+  const ls = logSigmas(schedule);
+  const i = Math.min(Math.floor(t), T - 2);
+  const w = t - i;
+  const sigma = Math.exp((1 - w) * ls[i]! + w * ls[i + 1]!);
+  const alpha = 1 / Math.sqrt(1 + sigma * sigma);
+  return { alpha, sigma: sigma * alpha };
+}
+
 /** Eigenvalues of every component on the half grid, laid out [K, C, F, H, W/2+1]. */
 export function halfGridEigenvalues(components: readonly FieldComponent[], win: FieldWindow = FIELD_WINDOW): Float64Array {
   const parts = components.map((c) => toHalfGrid(fieldEigenvalues(c, win), win));
@@ -35,46 +104,6 @@ export function halfGridEigenvalues(components: readonly FieldComponent[], win: 
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
-  }
-  return out;
-}
-
-/**
- * Relative log-determinants, laid out [T, K]: for each timestep t,
- *   L[t, k] = sum_c sum_f log(a_t^2 lambda_kc(f) + s_t^2)   (full grid)
- * minus min_k L[t, k]. The log-likelihood of x_t under component k contains
- * -L/2; only differences between components matter to the responsibilities,
- * and the differences stay accurate in float32 while L itself (~1e5 at small
- * t) would not.
- */
-export function relativeLogDets(
-  components: readonly FieldComponent[],
-  levels: NoiseLevels,
-  win: FieldWindow = FIELD_WINDOW,
-): Float64Array {
-  const K = components.length;
-  const T = levels.alpha.length;
-  const lambda = halfGridEigenvalues(components, win);
-  const mult = halfGridMultiplicity(win);
-  const n = mult.length;
-  const C = win.channels;
-  const out = new Float64Array(T * K);
-  for (let t = 0; t < T; t++) {
-    const a2 = levels.alpha[t]! ** 2;
-    const s2 = levels.sigma[t]! ** 2;
-    // sum log(a^2 l + s^2) = N log s^2 + sum log1p(a^2 l / s^2); the first term is common to all k.
-    const g = a2 / s2;
-    let min = Infinity;
-    for (let k = 0; k < K; k++) {
-      let sum = 0;
-      for (let c = 0; c < C; c++) {
-        const base = (k * C + c) * n;
-        for (let i = 0; i < n; i++) sum += mult[i]! * Math.log1p(g * lambda[base + i]!);
-      }
-      out[t * K + k] = sum;
-      if (sum < min) min = sum;
-    }
-    for (let k = 0; k < K; k++) out[t * K + k] = out[t * K + k]! - min;
   }
   return out;
 }

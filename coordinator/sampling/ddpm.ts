@@ -1,0 +1,199 @@
+/**
+ * DDPM ancestral sampling (Ho et al., "Denoising Diffusion Probabilistic
+ * Models", arXiv:2006.11239) with diffusers' `DDPMScheduler` semantics,
+ * split into the deterministic posterior mean and the noise coefficient of
+ * {@link Scheduler}.
+ *
+ * Previous timestep. diffusers (since v0.31, PR #9384) steps from
+ * `timesteps[i]` to `timesteps[i + 1]`, and past the last one to `-1`
+ * (`alpha_prod_t_prev = 1`), for every spacing. For leading spacing this is
+ * `t - T // n`; for trailing and linspace it is not (trailing, 13 steps:
+ * 999 -> 922, where `t - T // n` gives 923). Older diffusers and public
+ * parallel-DDPM code use `t - T // n` everywhere and so land x_{i+1} on a
+ * noise level other than the one the model is told at step i+1. Both of our
+ * engines call the one {@link DdpmScheduler.stepDeterministic}, so they agree
+ * by construction.
+ *
+ * All coefficients are float64, computed once at construction, applied to
+ * Float32Array samples.
+ */
+import { alphasCumprod } from '../../common/noise-schedule.ts';
+import { checkFirstTimestep, checkNumInferenceSteps } from './config-fields.ts';
+import { parseDdpmConfig, type DdpmConfig, type DdpmConfigInput } from './ddpm-config.ts';
+import { modelOutputToX0Eps } from './model-output.ts';
+import { vpNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
+import { addScaledNoise, checkStepIndex, type Scheduler } from './scheduler.ts';
+import { spacedTimesteps } from './timestep-spacing.ts';
+
+/** diffusers clamps the variance to this before use (`torch.clamp(variance, min=1e-20)`). */
+export const DDPM_MIN_VARIANCE = 1e-20;
+
+/** Per-step DDPM quantities (paper / diffusers names), all float64. */
+export interface DdpmStepCoefficients {
+  /** Model timestep t of the step's input. */
+  readonly timestep: number;
+  /** The next listed timestep, or -1 after the last step (abar = 1). */
+  readonly prevTimestep: number;
+  /** abar_t */
+  readonly alphaProdT: number;
+  /** abar_{t_prev}, 1 when prevTimestep < 0 */
+  readonly alphaProdTPrev: number;
+  /** beta_t = 1 - abar_t / abar_prev (diffusers' current_beta_t). */
+  readonly currentBetaT: number;
+  /**
+   * diffusers' `_get_variance(t)`: `max(beta~_t, 1e-20)` for fixed_small,
+   * `beta_t` for fixed_large.
+   */
+  readonly variance: number;
+  /** The noise coefficient: sqrt(variance) when t > 0, else 0 (diffusers' `if t > 0`). */
+  readonly stdDevT: number;
+  /** pred_original_sample_coeff = sqrt(abar_prev) beta_t / (1 - abar_t), multiplies x0Hat. */
+  readonly x0Coeff: number;
+  /** current_sample_coeff = sqrt(alpha_t) (1 - abar_prev) / (1 - abar_t), multiplies x_t. */
+  readonly sampleCoeff: number;
+}
+
+/** DDPM scheduler configured for a number of inference steps. */
+export class DdpmScheduler implements Scheduler<DdpmConfig> {
+  readonly kind = 'ddpm';
+  readonly config: Readonly<DdpmConfig>;
+  readonly predictionType: PredictionType;
+  readonly timesteps: readonly number[];
+  readonly numSteps: number;
+  readonly initNoiseSigma = 1;
+  private readonly steps: readonly DdpmStepCoefficients[];
+  private readonly levels: readonly NoiseLevel[];
+
+  /**
+   * @param config any subset of {@link DdpmConfig}; missing fields take
+   *   {@link DEFAULT_DDPM_CONFIG}'s values.
+   * @param numInferenceSteps number of sampling steps, 1..numTrainTimesteps.
+   * @throws SchedulerConfigError on a bad field or step count.
+   */
+  constructor(config: DdpmConfigInput | Readonly<DdpmConfig>, numInferenceSteps: number) {
+    this.config = parseDdpmConfig(config);
+    const { trainSchedule, timestepSpacing, stepsOffset, varianceType } = this.config;
+    const T = trainSchedule.numTrainTimesteps;
+    const n = numInferenceSteps;
+    checkNumInferenceSteps(n, T);
+    const timesteps = spacedTimesteps(timestepSpacing, T, n, stepsOffset);
+    checkFirstTimestep(timesteps[0]!, T, stepsOffset);
+    this.timesteps = Object.freeze(timesteps);
+    this.numSteps = n;
+    this.predictionType = this.config.predictionType;
+
+    const abar = alphasCumprod(trainSchedule);
+    const steps: DdpmStepCoefficients[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = timesteps[i]!;
+      // previous_timestep(): the next listed timestep, -1 after the last
+      const prevTimestep = i + 1 < n ? timesteps[i + 1]! : -1;
+      // 1. compute alphas, betas
+      const alphaProdT = abar[t]!;
+      const alphaProdTPrev = prevTimestep >= 0 ? abar[prevTimestep]! : 1;
+      const betaProdT = 1 - alphaProdT;
+      const betaProdTPrev = 1 - alphaProdTPrev;
+      const currentAlphaT = alphaProdT / alphaProdTPrev;
+      const currentBetaT = 1 - currentAlphaT;
+      // 4. coefficients of x0 and x_t in the posterior mean, formula (7)
+      const x0Coeff = (Math.sqrt(alphaProdTPrev) * currentBetaT) / betaProdT;
+      const sampleCoeff = (Math.sqrt(currentAlphaT) * betaProdTPrev) / betaProdT;
+      // 6. variance, formula (6)-(7): beta~_t (clamped as diffusers does) or beta_t
+      const variance =
+        varianceType === 'fixed_small'
+          ? Math.max((betaProdTPrev / betaProdT) * currentBetaT, DDPM_MIN_VARIANCE)
+          : currentBetaT;
+      steps.push(
+        Object.freeze({
+          timestep: t,
+          prevTimestep,
+          alphaProdT,
+          alphaProdTPrev,
+          currentBetaT,
+          variance,
+          stdDevT: t > 0 ? Math.sqrt(variance) : 0,
+          x0Coeff,
+          sampleCoeff,
+        }),
+      );
+    }
+    this.steps = Object.freeze(steps);
+    this.levels = Object.freeze([
+      ...steps.map((s) => Object.freeze(vpNoiseLevel(s.alphaProdT))),
+      Object.freeze(vpNoiseLevel(steps[n - 1]!.alphaProdTPrev)),
+    ]);
+  }
+
+  /** The float64 coefficients of step `i` (for tests, logging and Picard error scales). */
+  stepCoefficients(i: number): DdpmStepCoefficients {
+    checkStepIndex(i, this.numSteps);
+    return this.steps[i]!;
+  }
+
+  /**
+   * `{ alpha: sqrt(abar_t), sigma: sqrt(1 - abar_t) }` at step `i`'s timestep;
+   * at `i = numSteps`, the level the last step lands on (abar = 1, since the
+   * last step always goes to timestep -1).
+   */
+  noiseLevel(i: number): NoiseLevel {
+    checkStepIndex(i, this.numSteps + 1);
+    return this.levels[i]!;
+  }
+
+  /** VP samples go into the model as they are. */
+  modelInputScale(i: number): number {
+    checkStepIndex(i, this.numSteps);
+    return 1;
+  }
+
+  /** sqrt(variance) for t > 0, else 0. */
+  noiseCoefficient(i: number): number {
+    checkStepIndex(i, this.numSteps);
+    return this.steps[i]!.stdDevT;
+  }
+
+  /**
+   * 5. The posterior mean `mu~_t = x0Coeff x0Hat + sampleCoeff x_t`
+   * (diffusers' `pred_prev_sample`). `epsHat` is not used: DDPM's formula (7)
+   * is written in x0 and x_t. Elementwise, so `out` may be any of the inputs.
+   */
+  stepDeterministic(
+    i: number,
+    sample: Float32Array,
+    x0Hat: Float32Array,
+    epsHat: Float32Array,
+    out?: Float32Array,
+  ): Float32Array {
+    checkStepIndex(i, this.numSteps);
+    const n = sample.length;
+    if (x0Hat.length !== n || epsHat.length !== n) {
+      throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
+    }
+    const dst = out ?? new Float32Array(n);
+    if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
+    const { x0Coeff, sampleCoeff } = this.steps[i]!;
+    for (let k = 0; k < n; k++) dst[k] = x0Coeff * x0Hat[k]! + sampleCoeff * sample[k]!;
+    return dst;
+  }
+
+  /**
+   * One full diffusers-style step from a raw model output: 2. convert to
+   * x0Hat, 4-5. posterior mean, 6. `+ sqrt(variance) z` when t > 0
+   * (`noise` is then required).
+   */
+  step(
+    i: number,
+    sample: Float32Array,
+    modelOutput: Float32Array,
+    noise?: Float32Array,
+  ): { prevSample: Float32Array; predOriginalSample: Float32Array } {
+    const { x0, eps } = modelOutputToX0Eps(this, i, sample, modelOutput);
+    const prevSample = this.stepDeterministic(i, sample, x0, eps);
+    const c = this.noiseCoefficient(i);
+    if (c !== 0) {
+      if (noise === undefined) throw new RangeError(`step ${i} is stochastic (std ${c}); pass its noise`);
+      addScaledNoise(prevSample, c, noise);
+    }
+    return { prevSample, predOriginalSample: x0 };
+  }
+}

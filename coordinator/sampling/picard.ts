@@ -1,0 +1,193 @@
+/**
+ * Parallel Picard sampling over the denoising steps (ParaDiGMS).
+ *
+ * The engine keeps a window `[b, e)`, `e = min(b + p, T)`, of trajectory
+ * points `x_b .. x_e`, where `x_b` has converged. One round:
+ *
+ * 1. evaluates the model at every `x_j`, `j in [b, e)`, at once (the calls
+ *    run concurrently, so a dispatcher sees p steps x all layout windows as
+ *    one batch);
+ * 2. recomputes the points from the drifts `d_j = step(x_j) - x_j`:
+ *    `x'_{j+1} = x'_j + d_j + c_j z_j`, `x'_b = x_b`, the first one as
+ *    `step(x_b) + c_b z_b` itself (so `p = 1` is sequential sampling, bit for bit);
+ * 3. measures `r_{j+1} = mean((x'_{j+1} - x_{j+1})^2) / scale_{j+1}`, where
+ *    `scale_j` is the posterior variance of step j between the noise levels
+ *    of `x_j` and `x_{j+1}` (ParaDiGMS' DDPM variance for VP schedulers; the
+ *    same Gaussian formula for flow and VE schedulers, see `picardErrorScales`);
+ * 4. slides `b' = b + min(first failing + 1, p)` and initialises the points
+ *    entering the window as the policy says.
+ *
+ * Every round advances at least one step, so the worst case is sequential
+ * sampling plus the wasted evaluations. The step noise `z_j` comes from the
+ * same deterministic per-step stream as the sequential engine's.
+ *
+ * Memory: the window's `p + 1` points plus one step output per slot while a
+ * round is in flight (`2p + 2` latents at most).
+ */
+import type { Scheduler } from './scheduler.ts';
+import { addScaledNoise } from './scheduler.ts';
+import type { DenoiseFn } from './sequential.ts';
+import type { StepNoiseFn } from './step-noise.ts';
+import type { PicardPolicy } from './picard-policy.ts';
+
+/** What one round did, for progress events and benches. */
+export interface PicardRound {
+  /** 1-based round number. */
+  round: number;
+  begin: number;
+  end: number;
+  /** Steps the window advanced. */
+  stride: number;
+  /** Converged steps after this round. */
+  converged: number;
+  /** Model evaluations this round (points evaluated, before layout windows). */
+  evaluations: number;
+  /** Error ratio of each point `b+1 .. e` (`Infinity` where the scale is 0). */
+  ratios: number[];
+  /** The threshold the ratios were compared with. */
+  threshold: number;
+}
+
+export interface PicardOptions {
+  scheduler: Scheduler;
+  denoise: DenoiseFn;
+  /** x at step 0, already scaled by `initNoiseSigma`; not modified. */
+  initial: Float32Array;
+  noise: StepNoiseFn;
+  /** Window size p >= 1. */
+  window: number;
+  policy: PicardPolicy;
+  onRound?: (round: PicardRound) => void;
+  signal?: AbortSignal;
+}
+
+export interface PicardResult {
+  sample: Float32Array;
+  rounds: number;
+  /** Points evaluated in total (times the layout windows = model evaluations). */
+  evaluations: number;
+}
+
+/**
+ * Error scale of each point `x_j`, `j = 0..T`: the variance of `x_{j+1}`
+ * given `x_j` and `x0` under the Gaussian path of the scheduler's noise
+ * levels, `s'^2 / s^2 * (s^2 - (a/a')^2 s'^2)` with `(a, s)` the level of
+ * `x_j` and `(a', s')` that of `x_{j+1}`. For VP schedulers this is DDPM's
+ * posterior variance, the scale ParaDiGMS uses; it applies unchanged to flow
+ * (`a = 1 - t, s = t`) and variance-exploding (`a = 1`) paths. The last point
+ * (and a point whose next level is noiseless) gets 0: it converges only by
+ * being computed from converged inputs.
+ */
+export function picardErrorScales(scheduler: Scheduler): Float64Array {
+  const n = scheduler.numSteps;
+  const scales = new Float64Array(n + 1);
+  for (let j = 0; j < n; j++) {
+    const { alpha: a, sigma: s } = scheduler.noiseLevel(j);
+    const { alpha: a2, sigma: s2 } = scheduler.noiseLevel(j + 1);
+    if (s <= 0 || a2 <= 0) continue;
+    const v = ((s2 * s2) / (s * s)) * (s * s - ((a / a2) * s2) ** 2);
+    scales[j] = Math.max(0, v);
+  }
+  return scales;
+}
+
+/** Runs Picard iteration to the end of the schedule. */
+export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
+  const { scheduler, denoise, initial, noise, policy, signal } = opts;
+  const T = scheduler.numSteps;
+  if (!Number.isInteger(opts.window) || opts.window < 1) throw new RangeError(`window must be an integer >= 1, got ${opts.window}`);
+  const p = Math.min(opts.window, T);
+  const n = initial.length;
+  const scales = picardErrorScales(scheduler);
+  let b = 0;
+  let e = Math.min(p, T);
+  // points[i] is x_{b+i}, i = 0..e-b.
+  let points: Float32Array[] = [Float32Array.from(initial)];
+  for (let i = 1; i <= e - b; i++) points.push(Float32Array.from(initial));
+  let z: Float32Array | undefined;
+  let rounds = 0;
+  let evaluations = 0;
+
+  while (b < T) {
+    signal?.throwIfAborted();
+    const L = e - b;
+    // 1. all points of the window at once
+    const preds: { x0: Float32Array; eps: Float32Array }[] = new Array(L);
+    const steps = await Promise.all(
+      Array.from({ length: L }, async (_, i) => {
+        const { x0, eps } = await denoise(points[i]!, b + i, signal);
+        if (x0.length !== n || eps.length !== n) throw new RangeError(`denoise at step ${b + i} returned ${x0.length}/${eps.length} elements, expected ${n}`);
+        if (policy.init !== 'copy') preds[i] = { x0, eps };
+        return scheduler.stepDeterministic(b + i, points[i]!, x0, eps);
+      }),
+    );
+    rounds++;
+    evaluations += L;
+
+    // 2-3. new points from the drifts, and their errors against the old ones
+    let cur = steps[0]!;
+    const c0 = scheduler.noiseCoefficient(b);
+    if (c0 !== 0) {
+      z ??= new Float32Array(n);
+      noise(b, z);
+      addScaledNoise(cur, c0, z);
+    }
+    const ratios: number[] = [];
+    for (let i = 1; i <= L; i++) {
+      const old = points[i]!;
+      let sq = 0;
+      for (let k = 0; k < n; k++) {
+        const d = cur[k]! - old[k]!;
+        sq += d * d;
+      }
+      const mse = sq / n;
+      const scale = scales[b + i]!;
+      ratios.push(mse === 0 ? 0 : scale > 0 ? mse / scale : Infinity);
+      if (i < L) {
+        // x'_{j+1} = x'_j + (step(x_j) - x_j) + c_j z_j, written over the step output
+        const next = steps[i]!;
+        const c = scheduler.noiseCoefficient(b + i);
+        if (c !== 0) {
+          z ??= new Float32Array(n);
+          noise(b + i, z);
+          for (let k = 0; k < n; k++) next[k] = cur[k]! + (next[k]! - old[k]!) + c * z[k]!;
+        } else {
+          for (let k = 0; k < n; k++) next[k] = cur[k]! + (next[k]! - old[k]!);
+        }
+        points[i] = cur;
+        cur = next;
+      } else {
+        points[i] = cur;
+      }
+    }
+
+    // 4. slide past the first failing point
+    const threshold = policy.threshold();
+    let firstFailing = ratios.findIndex((r) => r > threshold);
+    if (firstFailing < 0) firstFailing = L;
+    const stride = Math.min(firstFailing + 1, p);
+    policy.observe(ratios.filter(Number.isFinite));
+    const nb = Math.min(b + stride, T);
+    const ne = Math.min(nb + p, T);
+    opts.onRound?.({ round: rounds, begin: b, end: e, stride: nb - b, converged: nb, evaluations: L, ratios, threshold });
+    const kept = points.slice(nb - b, L + 1); // x_{nb} .. x_e
+    // Forecasts start from the newest prediction made at a converged point
+    // (x_{nb-1} was an input of this round); the prediction at the window's
+    // last, least converged point is a much worse basis (measured).
+    const basis = preds[Math.min(nb - 1 - b, L - 1)];
+    for (let j = e + 1; j <= ne; j++) kept.push(policy.init === 'copy' ? Float32Array.from(points[L]!) : forecast(j, basis!, scheduler));
+    points = kept;
+    b = nb;
+    e = ne;
+  }
+  return { sample: points[0]!, rounds, evaluations };
+}
+
+/** Where step j lands if the model's prediction stays `pred`: `alpha_j x0 + sigma_j eps`. */
+function forecast(j: number, pred: { x0: Float32Array; eps: Float32Array }, scheduler: Scheduler): Float32Array {
+  const newest = pred;
+  const { alpha, sigma } = scheduler.noiseLevel(j);
+  const out = new Float32Array(newest.x0.length);
+  for (let k = 0; k < out.length; k++) out[k] = alpha * newest.x0[k]! + sigma * newest.eps[k]!;
+  return out;
+}

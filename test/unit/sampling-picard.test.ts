@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DdimScheduler, sampleSequential, stepNoise, toX0Eps, type Scheduler } from '../../coordinator/sampling/mod.ts';
+import { picardErrorScales, samplePicard } from '../../coordinator/sampling/picard.ts';
+import { PICARD_POLICIES, createPicardPolicy } from '../../coordinator/sampling/picard-policy.ts';
+import type { DenoiseFn } from '../../coordinator/sampling/sequential.ts';
+import { Rng } from '../../common/rng.ts';
+
+/**
+ * A nonlinear but exact-enough denoiser: a two-component Gaussian mixture per
+ * element, so Picard iteration has real work to do (the posterior mean is
+ * not affine in x).
+ */
+function mixtureDenoiser(scheduler: Scheduler): DenoiseFn {
+  const mus = [-1, 1.5];
+  const v = 0.3;
+  return async (x, i) => {
+    const { alpha: a, sigma: s } = scheduler.noiseLevel(i);
+    const scale = scheduler.modelInputScale(i);
+    const x0 = new Float32Array(x.length);
+    const total = a * a * v + s * s;
+    for (let k = 0; k < x.length; k++) {
+      let num = 0;
+      let den = 0;
+      let maxLog = -Infinity;
+      const logs = mus.map((m) => -((x[k]! - a * m) ** 2) / (2 * total));
+      for (const l of logs) maxLog = Math.max(maxLog, l);
+      mus.forEach((m, j) => {
+        const w = Math.exp(logs[j]! - maxLog);
+        num += w * (m + ((a * v) / total) * (x[k]! - a * m));
+        den += w;
+      });
+      x0[k] = num / den;
+    }
+    // Return what a model predicting epsilon at the scaled input would give, converted back.
+    const eps = new Float32Array(x.length);
+    for (let k = 0; k < x.length; k++) eps[k] = (x[k]! * scale - a * scale * x0[k]!) / (s * scale);
+    return toX0Eps('epsilon', eps, Float32Array.from(x, (v) => v * scale), { alpha: a * scale, sigma: s * scale });
+  };
+}
+
+const SCHEDULERS: [string, () => Scheduler][] = [
+  ['ddim eta 0', () => new DdimScheduler({}, 30)],
+  ['ddim eta 1', () => new DdimScheduler({ eta: 1 }, 30)],
+  ['ddim trailing set_alpha_to_one', () => new DdimScheduler({ timestepSpacing: 'trailing', setAlphaToOne: true }, 25)],
+];
+
+function relL2(a: Float32Array, b: Float32Array): number {
+  let e = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    e += (a[i]! - b[i]!) ** 2;
+    n += b[i]! ** 2;
+  }
+  return Math.sqrt(e / n);
+}
+
+for (const [name, make] of SCHEDULERS) {
+  test(`picard - p = 1 reproduces sequential sampling bit for bit (${name})`, async () => {
+    const scheduler = make();
+    const initial = new Rng(5).fillNormal(new Float32Array(512));
+    const seq = await sampleSequential({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(9) });
+    for (const policy of PICARD_POLICIES) {
+      const r = await samplePicard({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(9), window: 1, policy: createPicardPolicy(policy, 0.1) });
+      assert.equal(r.rounds, scheduler.numSteps);
+      assert.deepEqual(r.sample, seq, `${policy} differs from sequential`);
+    }
+  });
+
+  test(`picard - p = steps with tolerance -> 0 converges to sequential within 1e-5 (${name})`, async () => {
+    const scheduler = make();
+    const initial = new Rng(6).fillNormal(new Float32Array(512));
+    const seq = await sampleSequential({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(3) });
+    // adaptive is excluded by design: its threshold follows the window's errors
+    // (DreamPropeller), so a tiny tolerance does not make it exact.
+    for (const policy of PICARD_POLICIES.filter((p) => p !== 'adaptive')) {
+      const r = await samplePicard({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(3), window: scheduler.numSteps, policy: createPicardPolicy(policy, 1e-9) });
+      assert.ok(relL2(r.sample, seq) < 1e-5, `${policy}: relative L2 ${relL2(r.sample, seq)}`);
+    }
+  });
+}
+
+test('picard - a loose tolerance takes fewer rounds than steps, and every round advances', async () => {
+  const scheduler = new DdimScheduler({}, 50);
+  const initial = new Rng(7).fillNormal(new Float32Array(512));
+  const seq = await sampleSequential({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(1) });
+  for (const policy of PICARD_POLICIES) {
+    const strides: number[] = [];
+    const r = await samplePicard({
+      scheduler,
+      denoise: mixtureDenoiser(scheduler),
+      initial,
+      noise: stepNoise(1),
+      window: 10,
+      policy: createPicardPolicy(policy, 0.1),
+      onRound: (round) => strides.push(round.stride),
+    });
+    assert.ok(r.rounds < 50, `${policy}: ${r.rounds} rounds`);
+    assert.ok(strides.every((s) => s >= 1 && s <= 10));
+    assert.equal(strides.reduce((a, b) => a + b, 0), 50);
+    assert.ok(relL2(r.sample, seq) < 0.05, `${policy}: ${relL2(r.sample, seq)}`);
+  }
+});
+
+test('picard - error scales are the DDPM posterior variance for DDIM, 0 at the end', () => {
+  const s = new DdimScheduler({}, 10);
+  const scales = picardErrorScales(s);
+  for (let j = 0; j < 10; j++) {
+    const c = s.stepCoefficients(j);
+    assert.ok(Math.abs(scales[j]! - c.variance) <= 1e-12 * Math.max(1, c.variance), `step ${j}: ${scales[j]} vs ${c.variance}`);
+  }
+  assert.equal(scales[10], 0);
+});
+
+test('picard - bad options are rejected', async () => {
+  const scheduler = new DdimScheduler({}, 5);
+  await assert.rejects(
+    samplePicard({ scheduler, denoise: mixtureDenoiser(scheduler), initial: new Float32Array(4), noise: stepNoise(1), window: 0, policy: createPicardPolicy('paradigms', 0.1) }),
+    /window must be an integer >= 1/,
+  );
+  assert.throws(() => createPicardPolicy('paradigms', -1), /tolerance/);
+  assert.throws(() => createPicardPolicy('nope' as never, 0.1), /unknown Picard policy "nope"; known: paradigms, adaptive, forecast/);
+});
