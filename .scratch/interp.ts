@@ -37,3 +37,20 @@ for (const h of [0.05, 0.1, 0.2, 0.4]) {
   }
   console.log(`h=${h}: worst spread of Hermite error across k ${worst.toExponential(2)} at l=${worstAt.toFixed(2)}`);
 }
+console.log('--- profile: worst spread per l-band, vs tolerance 3e-3*e^l');
+for (const h of [0.1, 0.2, 0.25, 0.4]) {
+  const bands = new Map<number, number>();
+  for (let l0 = -20; l0 < 20; l0 += h * 3.1) {
+    const A = R(l0), Bv = R(l0 + h);
+    for (const u of [0.3, 0.5, 0.7]) {
+      const E = R(l0 + u * h);
+      const h00 = 2 * u ** 3 - 3 * u ** 2 + 1, h10 = u ** 3 - 2 * u ** 2 + u, h01 = -2 * u ** 3 + 3 * u ** 2, h11 = u ** 3 - u ** 2;
+      const err = new Float64Array(K);
+      for (let k = 0; k < K; k++) err[k] = h00 * A.v[k]! + h10 * h * A.d[k]! + h01 * Bv.v[k]! + h11 * h * Bv.d[k]! - E.v[k]!;
+      const spread = Math.max(...err) - Math.min(...err);
+      const b = Math.floor((l0 + u * h) / 4) * 4;
+      bands.set(b, Math.max(bands.get(b) ?? 0, spread / (3e-3 * Math.exp(l0 + u * h))));
+    }
+  }
+  console.log(`h=${h}: ` + [...bands].map(([b, v]) => `[${b}]${v.toExponential(1)}`).join(' '));
+}

@@ -12,6 +12,10 @@ export const SPEC_FLAGS = {
   fps: { type: 'string', default: '24' },
   steps: { type: 'string', default: '30' },
   eta: { type: 'string', default: '0' },
+  sampler: { type: 'string', default: 'sequential' },
+  window: { type: 'string' },
+  tolerance: { type: 'string' },
+  policy: { type: 'string' },
   seed: { type: 'string' },
   blend: { type: 'string' },
   'chunk-overlap': { type: 'string' },
@@ -26,6 +30,8 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --schedule F:TEXT,...    prompt schedule, e.g. "0:clouds,24:fire" (from frame F on)
   --frames N --height H --width W --fps N   video size (default 48 frames, 256x256, 24 fps)
   --steps N --eta E        DDIM steps (default 30) and stochasticity (default 0)
+  --sampler sequential|picard  parallel sampling over the steps (default sequential)
+  --window P --tolerance T --policy paradigms|adaptive|forecast   Picard settings (default 8, 0.1, forecast)
   --seed N                 random seed (default: random)
   --blend KIND             window blend: linear|uniform|cosine|gaussian
   --chunk-overlap N --tile-overlap N   overlaps in latent frames / pixels
@@ -55,6 +61,12 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     fps: intFlag('fps', v.fps),
     steps: intFlag('steps', v.steps),
     eta,
+    sampler: {
+      kind: String(v.sampler),
+      window: v.window !== undefined ? intFlag('window', v.window) : 0,
+      tolerance: v.tolerance !== undefined ? Number(v.tolerance) : 0,
+      policy: (v.policy as string | undefined) ?? '',
+    },
     seed: v.seed !== undefined ? intFlag('seed', v.seed) : Math.floor(Math.random() * 0xffffffff),
     layout: {
       blend: (v.blend as string | undefined) ?? '',

@@ -4,6 +4,8 @@ import type { Logger } from '../../common/logger.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
 import { CompositeDenoiser, planWindows, type WindowItem } from '../layout/mod.ts';
 import { DdimScheduler, sampleSequential, stepNoise } from '../sampling/mod.ts';
+import { samplePicard } from '../sampling/picard.ts';
+import { createPicardPolicy } from '../sampling/picard-policy.ts';
 import type { Encoder } from '../video/encoder.ts';
 import { streamDecodedFrames } from '../video/frame-stream.ts';
 import { writeLatentFile } from '../video/latent-file.ts';
@@ -78,17 +80,44 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     for (let i = 0; i < total; i++) initial[i]! *= scheduler.initNoiseSigma;
     deps.log.info('sampling', { job: job.id, latent: `${dims.channels}x${dims.frames}x${dims.height}x${dims.width}`, windows: windows.length, steps: spec.steps });
     const started = performance.now();
-    const latent = await sampleSequential({
-      scheduler,
-      denoise: (x, i, sig) => composite.denoise(x, i, sig),
-      initial,
-      noise: stepNoise(spec.seed),
-      signal,
-      onStep: (step, totalSteps) => {
-        const perStep = (performance.now() - started) / 1000 / step;
-        report.progress({ step, totalSteps, evaluations, etaSeconds: perStep * (totalSteps - step) });
-      },
-    });
+    const eta = (step: number, totalSteps: number) => ((performance.now() - started) / 1000 / Math.max(step, 1)) * (totalSteps - step);
+    let latent: Float32Array;
+    if (spec.sampler.kind === 'picard') {
+      const policy = createPicardPolicy(spec.sampler.policy || 'forecast', spec.sampler.tolerance);
+      const result = await samplePicard({
+        scheduler,
+        denoise: (x, i, sig) => composite.denoise(x, i, sig),
+        initial,
+        noise: stepNoise(spec.seed),
+        window: spec.sampler.window,
+        policy,
+        signal,
+        onRound: (r) => {
+          const finite = r.ratios.filter(Number.isFinite);
+          const mean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : 0;
+          report.progress({
+            step: r.converged,
+            totalSteps: scheduler.numSteps,
+            picardIteration: r.round,
+            stride: r.stride,
+            errorRatio: r.threshold > 0 ? mean / r.threshold : mean,
+            evaluations,
+            etaSeconds: eta(r.converged, scheduler.numSteps),
+          });
+        },
+      });
+      latent = result.sample;
+      report.metrics({ picard_rounds: result.rounds, picard_points: result.evaluations });
+    } else {
+      latent = await sampleSequential({
+        scheduler,
+        denoise: (x, i, sig) => composite.denoise(x, i, sig),
+        initial,
+        noise: stepNoise(spec.seed),
+        signal,
+        onStep: (step, totalSteps) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
+      });
+    }
     report.metrics({ sampling_seconds: (performance.now() - started) / 1000, windows: windows.length, evaluations });
 
     if (spec.output.format === 'latent') {

@@ -3,6 +3,7 @@ import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { JobSpec, JobSpec__Output } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { JobLimits } from './limits.ts';
 import { promptToClassWeights, type ResolvedSegment } from './prompts.ts';
+import { PICARD_POLICIES, type PicardPolicyName } from '../sampling/picard-policy.ts';
 
 /** A job spec after validation, with every default filled in. */
 export interface ValidSpec {
@@ -19,7 +20,7 @@ export interface ValidSpec {
   scheduler: 'ddim';
   eta: number;
   seed: number;
-  sampler: { kind: 'sequential'; window: number; tolerance: number; policy: string };
+  sampler: { kind: 'sequential' | 'picard'; window: number; tolerance: number; policy: PicardPolicyName | '' };
   layout: { chunkFrames: number; chunkOverlap: number; tileSize: number; tileOverlap: number; blend: 'uniform' | 'linear' | 'cosine' | 'gaussian' };
   output: { format: 'mp4' | 'webm' | 'latent'; crf: number };
   priority: number;
@@ -33,6 +34,9 @@ export const SPEC_DEFAULTS = {
   /** Temporal chunk overlap in latent frames, and spatial tile overlap in latent pixels. */
   chunkOverlap: 8,
   tileOverlap: 16,
+  picardWindow: 8,
+  picardTolerance: 0.1,
+  picardPolicy: 'forecast',
 } as const;
 
 const BLENDS = ['uniform', 'linear', 'cosine', 'gaussian'] as const;
@@ -76,8 +80,21 @@ export function validateSpec(
   if (raw.guidance !== 0 && raw.guidance !== 1) throw new InvalidArgumentError('spec.guidance', 'classifier-free guidance is not supported yet; leave it 0');
   if (raw.negativePrompt) throw new InvalidArgumentError('spec.negative_prompt', 'is not supported yet (it needs guidance)');
 
-  const sampler = raw.sampler ?? { kind: '', window: 0, tolerance: 0, policy: '' };
-  if (sampler.kind && sampler.kind !== 'sequential') throw new InvalidArgumentError('spec.sampler.kind', `must be "sequential", got "${sampler.kind}"`);
+  const rawSampler = raw.sampler ?? { kind: '', window: 0, tolerance: 0, policy: '' };
+  const samplerKind = rawSampler.kind || 'sequential';
+  if (samplerKind !== 'sequential' && samplerKind !== 'picard') throw new InvalidArgumentError('spec.sampler.kind', `must be "sequential" or "picard", got "${rawSampler.kind}"`);
+  let sampler: ValidSpec['sampler'] = { kind: 'sequential', window: 0, tolerance: 0, policy: '' };
+  if (samplerKind === 'picard') {
+    const window = rawSampler.window || SPEC_DEFAULTS.picardWindow;
+    intIn('spec.sampler.window', window, 1, limits.maxSteps);
+    const tolerance = rawSampler.tolerance || SPEC_DEFAULTS.picardTolerance;
+    if (!Number.isFinite(tolerance) || tolerance <= 0 || tolerance > 10) throw new InvalidArgumentError('spec.sampler.tolerance', `must be in (0, 10], got ${rawSampler.tolerance}`);
+    const policy = rawSampler.policy || SPEC_DEFAULTS.picardPolicy;
+    if (!(PICARD_POLICIES as readonly string[]).includes(policy)) throw new InvalidArgumentError('spec.sampler.policy', `must be one of ${PICARD_POLICIES.join(', ')}, got "${policy}"`);
+    sampler = { kind: 'picard', window, tolerance, policy: policy as PicardPolicyName };
+  } else if (rawSampler.window || rawSampler.tolerance || rawSampler.policy) {
+    throw new InvalidArgumentError('spec.sampler.kind', 'must be "picard" when window, tolerance or policy is set');
+  }
 
   const layout = raw.layout ?? { chunkFrames: 0, chunkOverlap: 0, tileSize: 0, tileOverlap: 0, blend: '' };
   if (layout.chunkFrames && layout.chunkFrames !== m.nativeFrames) {
@@ -127,7 +144,7 @@ export function validateSpec(
     scheduler: 'ddim',
     eta: raw.eta,
     seed: raw.seed,
-    sampler: { kind: 'sequential', window: 0, tolerance: 0, policy: '' },
+    sampler,
     layout: { chunkFrames: m.nativeFrames, chunkOverlap, tileSize: m.nativeHeight, tileOverlap, blend: blend as ValidSpec['layout']['blend'] },
     output: { format: format as ValidSpec['output']['format'], crf },
     priority: raw.priority,

@@ -45,16 +45,16 @@ export function parseSchedulerKind(value: unknown): SchedulerKind {
 export function createScheduler<K extends SchedulerKind>(kind: K, config: unknown, numSteps: number): SchedulerByKind[K];
 export function createScheduler(kind: string, config: unknown, numSteps: number): Scheduler;
 export function createScheduler(kind: string, config: unknown, numSteps: number): Scheduler {
-  // The constructors accept typed partial configs; their parsers validate `unknown` input.
-  const input = config as object | undefined;
+  // The constructors take typed partial configs; their parsers validate any input (null included).
+  const input = (config === undefined ? {} : config) as object;
   switch (parseSchedulerKind(kind)) {
     case 'ddim':
-      return new DdimScheduler(input ?? {}, numSteps);
+      return new DdimScheduler(input, numSteps);
     case 'ddpm':
-      return new DdpmScheduler(input ?? {}, numSteps);
+      return new DdpmScheduler(input, numSteps);
     case 'euler':
-      return new EulerScheduler(input ?? {}, numSteps);
+      return new EulerScheduler(input, numSteps);
     case 'flow_euler':
-      return new FlowEulerScheduler(input ?? {}, numSteps);
+      return new FlowEulerScheduler(input, numSteps);
   }
 }
