@@ -131,7 +131,11 @@ export class EulerScheduler implements Scheduler<EulerConfig> {
    * for the scaled input `x / sqrt(sigma^2 + 1)`; 1. convert to x0Hat
    * (`x - sigma eps` for epsilon), 2-3. Euler step.
    */
-  step(i: number, sample: Float32Array, modelOutput: Float32Array): { prevSample: Float32Array; predOriginalSample: Float32Array } {
+  step(
+    i: number,
+    sample: Float32Array,
+    modelOutput: Float32Array,
+  ): { prevSample: Float32Array; predOriginalSample: Float32Array } {
     const { x0, eps } = modelOutputToX0Eps(this, i, sample, modelOutput);
     return { prevSample: this.stepDeterministic(i, sample, x0, eps), predOriginalSample: x0 };
   }

@@ -122,7 +122,11 @@ export class FlowEulerScheduler implements Scheduler<FlowEulerConfig> {
   }
 
   /** One full step from a raw velocity prediction (converted to x0Hat/epsHat first, as the engines do). */
-  step(i: number, sample: Float32Array, modelOutput: Float32Array): { prevSample: Float32Array; predOriginalSample: Float32Array } {
+  step(
+    i: number,
+    sample: Float32Array,
+    modelOutput: Float32Array,
+  ): { prevSample: Float32Array; predOriginalSample: Float32Array } {
     const { x0, eps } = modelOutputToX0Eps(this, i, sample, modelOutput);
     return { prevSample: this.stepDeterministic(i, sample, x0, eps), predOriginalSample: x0 };
   }

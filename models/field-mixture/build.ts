@@ -3,6 +3,7 @@ import { DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-s
 import { GraphBuilder } from '../onnx-graph.ts';
 import { FIELD_COMPONENTS, FIELD_WINDOW, type FieldComponent, type FieldWindow } from './components.ts';
 import { complexDftBlock, realDftRight, realIdftRight } from './dft-matrices.ts';
+import { logDetGraph, logSnrRange, relativeLogDetTable } from './log-det.ts';
 import { noiseLevelGraph } from './noise-graph.ts';
 import { halfGridMultiplicity, halfWidth } from './spectrum.ts';
 import { halfGridEigenvalues, type NoiseProcess } from './tables.ts';
@@ -34,9 +35,10 @@ import { halfGridEigenvalues, type NoiseProcess } from './tables.ts';
  *                               + a mu_k sqrt(N) (a mu_k sqrt(N) - 2 X(0)) / d_k(0)
  *   sum_f log d_k             = N log s^2 + sum_f log(d_k / s^2)
  * (P = |X|^2; the first terms are common). The remaining log-determinant
- * sum_f log(1 + (a/s)^2 lambda_k) is computed in the graph from (a, s), so it
- * is exact for any timestep, fractional ones and the continuous flow time
- * included; it costs one Log over [B, K, C, N/2] and a MatMul.
+ * R_k = sum_f log(1 + (a/s)^2 lambda_k), relative to its mean over k, comes
+ * from a float64 table over log SNR with quintic Hermite interpolation
+ * (`log-det.ts`), so it is accurate for any timestep: fractional VP
+ * timesteps and the continuous flow time included.
  *
  * The input is real, so the DFT along W keeps bins 0..W/2 only ("half grid",
  * sums weighted by `halfGridMultiplicity`); the DFTs are MatMuls with cos/sin
@@ -104,9 +106,8 @@ export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array 
 
   // 3. Power spectrum, weighted by half-grid multiplicity; the (real) DC coefficient.
   const axis2 = ints('axis_2', [2]);
-  const multiplicity = halfGridMultiplicity(win);
   const power = g.op('ReduceSum', [g.op('Mul', [X, X]), axis2], { keepdims: 0 }); // [B,C,Nh]
-  const mPower = g.op('Mul', [power, g.floats('half_grid_multiplicity', multiplicity)]);
+  const mPower = g.op('Mul', [power, g.floats('half_grid_multiplicity', halfGridMultiplicity(win))]);
   const axis1 = ints('axis_1', [1]);
   const mPower4 = g.op('Unsqueeze', [mPower, axis1]); // [B,1,C,Nh]
   const dc = g.op('Slice', [X, ints('dc_starts', [0, 0]), ints('dc_ends', [1, 1]), ints('dc_axes', [2, 3])]);
@@ -133,13 +134,8 @@ export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array 
   const dcTerm = g.op('Mul', [g.op('Mul', [aMu, g.op('Sub', [aMu, g.op('Mul', [two, X0])])]), invD0]);
   const perChannel = g.op('Sub', [g.op('Mul', [snr3, q]), dcTerm]);
   const quadGain = g.op('ReduceSum', [perChannel, axis2], { keepdims: 0 }); // [B,K]
-  // sum_{c,f} m_f log(d / s^2) = sum m_f log(1 + (a/s)^2 lambda) >= 0: the multiplicity-weighted sum is one MatMul.
-  const logRatio = g.op('Log', [g.op('Mul', [d, g.op('Reciprocal', [s2])])]);
-  const multCol = g.floats('multiplicity_column', Array.from({ length: C }, () => [...multiplicity]).flat(), [C * Nh, 1]);
-  const logDet = g.op('Reshape', [
-    g.op('MatMul', [g.op('Reshape', [logRatio, ints('shape_bk_cn_ld', [0, K, C * Nh])]), multCol]),
-    ints('shape_bk', [0, K]),
-  ]);
+  const [lo, hi] = logSnrRange(schedule, process);
+  const logDet = logDetGraph(g, a, s, relativeLogDetTable(comps, lo, hi, win), K); // [B,K], see log-det.ts
   const logLik = g.op('Mul', [half, g.op('Sub', [quadGain, logDet])]);
 
   // 6. Prior: clamp negatives, all-zero rows become uniform, normalise, log with

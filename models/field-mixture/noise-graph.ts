@@ -63,12 +63,16 @@ function vpLevels(g: GraphBuilder, timestep: string, schedule: TrainSchedule): N
 /**
  * Flow: t = clamp(timestep / T, FLOW_T_MIN, FLOW_T_MAX), a = 1 - t, s = t.
  * The clamp keeps s^2 (divided by in the log-likelihoods) and a away from 0.
+ * a is computed as (T - timestep) / T, not 1 - t: T - timestep is exact in
+ * float32 near t = 1, while 1 - fl(t) would carry fl(t)'s absolute rounding
+ * error (relative 1e-4 at a = 1e-4). So a + s = 1 only to float32 rounding;
+ * the output formulas in build.ts do not assume it.
  */
 function flowLevels(g: GraphBuilder, timestep: string, schedule: TrainSchedule): NoiseLevelValues {
-  const t = g.op('Clip', [
-    g.op('Div', [timestep, g.floats('flow_timestep_scale', [schedule.numTrainTimesteps], [])]),
-    g.floats('flow_t_min', [FLOW_T_MIN], []),
-    g.floats('flow_t_max', [FLOW_T_MAX], []),
-  ]);
-  return { a: g.op('Sub', [g.floats('flow_one', [1], []), t]), s: t };
+  const T = g.floats('flow_timestep_scale', [schedule.numTrainTimesteps], []);
+  const lo = g.floats('flow_t_min', [FLOW_T_MIN], []);
+  const hi = g.floats('flow_t_max', [FLOW_T_MAX], []);
+  const s = g.op('Clip', [g.op('Div', [timestep, T]), lo, hi]);
+  const a = g.op('Clip', [g.op('Div', [g.op('Sub', [T, timestep]), T]), g.floats('flow_a_min', [1 - FLOW_T_MAX], []), g.floats('flow_a_max', [1 - FLOW_T_MIN], [])]);
+  return { a, s };
 }

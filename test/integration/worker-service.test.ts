@@ -47,7 +47,7 @@ async function expectCode(p: Promise<unknown>, code: grpc.status, message: RegEx
 test('worker - Info lists the reference models with manifests', async () => {
   const info = await call<object, InfoResponse__Output>(client.Info.bind(client), {});
   const names = info.models.map((m) => m.name).sort();
-  assert.deepEqual(names, ['field-decoder', 'field-encoder', 'field-mixture']);
+  assert.deepEqual(names, ['field-decoder', 'field-encoder', 'field-mixture', 'field-mixture-flow']);
   assert.ok(info.models.every((m) => m.available));
   assert.equal(info.device, 'cpu');
   const fm = JSON.parse(info.models.find((m) => m.name === 'field-mixture')!.manifestJson);

@@ -59,15 +59,37 @@ describe('field-mixture - ONNX graph vs float64 reference', () => {
     return eps.data as Float32Array;
   }
 
-  /** x0 implied by the graph's epsilon, x0 = (x_t - s eps) / a, in float64. */
+  /** x0 implied by the graph's epsilon, x0 = (x_t - s eps) / a, in float64 (at the float32 timestep the graph saw). */
   function impliedX0(item: Item, eps: Float32Array): Float64Array {
-    const { alpha, sigma } = ref.noiseLevel(item.timestep);
+    const { alpha, sigma } = ref.noiseLevel(Math.fround(item.timestep));
     return Float64Array.from(item.xt, (x, i) => (x - sigma * eps[i]!) / alpha);
   }
 
   function noised(x0: Float32Array, timestep: number, rng: Rng): Float32Array {
-    const { alpha, sigma } = ref.noiseLevel(timestep);
+    const { alpha, sigma } = ref.noiseLevel(Math.fround(timestep));
     return Float32Array.from(x0, (x) => alpha * x + sigma * rng.normal());
+  }
+
+  /**
+   * A genuinely mixed posterior at `timestep`: pick the two components whose
+   * likelihoods of a pure-noise x_t are closest and weight them so the
+   * posterior is ~50/50.
+   */
+  function balancedItem(timestep: number, rng: Rng): Item {
+    const xt = rng.fillNormal(new Float32Array(FIELD_WINDOW_SIZE));
+    const { alpha, sigma } = ref.noiseLevel(Math.fround(timestep));
+    const ll = ref.componentLogLikelihoods(xt, alpha, sigma);
+    let [hi, lo, gap] = [0, 1, Infinity];
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < K; j++) {
+        if (i !== j && ll[i]! >= ll[j]! && ll[i]! - ll[j]! < gap) [hi, lo, gap] = [i, j, ll[i]! - ll[j]!];
+      }
+    }
+    assert.ok(gap < 80, `closest likelihood gap ${gap} too large for float32 weights`);
+    const w = new Float32Array(K);
+    w[hi] = Math.exp(-gap);
+    w[lo] = 1;
+    return { label: `balanced ${FIELD_CLASSES[hi]}/${FIELD_CLASSES[lo]} t=${timestep}`, xt, timestep, weights: w };
   }
 
   const items: Item[] = [];
@@ -88,28 +110,19 @@ describe('field-mixture - ONNX graph vs float64 reference', () => {
       [3, 900, [0.2, 0.1, 0.3, 0.15, 0.05, 0.2]],
       [4, 999, [0, 0.5, 0, 0, 0.5, 0]],
       [5, 50, oneHot(1)], // forest sample, conditioned on "fire"
+      // Fractional timesteps (Euler / Karras schedulers): log-sigma interpolated between training steps.
+      [3, 10.5, oneHot(3)],
+      [1, 333.25, new Array(K).fill(1)],
+      [4, 998.9, [0.1, 0.2, 0.3, 0.1, 0.2, 0.1]],
+      [0, 0.37, [0.5, 0, 0, 0, 0, 0.5]],
     ];
     for (const [k, t, w] of cases) {
       items.push({ label: `${FIELD_CLASSES[k]} t=${t}`, xt: noised(ref.samplePrior(rng, k), t, rng), timestep: t, weights: Float32Array.from(w) });
     }
     items.push({ label: 'pure noise t=999', xt: rng.fillNormal(new Float32Array(FIELD_WINDOW_SIZE)), timestep: 999, weights: Float32Array.from(new Array(K).fill(1 / K)) });
-
-    // A genuinely mixed posterior: pick the two components whose likelihoods of
-    // a pure-noise x_t are closest and weight them so the posterior is ~50/50.
-    const xt = rng.fillNormal(new Float32Array(FIELD_WINDOW_SIZE));
-    const { alpha, sigma } = ref.noiseLevel(980);
-    const ll = ref.componentLogLikelihoods(xt, alpha, sigma);
-    let [hi, lo, gap] = [0, 1, Infinity];
-    for (let i = 0; i < K; i++) {
-      for (let j = 0; j < K; j++) {
-        if (i !== j && ll[i]! >= ll[j]! && ll[i]! - ll[j]! < gap) [hi, lo, gap] = [i, j, ll[i]! - ll[j]!];
-      }
-    }
-    assert.ok(gap < 80, `closest likelihood gap ${gap} too large for float32 weights`);
-    const w = new Float32Array(K);
-    w[hi] = Math.exp(-gap);
-    w[lo] = 1;
-    items.push({ label: `balanced ${FIELD_CLASSES[hi]}/${FIELD_CLASSES[lo]} t=980`, xt, timestep: 980, weights: w });
+    // Mixed posteriors make the log-determinant term matter (interpolated over log SNR, see log-det.ts).
+    items.push(balancedItem(977.7, rng));
+    items.push(balancedItem(980, rng));
   });
 
   after(async () => {
@@ -135,7 +148,7 @@ describe('field-mixture - ONNX graph vs float64 reference', () => {
     let worst = 0;
     for (const item of items) {
       const eps = await run([item]);
-      const exact = ref.posterior(item.xt, item.timestep, item.weights);
+      const exact = ref.posterior(item.xt, Math.fround(item.timestep), item.weights);
       const err = relL2(impliedX0(item, eps), exact.x0);
       worst = Math.max(worst, err);
       assert.ok(err < 1e-4, `${item.label}: x0 relative error ${err}`);
@@ -143,12 +156,13 @@ describe('field-mixture - ONNX graph vs float64 reference', () => {
       assert.ok(epsErr < 1e-4, `${item.label}: eps relative error ${epsErr}`);
       t.diagnostic(`${item.label}: x0 rel err ${err.toExponential(2)}, eps rel err ${epsErr.toExponential(2)}`);
     }
-    // The balanced item really exercises a mixed posterior.
-    const balanced = items[items.length - 1]!;
-    const r = ref.posterior(balanced.xt, balanced.timestep, balanced.weights).responsibilities;
-    const sorted = [...r].sort((x, y) => y - x);
-    assert.ok(sorted[1]! > 0.2, `balanced item responsibilities ${[...r].join(', ')}`);
-    t.diagnostic(`balanced item responsibilities ${sorted.slice(0, 2).map((v) => v.toFixed(4)).join(' / ')}`);
+    // The balanced items really exercise a mixed posterior.
+    for (const balanced of items.filter((it) => it.label.startsWith('balanced'))) {
+      const r = ref.posterior(balanced.xt, Math.fround(balanced.timestep), balanced.weights).responsibilities;
+      const sorted = [...r].sort((x, y) => y - x);
+      assert.ok(sorted[1]! > 0.2, `${balanced.label} responsibilities ${[...r].join(', ')}`);
+      t.diagnostic(`${balanced.label} responsibilities ${sorted.slice(0, 2).map((v) => v.toFixed(4)).join(' / ')}`);
+    }
     assert.ok(worst < 1e-4);
   });
 
@@ -177,11 +191,19 @@ describe('field-mixture - ONNX graph vs float64 reference', () => {
     }
   });
 
-  it('rounds timesteps and treats all-zero or negative weights as documented', async () => {
-    const base = items[2]!;
+  it('interpolates fractional timesteps, clamps out-of-range ones, and treats all-zero or negative weights as documented', async () => {
+    const base = items[2]!; // t = 500
     const exact = await run([base]);
-    const rounded = await run([{ ...base, timestep: base.timestep + 0.3 }]);
-    assert.deepEqual(rounded, exact);
+    // A fractional timestep is a different noise level, continuous in t.
+    const near = await run([{ ...base, timestep: 500.001 }]);
+    const between = await run([{ ...base, timestep: 500.5 }]);
+    assert.notDeepEqual(between, exact);
+    assert.ok(relL2(near, exact) < 1e-5, `t=500.001 vs 500: ${relL2(near, exact)}`);
+    const e499 = relL2(await run([{ ...base, timestep: 499 }]), exact);
+    assert.ok(relL2(between, exact) > 0.2 * e499 && relL2(between, exact) < e499, 'half a step moves about half as far');
+    // Out-of-range timesteps clamp to [0, 999], like the reference.
+    assert.deepEqual(await run([{ ...base, timestep: 1500 }]), await run([{ ...base, timestep: 999 }]));
+    assert.deepEqual(await run([{ ...base, timestep: -3 }]), await run([{ ...base, timestep: 0 }]));
 
     const noise = items[6]!;
     const uniform = await run([noise]);

@@ -1,0 +1,16 @@
+export {};
+/**
+ * `npm run bench -- <name> [--json] [options]`: benchmarks that print ratios
+ * and measurements taken side by side in one run.
+ */
+const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+  picard: () => import('./picard.ts'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || !BENCHES[name]) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--json] [options]\n`);
+  process.exit(name ? 2 : 0);
+}
+const mod = await BENCHES[name]!();
+await mod.run(args);
