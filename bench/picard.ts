@@ -68,7 +68,13 @@ export async function run(args: string[]): Promise<void> {
         // Each seed conditions on another component, so every prompt is exercised.
         const cw = new Float32Array(6);
         cw[(seed - 1) % 6] = 1;
-        const scheduler = createScheduler(c.kind, { trainSchedule: manifest.trainSchedule, ...(c.kind === 'flow_euler' ? { shift: 3 } : {}) }, c.steps);
+        const scheduler = createScheduler(
+          c.kind,
+          c.kind === 'flow_euler'
+            ? { numTrainTimesteps: manifest.trainSchedule.numTrainTimesteps, shift: 3 }
+            : { trainSchedule: manifest.trainSchedule, ...(c.steps === 1000 ? { stepsOffset: 0 } : {}) },
+          c.steps,
+        );
         let evals = 0;
         const composite = new CompositeDenoiser({
           dims,

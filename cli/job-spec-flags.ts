@@ -12,6 +12,7 @@ export const SPEC_FLAGS = {
   fps: { type: 'string', default: '24' },
   steps: { type: 'string', default: '30' },
   eta: { type: 'string', default: '0' },
+  scheduler: { type: 'string' },
   sampler: { type: 'string', default: 'sequential' },
   window: { type: 'string' },
   tolerance: { type: 'string' },
@@ -29,7 +30,8 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --prompt TEXT            prompt, e.g. "clouds"
   --schedule F:TEXT,...    prompt schedule, e.g. "0:clouds,24:fire" (from frame F on)
   --frames N --height H --width W --fps N   video size (default 48 frames, 256x256, 24 fps)
-  --steps N --eta E        DDIM steps (default 30) and stochasticity (default 0)
+  --scheduler KIND         ddim|ddpm|euler (VP models), flow_euler (flow models); default: the model's
+  --steps N --eta E        steps (default 30) and DDIM stochasticity (default 0)
   --sampler sequential|picard  parallel sampling over the steps (default sequential)
   --window P --tolerance T --policy paradigms|adaptive|forecast   Picard settings (default 8, 0.1, forecast)
   --seed N                 random seed (default: random)
@@ -61,6 +63,7 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     fps: intFlag('fps', v.fps),
     steps: intFlag('steps', v.steps),
     eta,
+    scheduler: (v.scheduler as string | undefined) ?? '',
     sampler: {
       kind: String(v.sampler),
       window: v.window !== undefined ? intFlag('window', v.window) : 0,

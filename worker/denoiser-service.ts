@@ -184,8 +184,10 @@ function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'
   }
   if (!allFinite(sample.data)) throw new InvalidArgumentError(`${field}.sample.data`, 'contains NaN or Inf');
   const t = item.timestep;
-  if (!Number.isFinite(t) || t < 0 || t > m.trainSchedule.numTrainTimesteps - 1) {
-    throw new InvalidArgumentError(`${field}.timestep`, `must be in [0, ${m.trainSchedule.numTrainTimesteps - 1}], got ${t}`);
+  // VP timesteps index the training schedule (0..T-1); flow timesteps are 1000 t, t in [0, 1].
+  const maxT = m.process === 'flow' ? m.trainSchedule.numTrainTimesteps : m.trainSchedule.numTrainTimesteps - 1;
+  if (!Number.isFinite(t) || t < 0 || t > maxT) {
+    throw new InvalidArgumentError(`${field}.timestep`, `must be in [0, ${maxT}], got ${t}`);
   }
   let classWeights: Float32Array | undefined;
   for (const key of Object.keys(item.conditioning)) {

@@ -3,7 +3,9 @@ import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
 import { CompositeDenoiser, planWindows, type WindowItem } from '../layout/mod.ts';
-import { DdimScheduler, sampleSequential, stepNoise } from '../sampling/mod.ts';
+import { sampleSequential, stepNoise } from '../sampling/mod.ts';
+import { createScheduler } from '../sampling/registry.ts';
+import type { ValidSpec } from './spec.ts';
 import { samplePicard } from '../sampling/picard.ts';
 import { createPicardPolicy } from '../sampling/picard-policy.ts';
 import type { Encoder } from '../video/encoder.ts';
@@ -47,7 +49,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       { frames: spec.layout.chunkOverlap, height: spec.layout.tileOverlap, width: spec.layout.tileOverlap },
     );
     const segments = resolvePrompts(spec, m);
-    const scheduler = new DdimScheduler({ trainSchedule: m.trainSchedule, eta: spec.eta, predictionType: m.predictionType as 'epsilon' }, spec.steps);
+    const scheduler = createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps);
     let evaluations = 0;
     const composite = new CompositeDenoiser({
       dims,
@@ -149,5 +151,23 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       await sink.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
+  };
+}
+
+/**
+ * The scheduler config of a job: the model's default scheduler config (when
+ * the job uses that scheduler), then the model's training schedule and
+ * prediction type, then the job's own settings.
+ */
+export function schedulerConfig(spec: ValidSpec, m: DenoiserManifest): Record<string, unknown> {
+  const base = m.defaultScheduler?.kind === spec.scheduler ? { ...m.defaultScheduler.config } : {};
+  if (spec.scheduler === 'flow_euler') return { numTrainTimesteps: m.trainSchedule.numTrainTimesteps, ...base };
+  return {
+    ...base,
+    trainSchedule: m.trainSchedule,
+    predictionType: m.predictionType,
+    ...(spec.scheduler === 'ddim' ? { eta: spec.eta } : {}),
+    // 1000 leading steps with offset 1 would start past the last training timestep.
+    ...(spec.steps === m.trainSchedule.numTrainTimesteps ? { stepsOffset: 0 } : {}),
   };
 }

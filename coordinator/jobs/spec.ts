@@ -4,6 +4,7 @@ import type { JobSpec, JobSpec__Output } from '../../common/proto/generated/prop
 import type { JobLimits } from './limits.ts';
 import { promptToClassWeights, type ResolvedSegment } from './prompts.ts';
 import { PICARD_POLICIES, type PicardPolicyName } from '../sampling/picard-policy.ts';
+import { SCHEDULER_KINDS, type SchedulerKind } from '../sampling/registry.ts';
 
 /** A job spec after validation, with every default filled in. */
 export interface ValidSpec {
@@ -17,7 +18,7 @@ export interface ValidSpec {
   width: number;
   fps: number;
   steps: number;
-  scheduler: 'ddim';
+  scheduler: SchedulerKind;
   eta: number;
   seed: number;
   sampler: { kind: 'sequential' | 'picard'; window: number; tolerance: number; policy: PicardPolicyName | '' };
@@ -73,9 +74,14 @@ export function validateSpec(
   intIn('spec.fps', fps, 1, limits.maxFps);
   const steps = raw.steps || SPEC_DEFAULTS.steps;
   intIn('spec.steps', steps, 1, Math.min(limits.maxSteps, m.trainSchedule.numTrainTimesteps));
-  const scheduler = raw.scheduler || 'ddim';
-  if (scheduler !== 'ddim') throw new InvalidArgumentError('spec.scheduler', `must be "ddim", got "${scheduler}"`);
+  const process = m.process ?? 'vp';
+  const allowed: readonly SchedulerKind[] = process === 'flow' ? ['flow_euler'] : SCHEDULER_KINDS.filter((k) => k !== 'flow_euler');
+  const scheduler = (raw.scheduler || m.defaultScheduler?.kind || (process === 'flow' ? 'flow_euler' : 'ddim')) as SchedulerKind;
+  if (!allowed.includes(scheduler)) {
+    throw new InvalidArgumentError('spec.scheduler', `must be one of ${allowed.join(', ')} for ${process === 'flow' ? 'the flow-matching' : 'the VP'} model "${modelName}", got "${raw.scheduler}"`);
+  }
   if (!Number.isFinite(raw.eta) || raw.eta < 0 || raw.eta > 1) throw new InvalidArgumentError('spec.eta', `must be in [0, 1], got ${raw.eta}`);
+  if (raw.eta !== 0 && scheduler !== 'ddim') throw new InvalidArgumentError('spec.eta', `applies to ddim only; ${scheduler} takes no eta`);
   if (!Number.isSafeInteger(raw.seed) || raw.seed < 0 || raw.seed > 0xffffffff) throw new InvalidArgumentError('spec.seed', `must be an integer in [0, 2^32), got ${raw.seed}`);
   if (raw.guidance !== 0 && raw.guidance !== 1) throw new InvalidArgumentError('spec.guidance', 'classifier-free guidance is not supported yet; leave it 0');
   if (raw.negativePrompt) throw new InvalidArgumentError('spec.negative_prompt', 'is not supported yet (it needs guidance)');
@@ -141,7 +147,7 @@ export function validateSpec(
     width,
     fps,
     steps,
-    scheduler: 'ddim',
+    scheduler,
     eta: raw.eta,
     seed: raw.seed,
     sampler,

@@ -106,6 +106,24 @@ test('api - same seed gives the same latent; cancel stops a running job', async 
   await expectCode(client.download(long.id, join(mkdtempSync(join(tmpdir(), 'dl-')), 'x')), grpc.status.FAILED_PRECONDITION, /CANCELED/);
 });
 
+test('api - every scheduler runs a job; the flow model takes flow_euler only', async () => {
+  for (const [model, scheduler] of [
+    ['field-mixture', 'ddpm'],
+    ['field-mixture', 'euler'],
+    ['field-mixture-flow', 'flow_euler'],
+    ['field-mixture-flow', ''],
+  ] as const) {
+    const job = await client.submit({ ...small, model, scheduler, steps: 3 });
+    const last = await client.watch(job.id, () => undefined);
+    assert.equal(last.state, 'SUCCEEDED', `${model}/${scheduler}: ${last.error}`);
+    assert.equal(last.spec!.scheduler, scheduler || 'flow_euler');
+  }
+  await expectCode(client.submit({ ...small, model: 'field-mixture-flow', scheduler: 'ddim' }), grpc.status.INVALID_ARGUMENT, /spec\.scheduler must be one of flow_euler/);
+  await expectCode(client.submit({ ...small, scheduler: 'heun' }), grpc.status.INVALID_ARGUMENT, /spec\.scheduler must be one of ddim, ddpm, euler/);
+  await expectCode(client.submit({ ...small, scheduler: 'euler', eta: 0.5 }), grpc.status.INVALID_ARGUMENT, /spec\.eta applies to ddim only/);
+  await expectCode(client.submit({ ...small, sampler: { kind: 'picard', window: 4, tolerance: 0.1, policy: 'magic' } }), grpc.status.INVALID_ARGUMENT, /spec\.sampler\.policy must be one of paradigms, adaptive, forecast/);
+});
+
 test('api - workers and models are listed', async () => {
   const { workers } = await client.workers();
   assert.equal(workers.length, 1);
