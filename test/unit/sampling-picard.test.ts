@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DdimScheduler, sampleSequential, stepNoise, toX0Eps, type Scheduler } from '../../coordinator/sampling/mod.ts';
+import { DdimScheduler, sampleSequential, stepNoise, type Scheduler } from '../../coordinator/sampling/mod.ts';
 import { picardErrorScales, samplePicard } from '../../coordinator/sampling/picard.ts';
 import { PICARD_POLICIES, createPicardPolicy } from '../../coordinator/sampling/picard-policy.ts';
+import { createScheduler } from '../../coordinator/sampling/registry.ts';
 import type { DenoiseFn } from '../../coordinator/sampling/sequential.ts';
 import { Rng } from '../../common/rng.ts';
 
@@ -16,7 +17,6 @@ function mixtureDenoiser(scheduler: Scheduler): DenoiseFn {
   const v = 0.3;
   return async (x, i) => {
     const { alpha: a, sigma: s } = scheduler.noiseLevel(i);
-    const scale = scheduler.modelInputScale(i);
     const x0 = new Float32Array(x.length);
     const total = a * a * v + s * s;
     for (let k = 0; k < x.length; k++) {
@@ -32,10 +32,9 @@ function mixtureDenoiser(scheduler: Scheduler): DenoiseFn {
       });
       x0[k] = num / den;
     }
-    // Return what a model predicting epsilon at the scaled input would give, converted back.
     const eps = new Float32Array(x.length);
-    for (let k = 0; k < x.length; k++) eps[k] = (x[k]! * scale - a * scale * x0[k]!) / (s * scale);
-    return toX0Eps('epsilon', eps, Float32Array.from(x, (v) => v * scale), { alpha: a * scale, sigma: s * scale });
+    for (let k = 0; k < x.length; k++) eps[k] = (x[k]! - a * x0[k]!) / s;
+    return { x0, eps };
   };
 }
 
@@ -43,6 +42,11 @@ const SCHEDULERS: [string, () => Scheduler][] = [
   ['ddim eta 0', () => new DdimScheduler({}, 30)],
   ['ddim eta 1', () => new DdimScheduler({ eta: 1 }, 30)],
   ['ddim trailing set_alpha_to_one', () => new DdimScheduler({ timestepSpacing: 'trailing', setAlphaToOne: true }, 25)],
+  ['ddpm (stochastic)', () => createScheduler('ddpm', {}, 30)],
+  ['ddpm fixed_large', () => createScheduler('ddpm', { varianceType: 'fixed_large', timestepSpacing: 'trailing' }, 20)],
+  ['euler', () => createScheduler('euler', {}, 30)],
+  ['euler karras', () => createScheduler('euler', { useKarrasSigmas: true }, 25)],
+  ['flow_euler', () => createScheduler('flow_euler', { shift: 3 }, 30)],
 ];
 
 function relL2(a: Float32Array, b: Float32Array): number {
@@ -60,6 +64,7 @@ for (const [name, make] of SCHEDULERS) {
     const scheduler = make();
     const initial = new Rng(5).fillNormal(new Float32Array(512));
     const seq = await sampleSequential({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(9) });
+    assert.ok(seq.every(Number.isFinite));
     for (const policy of PICARD_POLICIES) {
       const r = await samplePicard({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(9), window: 1, policy: createPicardPolicy(policy, 0.1) });
       assert.equal(r.rounds, scheduler.numSteps);
