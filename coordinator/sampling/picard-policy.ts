@@ -15,6 +15,8 @@
  *   prediction stays put (exact for DDIM with a constant prediction). Copying
  *   the newest point (ParaDiGMS) puts every entering point at the wrong noise
  *   level, so entering points need an extra round before they converge.
+ *   Points entering through a stochastic step are copied, as in ParaDiGMS:
+ *   a forecast cannot know the injected noise and measured worse there.
  */
 
 export const PICARD_POLICIES = ['paradigms', 'adaptive', 'forecast'] as const;
