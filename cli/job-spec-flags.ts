@@ -20,6 +20,7 @@ export const SPEC_FLAGS = {
   seed: { type: 'string' },
   blend: { type: 'string' },
   'chunk-overlap': { type: 'string' },
+  'noise-init': { type: 'string' },
   'tile-overlap': { type: 'string' },
   format: { type: 'string', default: 'mp4' },
   crf: { type: 'string' },
@@ -36,7 +37,8 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --window P --tolerance T --policy paradigms|adaptive|forecast   Picard settings (default 8, 0.1, forecast)
   --seed N                 random seed (default: random)
   --blend KIND             window blend: linear|uniform|cosine|gaussian
-  --chunk-overlap N --tile-overlap N   overlaps in latent frames / pixels
+  --chunk-overlap N --tile-overlap N   overlaps in latent frames / pixels (0 = isolated windows)
+  --noise-init independent|freenoise   initial noise across chunks
   --format mp4|webm|latent --crf N     output
   --priority N             higher runs first`;
 
@@ -73,8 +75,9 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     seed: v.seed !== undefined ? intFlag('seed', v.seed) : Math.floor(Math.random() * 0xffffffff),
     layout: {
       blend: (v.blend as string | undefined) ?? '',
-      chunkOverlap: v['chunk-overlap'] !== undefined ? intFlag('chunk-overlap', v['chunk-overlap']) : 0,
-      tileOverlap: v['tile-overlap'] !== undefined ? intFlag('tile-overlap', v['tile-overlap']) : 0,
+      ...(v['chunk-overlap'] !== undefined ? { chunkOverlap: intFlag('chunk-overlap', v['chunk-overlap']) } : {}),
+      ...(v['tile-overlap'] !== undefined ? { tileOverlap: intFlag('tile-overlap', v['tile-overlap']) } : {}),
+      noiseInit: (v['noise-init'] as string | undefined) ?? '',
     },
     output: { format: String(v.format), crf: v.crf !== undefined ? intFlag('crf', v.crf) : 0 },
     priority: Number(v.priority),

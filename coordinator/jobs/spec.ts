@@ -22,7 +22,14 @@ export interface ValidSpec {
   eta: number;
   seed: number;
   sampler: { kind: 'sequential' | 'picard'; window: number; tolerance: number; policy: PicardPolicyName | '' };
-  layout: { chunkFrames: number; chunkOverlap: number; tileSize: number; tileOverlap: number; blend: 'uniform' | 'linear' | 'cosine' | 'gaussian' };
+  layout: {
+    chunkFrames: number;
+    chunkOverlap: number;
+    tileSize: number;
+    tileOverlap: number;
+    blend: 'uniform' | 'linear' | 'cosine' | 'gaussian';
+    noiseInit: 'independent' | 'freenoise';
+  };
   output: { format: 'mp4' | 'webm' | 'latent'; crf: number };
   priority: number;
 }
@@ -102,19 +109,24 @@ export function validateSpec(
     throw new InvalidArgumentError('spec.sampler.kind', 'must be "picard" when window, tolerance or policy is set');
   }
 
-  const layout = raw.layout ?? { chunkFrames: 0, chunkOverlap: 0, tileSize: 0, tileOverlap: 0, blend: '' };
+  const layout = raw.layout ?? { chunkFrames: 0, tileSize: 0, blend: '', noiseInit: '' };
   if (layout.chunkFrames && layout.chunkFrames !== m.nativeFrames) {
     throw new InvalidArgumentError('spec.layout.chunk_frames', `must be the model's native ${m.nativeFrames} latent frames, got ${layout.chunkFrames}`);
   }
   if (layout.tileSize && layout.tileSize !== m.nativeHeight) {
     throw new InvalidArgumentError('spec.layout.tile_size', `must be the model's native ${m.nativeHeight} latent pixels, got ${layout.tileSize}`);
   }
-  const chunkOverlap = layout.chunkOverlap || Math.min(SPEC_DEFAULTS.chunkOverlap, m.nativeFrames - 1);
-  const tileOverlap = layout.tileOverlap || Math.min(SPEC_DEFAULTS.tileOverlap, m.nativeHeight - 1);
+  // Unset overlaps take the defaults; 0 asks for isolated windows.
+  const chunkOverlap = layout.chunkOverlap ?? Math.min(SPEC_DEFAULTS.chunkOverlap, m.nativeFrames - 1);
+  const tileOverlap = layout.tileOverlap ?? Math.min(SPEC_DEFAULTS.tileOverlap, m.nativeHeight - 1);
   intIn('spec.layout.chunk_overlap', chunkOverlap, 0, m.nativeFrames - 1);
   intIn('spec.layout.tile_overlap', tileOverlap, 0, Math.min(m.nativeHeight, m.nativeWidth) - 1);
   const blend = layout.blend || 'linear';
   if (!(BLENDS as readonly string[]).includes(blend)) throw new InvalidArgumentError('spec.layout.blend', `must be one of ${BLENDS.join(', ')}, got "${blend}"`);
+  const noiseInit = layout.noiseInit || 'independent';
+  if (noiseInit !== 'independent' && noiseInit !== 'freenoise') throw new InvalidArgumentError('spec.layout.noise_init', `must be "independent" or "freenoise", got "${layout.noiseInit}"`);
+  const mode = raw.mode || 'text_to_video';
+  if (mode !== 'text_to_video') throw new InvalidArgumentError('spec.mode', `must be "text_to_video", got "${raw.mode}"`);
 
   const output = raw.output ?? { format: '', crf: 0 };
   const format = output.format || 'mp4';
@@ -151,7 +163,7 @@ export function validateSpec(
     eta: raw.eta,
     seed: raw.seed,
     sampler,
-    layout: { chunkFrames: m.nativeFrames, chunkOverlap, tileSize: m.nativeHeight, tileOverlap, blend: blend as ValidSpec['layout']['blend'] },
+    layout: { chunkFrames: m.nativeFrames, chunkOverlap, tileSize: m.nativeHeight, tileOverlap, blend: blend as ValidSpec['layout']['blend'], noiseInit },
     output: { format: format as ValidSpec['output']['format'], crf },
     priority: raw.priority,
   };

@@ -57,6 +57,15 @@ test('spec - a good spec gets defaults filled in', () => {
   assert.deepEqual(s.promptSchedule, [{ fromFrame: 0, prompt: 'clouds' }]);
 });
 
+test('spec - overlap 0 means isolated windows, unset means the default', () => {
+  const isolated = validateSpec(raw({ layout: { chunkFrames: 0, chunkOverlap: 0, tileSize: 0, tileOverlap: 0, blend: '', noiseInit: '' } }), lookup, ['field-mixture'], DEFAULT_JOB_LIMITS);
+  assert.equal(isolated.layout.chunkOverlap, 0);
+  assert.equal(isolated.layout.tileOverlap, 0);
+  const unset = validateSpec(raw({ layout: { chunkFrames: 0, tileSize: 0, blend: '', noiseInit: 'freenoise' } }), lookup, ['field-mixture'], DEFAULT_JOB_LIMITS);
+  assert.equal(unset.layout.chunkOverlap, 8);
+  assert.equal(unset.layout.noiseInit, 'freenoise');
+});
+
 test('spec - bad fields are rejected with the field named', () => {
   rejects({ frames: 0 }, 'spec.frames', /\[16, 4096\]/);
   rejects({ frames: 5000 }, 'spec.frames');
@@ -78,7 +87,8 @@ test('spec - bad fields are rejected with the field named', () => {
     'spec.prompt_schedule[1].prompt',
   );
   rejects({ output: { format: 'gif', crf: 0 } }, 'spec.output.format');
-  rejects({ layout: { chunkFrames: 0, chunkOverlap: 16, tileSize: 0, tileOverlap: 0, blend: '' } }, 'spec.layout.chunk_overlap');
+  rejects({ layout: { chunkFrames: 0, chunkOverlap: 16, tileSize: 0, blend: '', noiseInit: '' } }, 'spec.layout.chunk_overlap');
+  rejects({ layout: { chunkFrames: 0, tileSize: 0, blend: '', noiseInit: 'pink' } }, 'spec.layout.noise_init');
 });
 
 test('prompts - class weights from words; windows blend across a schedule change', () => {

@@ -5,6 +5,7 @@ import type { CancelJobRequest as _propeller_v1_CancelJobRequest, CancelJobReque
 import type { DownloadChunk as _propeller_v1_DownloadChunk, DownloadChunk__Output as _propeller_v1_DownloadChunk__Output } from './propeller/v1/DownloadChunk';
 import type { DownloadRequest as _propeller_v1_DownloadRequest, DownloadRequest__Output as _propeller_v1_DownloadRequest__Output } from './propeller/v1/DownloadRequest';
 import type { GetJobRequest as _propeller_v1_GetJobRequest, GetJobRequest__Output as _propeller_v1_GetJobRequest__Output } from './propeller/v1/GetJobRequest';
+import type { InputMedia as _propeller_v1_InputMedia, InputMedia__Output as _propeller_v1_InputMedia__Output } from './propeller/v1/InputMedia';
 import type { Job as _propeller_v1_Job, Job__Output as _propeller_v1_Job__Output } from './propeller/v1/Job';
 import type { JobEvent as _propeller_v1_JobEvent, JobEvent__Output as _propeller_v1_JobEvent__Output } from './propeller/v1/JobEvent';
 import type { JobProgress as _propeller_v1_JobProgress, JobProgress__Output as _propeller_v1_JobProgress__Output } from './propeller/v1/JobProgress';
@@ -36,6 +37,7 @@ export interface ProtoGrpcType {
       DownloadChunk: MessageTypeDefinition<_propeller_v1_DownloadChunk, _propeller_v1_DownloadChunk__Output>
       DownloadRequest: MessageTypeDefinition<_propeller_v1_DownloadRequest, _propeller_v1_DownloadRequest__Output>
       GetJobRequest: MessageTypeDefinition<_propeller_v1_GetJobRequest, _propeller_v1_GetJobRequest__Output>
+      InputMedia: MessageTypeDefinition<_propeller_v1_InputMedia, _propeller_v1_InputMedia__Output>
       Job: MessageTypeDefinition<_propeller_v1_Job, _propeller_v1_Job__Output>
       JobEvent: MessageTypeDefinition<_propeller_v1_JobEvent, _propeller_v1_JobEvent__Output>
       JobProgress: MessageTypeDefinition<_propeller_v1_JobProgress, _propeller_v1_JobProgress__Output>

@@ -4,6 +4,7 @@ import type { PromptSegment as _propeller_v1_PromptSegment, PromptSegment__Outpu
 import type { SamplerSpec as _propeller_v1_SamplerSpec, SamplerSpec__Output as _propeller_v1_SamplerSpec__Output } from '../../propeller/v1/SamplerSpec';
 import type { LayoutSpec as _propeller_v1_LayoutSpec, LayoutSpec__Output as _propeller_v1_LayoutSpec__Output } from '../../propeller/v1/LayoutSpec';
 import type { OutputSpec as _propeller_v1_OutputSpec, OutputSpec__Output as _propeller_v1_OutputSpec__Output } from '../../propeller/v1/OutputSpec';
+import type { InputMedia as _propeller_v1_InputMedia, InputMedia__Output as _propeller_v1_InputMedia__Output } from '../../propeller/v1/InputMedia';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JobSpec {
@@ -30,6 +31,16 @@ export interface JobSpec {
   'priority'?: (number);
   'negativePrompt'?: (string);
   'guidance'?: (number | string);
+  /**
+   * "text_to_video" (default) | "image_to_video" | "video_to_video" |
+   * "extend" | "expand"
+   */
+  'mode'?: (string);
+  'input'?: (_propeller_v1_InputMedia | null);
+  /**
+   * video_to_video: how much of the schedule is re-run (0..1, default 0.6).
+   */
+  'strength'?: (number | string);
 }
 
 export interface JobSpec__Output {
@@ -56,4 +67,14 @@ export interface JobSpec__Output {
   'priority': (number);
   'negativePrompt': (string);
   'guidance': (number);
+  /**
+   * "text_to_video" (default) | "image_to_video" | "video_to_video" |
+   * "extend" | "expand"
+   */
+  'mode': (string);
+  'input': (_propeller_v1_InputMedia__Output | null);
+  /**
+   * video_to_video: how much of the schedule is re-run (0..1, default 0.6).
+   */
+  'strength': (number);
 }
