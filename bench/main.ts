@@ -5,6 +5,7 @@ export {};
  */
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   picard: () => import('./picard.ts'),
+  long: () => import('./long.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

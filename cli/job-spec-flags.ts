@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
 import { intFlag } from './args.ts';
 
@@ -25,6 +26,10 @@ export const SPEC_FLAGS = {
   format: { type: 'string', default: 'mp4' },
   crf: { type: 'string' },
   priority: { type: 'string', default: '0' },
+  mode: { type: 'string' },
+  input: { type: 'string' },
+  'input-kind': { type: 'string' },
+  strength: { type: 'string' },
 } as const;
 
 export const SPEC_HELP = `  --model NAME             model (default field-mixture; see 'propeller models')
@@ -40,7 +45,11 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --chunk-overlap N --tile-overlap N   overlaps in latent frames / pixels (0 = isolated windows)
   --noise-init independent|freenoise   initial noise across chunks
   --format mp4|webm|latent --crf N     output
-  --priority N             higher runs first`;
+  --priority N             higher runs first
+  --mode MODE              text_to_video (default) | image_to_video | video_to_video | extend | expand
+  --input FILE             image or video to start from (read here and uploaded; needed by every mode but text_to_video)
+  --input-kind image|video how to take --input (default: detected; an image has one frame)
+  --strength S             video_to_video: share of the steps re-run, 0..1 (default 0.6)`;
 
 /** Builds a JobSpec from parsed flags; errors name the flag. */
 export function specFromFlags(v: Record<string, unknown>): JobSpec {
@@ -55,6 +64,8 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     : [];
   const eta = Number(v.eta);
   if (!Number.isFinite(eta)) throw new Error(`--eta must be a number, got "${v.eta}"`);
+  const strength = v.strength !== undefined ? Number(v.strength) : undefined;
+  if (strength !== undefined && !Number.isFinite(strength)) throw new Error(`--strength must be a number, got "${v.strength}"`);
   return {
     model: String(v.model),
     prompt: schedule.length ? '' : String(v.prompt ?? ''),
@@ -81,5 +92,17 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     },
     output: { format: String(v.format), crf: v.crf !== undefined ? intFlag('crf', v.crf) : 0 },
     priority: Number(v.priority),
+    mode: (v.mode as string | undefined) ?? '',
+    ...(v.input !== undefined ? { input: { data: readInput(String(v.input)), kind: (v['input-kind'] as string | undefined) ?? '' } } : {}),
+    ...(strength !== undefined ? { strength } : {}),
   };
+}
+
+/** The bytes of a local input file: the CLI uploads them, the coordinator never sees the path. */
+function readInput(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`--input ${path}: cannot read it (${err instanceof Error ? err.message : String(err)})`);
+  }
 }

@@ -29,6 +29,7 @@ export const coordinatorOptionsSchema = z.object({
       maxSteps: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxSteps),
       maxFps: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxFps),
       maxQueued: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxQueued),
+      maxInputBytes: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxInputBytes),
     })
     .default(DEFAULT_JOB_LIMITS),
 });

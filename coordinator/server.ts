@@ -10,6 +10,7 @@ import { WorkerRegistry } from './cluster/worker-registry.ts';
 import { compileCoordinatorConfig, type CoordinatorConfig, type CoordinatorOptions } from './config.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import { LocalArtifactStore } from './jobs/local-artifacts.ts';
+import { LocalInputStore } from './jobs/local-inputs.ts';
 import { MemoryJobQueue } from './jobs/memory-queue.ts';
 import { MemoryJobStore } from './jobs/memory-store.ts';
 import { createRenderer } from './jobs/render.ts';
@@ -51,6 +52,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     log: log.child('dispatcher'),
   });
   const artifacts = new LocalArtifactStore(resolve(config.dataDir, 'outputs'));
+  const inputs = new LocalInputStore(resolve(config.dataDir, 'inputs'));
   const manifest = (name: string) => {
     const m = registry.manifest(name);
     return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
@@ -58,7 +60,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   const jobs = new JobManager({
     store: new MemoryJobStore(),
     queue: new MemoryJobQueue(),
-    render: createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall }),
+    render: createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall }),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
     progressIntervalMs: config.progressIntervalMs,
@@ -69,7 +71,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
   health.addToServer(server);
-  new JobService({ jobs, registry, artifacts, limits: config.limits, log }).addToServer(server);
+  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, log }).addToServer(server);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
   );

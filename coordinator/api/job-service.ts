@@ -11,7 +11,8 @@ import type { WorkerRegistry } from '../cluster/worker-registry.ts';
 import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
 import type { JobManager } from '../jobs/job-manager.ts';
 import type { JobLimits } from '../jobs/limits.ts';
-import type { ArtifactStore } from '../jobs/ports.ts';
+import { intakeInput } from '../jobs/input-intake.ts';
+import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { specToProto, validateSpec } from '../jobs/spec.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -21,6 +22,8 @@ export interface JobServiceOptions {
   jobs: JobManager;
   registry: WorkerRegistry;
   artifacts: ArtifactStore;
+  /** Where uploaded inputs wait for their job. */
+  inputs: InputStore;
   limits: JobLimits;
   log: Logger;
 }
@@ -37,16 +40,27 @@ export class JobService {
           const req = call.request;
           if (!req.spec) throw new InvalidArgumentError('spec', 'is missing');
           if (req.clientRequestId.length > 200) throw new InvalidArgumentError('client_request_id', 'is longer than 200 characters');
+          const lookup = (name: string) => {
+            const m = registry.manifest(name);
+            return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
+          };
           const spec = validateSpec(
             req.spec,
-            (name) => {
-              const m = registry.manifest(name);
-              return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
-            },
+            lookup,
             registry.modelNames().filter((n) => registry.manifest(n)?.kind === 'denoiser'),
             this.opts.limits,
           );
-          return toProtoJob(await jobs.submit(spec, req.clientRequestId));
+          if (!req.spec.input) return toProtoJob(await jobs.submit(spec, req.clientRequestId));
+          // Masked modes: the bytes go to the input store, the spec keeps a reference.
+          const input = await intakeInput(req.spec.input, spec, lookup(spec.model)!, this.opts.inputs);
+          let job: JobRecord | undefined;
+          try {
+            job = await jobs.submit({ ...spec, input }, req.clientRequestId);
+          } finally {
+            // A failed submit, or an earlier job with this request id, leaves the new upload unused.
+            if (job?.spec.input?.ref !== input.ref) await this.opts.inputs.delete(input.ref);
+          }
+          return toProtoJob(job);
         }),
       Get: (call, cb) => answer(cb, async () => toProtoJob(await jobs.get(checkId(call.request.id)))),
       List: (call, cb) =>
@@ -58,7 +72,13 @@ export class JobService {
           const list = await jobs.list({ states, limit: call.request.limit });
           return { jobs: list.map(toProtoJob) };
         }),
-      Cancel: (call, cb) => answer(cb, async () => toProtoJob(await jobs.cancel(checkId(call.request.id)))),
+      Cancel: (call, cb) =>
+        answer(cb, async () => {
+          const job = await jobs.cancel(checkId(call.request.id));
+          // A job canceled while queued never reaches the render that deletes its upload.
+          if (job.state === 'CANCELED' && job.spec.input) await this.opts.inputs.delete(job.spec.input.ref);
+          return toProtoJob(job);
+        }),
       Watch: (call) => {
         let unsubscribe: (() => void) | undefined;
         let ended = false;

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { encodeTensor, decodeTensor, allFinite } from '../../common/tensor-codec.ts';
+import { encodeTensor, encodeUint8Tensor, decodeTensor, allFinite } from '../../common/tensor-codec.ts';
 import { CanceledError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import { grpcCode } from '../../common/grpc-status.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -29,6 +29,8 @@ export interface WorkerPool {
   evaluate(model: string, items: readonly EvalItem[], opts?: EvaluateOptions): Promise<Float32Array[]>;
   /** Latent frames [N, C, h, w] -> RGB frames [N, 3, H, W] (uint8, planar) through the model's decoder. */
   decode(model: string, latents: Float32Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Uint8Array; shape: number[] }>;
+  /** RGB frames [N, 3, H, W] (uint8, planar) -> latent frames [N, C, h, w] through the model's encoder. */
+  encode(model: string, frames: Uint8Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Float32Array; shape: number[] }>;
 }
 
 export interface DispatcherOptions {
@@ -58,6 +60,7 @@ interface Pending {
   resolve: (r: Float32Array[]) => void;
   reject: (e: unknown) => void;
   done: boolean;
+  unhook?: () => void;
 }
 
 /**
@@ -105,13 +108,40 @@ export class Dispatcher implements WorkerPool {
         reject,
         done: false,
       };
-      opts.signal?.addEventListener('abort', () => this.finish(p, opts.signal?.reason ?? new CanceledError()), { once: true });
+      const onAbort = () => this.finish(p, opts.signal?.reason ?? new CanceledError());
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      // One job makes thousands of calls with the same signal: unhook when done.
+      p.unhook = () => opts.signal?.removeEventListener('abort', onAbort);
       this.active.push(p);
       this.pump();
     });
   }
 
-  async decode(model: string, latents: Float32Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Uint8Array; shape: number[] }> {
+  decode(model: string, latents: Float32Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Uint8Array; shape: number[] }> {
+    return this.onAnyWorker('decode', model, signal, async (w) => {
+      const res = await w.client.decode({ model, latents: encodeTensor(latents, shape, 'float32') }, this.opts.batchTimeoutMs, signal);
+      const frames = res.frames;
+      if (!frames || frames.dtype !== 'uint8') throw new Error('worker returned no uint8 frames');
+      return { data: new Uint8Array(frames.data.buffer, frames.data.byteOffset, frames.data.byteLength), shape: frames.shape.map(Number) };
+    });
+  }
+
+  encode(model: string, frames: Uint8Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Float32Array; shape: number[] }> {
+    return this.onAnyWorker('encode', model, signal, async (w) => {
+      const res = await w.client.encode({ model, frames: encodeUint8Tensor(frames, shape) }, this.opts.batchTimeoutMs, signal);
+      const latents = decodeTensor(res.latents, 'latents');
+      if (latents.shape.length !== 4 || latents.shape[0] !== shape[0]) throw new Error(`worker returned latents of shape ${latents.shape.join('x')} for ${shape[0]} frames`);
+      if (!allFinite(latents.data)) throw new Error('worker returned latents with NaN or Inf');
+      return { data: latents.data, shape: latents.shape };
+    });
+  }
+
+  /**
+   * Runs one VAE call on the least busy serving worker, retrying on another
+   * one when it fails (VAE calls are pure, so a retry is harmless), and
+   * waiting up to `noWorkerTimeoutMs` for a serving worker.
+   */
+  private async onAnyWorker<T>(what: 'decode' | 'encode', model: string, signal: AbortSignal | undefined, run: (w: WorkerEntry) => Promise<T>): Promise<T> {
     let lastError = '';
     const deadline = Date.now() + this.opts.noWorkerTimeoutMs;
     for (let attempt = 0; attempt < this.opts.maxAttempts; ) {
@@ -126,20 +156,17 @@ export class Dispatcher implements WorkerPool {
       attempt++;
       w.inFlight++;
       try {
-        const res = await w.client.decode({ model, latents: encodeTensor(latents, shape, 'float32') }, this.opts.batchTimeoutMs, signal);
-        const frames = res.frames;
-        if (!frames || frames.dtype !== 'uint8') throw new Error('worker returned no uint8 frames');
-        return { data: new Uint8Array(frames.data.buffer, frames.data.byteOffset, frames.data.byteLength), shape: frames.shape.map(Number) };
+        return await run(w);
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         lastError = `worker ${w.address}: ${errorMessage(err)}`;
         this.registry.failed(w, err, grpcCode(err) === grpc.status.UNAVAILABLE);
-        this.opts.log.warn('decode failed, will retry', { error: lastError });
+        this.opts.log.warn(`${what} failed, will retry`, { error: lastError });
       } finally {
         w.inFlight--;
       }
     }
-    throw new Error(`decode failed after ${this.opts.maxAttempts} attempts; last error: ${lastError}`);
+    throw new Error(`${what} failed after ${this.opts.maxAttempts} attempts; last error: ${lastError}`);
   }
 
   close(): void {
@@ -271,6 +298,7 @@ export class Dispatcher implements WorkerPool {
   private finish(p: Pending, err?: unknown): void {
     if (p.done) return;
     p.done = true;
+    p.unhook?.();
     const idx = this.active.indexOf(p);
     if (idx >= 0) this.active.splice(idx, 1);
     if (err) p.reject(err);

@@ -7,6 +7,8 @@ export interface JobLimits {
   maxFps: number;
   /** Jobs waiting in the queue before Submit answers RESOURCE_EXHAUSTED. */
   maxQueued: number;
+  /** Bytes of an uploaded input (`spec.input.data`); it travels in one Submit message. */
+  maxInputBytes: number;
 }
 
 export const DEFAULT_JOB_LIMITS: JobLimits = {
@@ -16,4 +18,6 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
   maxSteps: 1000,
   maxFps: 240,
   maxQueued: 1000,
+  // The gRPC message limit (DEFAULT_MAX_MESSAGE_BYTES): a larger upload could not arrive anyway.
+  maxInputBytes: 64 * 1024 * 1024,
 };

@@ -30,3 +30,16 @@ export interface ArtifactStore {
   commit(jobId: string, path: string): Promise<{ bytes: number }>;
   open(jobId: string): Promise<{ stream: Readable; bytes: number; contentType: string }>;
 }
+
+/**
+ * Where uploaded inputs wait between Submit and the render that reads them.
+ * They are kept out of the job record, which is copied on every event.
+ */
+export interface InputStore {
+  /** Keeps the bytes; resolves with a reference for the job spec. */
+  put(data: Uint8Array): Promise<string>;
+  /** A private local file holding the input, for ffmpeg (valid until `delete`). */
+  path(ref: string): string;
+  /** Forgets the input. Idempotent. */
+  delete(ref: string): Promise<void>;
+}

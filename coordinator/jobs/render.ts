@@ -1,10 +1,11 @@
-import { Rng } from '../../common/rng.ts';
 import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
-import { CompositeDenoiser, planWindows, type WindowItem } from '../layout/mod.ts';
-import { sampleSequential, stepNoise } from '../sampling/mod.ts';
+import { CompositeDenoiser, initialNoise, planWindows, seamMetrics, type WindowItem } from '../layout/mod.ts';
+import { offsetScheduler, sampleSequential, stepNoise } from '../sampling/mod.ts';
 import { createScheduler } from '../sampling/registry.ts';
+import { applyKnownToInitial, maskedDenoiser, pasteKnown } from '../modes/mod.ts';
+import { loadJobInput } from './job-input.ts';
 import type { ValidSpec } from './spec.ts';
 import { samplePicard } from '../sampling/picard.ts';
 import { createPicardPolicy } from '../sampling/picard-policy.ts';
@@ -13,7 +14,7 @@ import { streamDecodedFrames } from '../video/frame-stream.ts';
 import { writeLatentFile } from '../video/latent-file.ts';
 import type { JobRecord } from './job.ts';
 import type { JobReporter, RenderFn } from './job-manager.ts';
-import type { ArtifactStore } from './ports.ts';
+import type { ArtifactStore, InputStore } from './ports.ts';
 import { windowClassWeights } from './prompts.ts';
 import { resolvePrompts } from './spec.ts';
 
@@ -21,6 +22,8 @@ export interface RenderDeps {
   pool: WorkerPool;
   encoder: Encoder;
   artifacts: ArtifactStore;
+  /** Uploaded inputs of the masked modes (read once, then deleted). */
+  inputs: InputStore;
   manifest: (model: string) => DenoiserManifest | undefined;
   log: Logger;
   /** Latent frames per Decode call. */
@@ -49,7 +52,9 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       { frames: spec.layout.chunkOverlap, height: spec.layout.tileOverlap, width: spec.layout.tileOverlap },
     );
     const segments = resolvePrompts(spec, m);
-    const scheduler = createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps);
+    // Masked modes: the input's known region; video_to_video: its SDEdit start.
+    const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal });
+    const scheduler = offsetScheduler(createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps), prepared?.skipSteps ?? 0);
     let evaluations = 0;
     const composite = new CompositeDenoiser({
       dims,
@@ -78,17 +83,23 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         ),
     });
     const total = dims.channels * dims.frames * dims.height * dims.width;
-    const initial = new Rng(spec.seed, 0).fillNormal(new Float32Array(total));
+    const initial = initialNoise(spec.layout.noiseInit, dims, spec.seed, { window: m.nativeFrames, overlap: spec.layout.chunkOverlap });
     for (let i = 0; i < total; i++) initial[i]! *= scheduler.initNoiseSigma;
+    if (prepared?.init && !prepared.passthrough) applyKnownToInitial(initial, prepared.init, scheduler.noiseLevel(0), scheduler.initNoiseSigma);
+    // The masked denoiser keeps the known region inside the model, as both engines see it.
+    const denoise = prepared?.region ? maskedDenoiser(composite.denoise, prepared.region, scheduler) : composite.denoise;
     deps.log.info('sampling', { job: job.id, latent: `${dims.channels}x${dims.frames}x${dims.height}x${dims.width}`, windows: windows.length, steps: spec.steps });
     const started = performance.now();
     const eta = (step: number, totalSteps: number) => ((performance.now() - started) / 1000 / Math.max(step, 1)) * (totalSteps - step);
     let latent: Float32Array;
-    if (spec.sampler.kind === 'picard') {
+    if (prepared?.passthrough && prepared.init) {
+      // video_to_video with no step left to run: the input's latent is the output.
+      latent = prepared.init.data;
+    } else if (spec.sampler.kind === 'picard') {
       const policy = createPicardPolicy(spec.sampler.policy || 'forecast', spec.sampler.tolerance);
       const result = await samplePicard({
         scheduler,
-        denoise: (x, i, sig) => composite.denoise(x, i, sig),
+        denoise,
         initial,
         noise: stepNoise(spec.seed),
         window: spec.sampler.window,
@@ -113,14 +124,18 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     } else {
       latent = await sampleSequential({
         scheduler,
-        denoise: (x, i, sig) => composite.denoise(x, i, sig),
+        denoise,
         initial,
         noise: stepNoise(spec.seed),
         signal,
         onStep: (step, totalSteps) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
       });
     }
+    // The last step lands at the scheduler's final level, which may keep a little noise: paste the known region.
+    if (prepared?.region) pasteKnown(latent, prepared.region);
     report.metrics({ sampling_seconds: (performance.now() - started) / 1000, windows: windows.length, evaluations });
+    const seams = seamMetrics(latent, dims, windows);
+    report.metrics({ seam_temporal: seams.seamTemporal, seam_spatial: seams.seamSpatial });
 
     if (spec.output.format === 'latent') {
       const path = deps.artifacts.pathFor(job.id, 'latent');

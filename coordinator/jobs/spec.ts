@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { JobSpec, JobSpec__Output } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { JobLimits } from './limits.ts';
+import { validateModeFields, type JobMode, type ValidInput } from './modes.ts';
 import { promptToClassWeights, type ResolvedSegment } from './prompts.ts';
 import { PICARD_POLICIES, type PicardPolicyName } from '../sampling/picard-policy.ts';
 import { SCHEDULER_KINDS, type SchedulerKind } from '../sampling/registry.ts';
@@ -32,6 +33,11 @@ export interface ValidSpec {
   };
   output: { format: 'mp4' | 'webm' | 'latent'; crf: number };
   priority: number;
+  mode: JobMode;
+  /** video_to_video's SDEdit strength; 0 for the other modes. */
+  strength: number;
+  /** The uploaded input, once Submit has stored and probed it (absent for text_to_video). */
+  input?: ValidInput;
 }
 
 export const SPEC_DEFAULTS = {
@@ -125,8 +131,7 @@ export function validateSpec(
   if (!(BLENDS as readonly string[]).includes(blend)) throw new InvalidArgumentError('spec.layout.blend', `must be one of ${BLENDS.join(', ')}, got "${blend}"`);
   const noiseInit = layout.noiseInit || 'independent';
   if (noiseInit !== 'independent' && noiseInit !== 'freenoise') throw new InvalidArgumentError('spec.layout.noise_init', `must be "independent" or "freenoise", got "${layout.noiseInit}"`);
-  const mode = raw.mode || 'text_to_video';
-  if (mode !== 'text_to_video') throw new InvalidArgumentError('spec.mode', `must be "text_to_video", got "${raw.mode}"`);
+  const modeFields = validateModeFields(raw, m, limits.maxInputBytes);
 
   const output = raw.output ?? { format: '', crf: 0 };
   const format = output.format || 'mp4';
@@ -166,6 +171,8 @@ export function validateSpec(
     layout: { chunkFrames: m.nativeFrames, chunkOverlap, tileSize: m.nativeHeight, tileOverlap, blend: blend as ValidSpec['layout']['blend'], noiseInit },
     output: { format: format as ValidSpec['output']['format'], crf },
     priority: raw.priority,
+    mode: modeFields.mode,
+    strength: modeFields.strength,
   };
 }
 
@@ -194,6 +201,10 @@ export function specToProto(s: ValidSpec): JobSpec {
     layout: s.layout,
     output: s.output,
     priority: s.priority,
+    mode: s.mode,
+    ...(s.mode === 'video_to_video' ? { strength: s.strength } : {}),
+    // The uploaded bytes are not echoed back: only their kind.
+    ...(s.input ? { input: { kind: s.input.kind, data: Buffer.alloc(0) } } : {}),
   };
 }
 

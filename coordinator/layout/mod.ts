@@ -22,3 +22,14 @@ export {
   type WindowEvaluation,
   type WindowItem,
 } from './composite-denoiser.ts';
+export {
+  FREENOISE_STREAM_BASE,
+  NOISE_INITS,
+  applyFrameSources,
+  freeNoiseSources,
+  independentNoise,
+  initialNoise,
+  type FreeNoiseLayout,
+  type NoiseInit,
+} from './noise-init.ts';
+export { boundaryChanges, median, seamMetrics, seamRatio, windowEdges, type SeamMetrics } from './seams.ts';

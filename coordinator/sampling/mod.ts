@@ -1,7 +1,7 @@
 /**
  * Public surface of the sampling layer: prediction types, the scheduler
  * contract, the schedulers (DDIM, DDPM, Euler, flow Euler) and their
- * registry, the sequential engine and step noise.
+ * registry, the offset (SDEdit) scheduler, the sequential engine and step noise.
  */
 export {
   PREDICTION_TYPES,
@@ -62,3 +62,4 @@ export {
 } from './registry.ts';
 export { STEP_NOISE_STREAM_BASE, stepNoise, type StepNoiseFn } from './step-noise.ts';
 export { sampleSequential, type DenoiseFn, type SequentialOptions } from './sequential.ts';
+export { OffsetScheduler, offsetScheduler, skippedSteps } from './offset-scheduler.ts';

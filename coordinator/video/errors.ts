@@ -80,3 +80,15 @@ export function stderrTail(stderr: string | undefined, maxLines = 12): string {
     .filter((l) => l.length > 0);
   return lines.slice(-maxLines).join('\n');
 }
+
+/** An uploaded input (image or video) could not be read: not media ffmpeg accepts, no frames, or ffmpeg failed on it. */
+export class InputMediaError extends Error {
+  override readonly name = 'InputMediaError';
+  /** Last lines ffmpeg or ffprobe wrote to stderr ('' when it never ran). */
+  readonly stderrTail: string;
+
+  constructor(message: string, fields: { stderrTail?: string; cause?: unknown } = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.stderrTail = fields.stderrTail ?? '';
+  }
+}

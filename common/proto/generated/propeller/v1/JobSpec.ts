@@ -38,9 +38,11 @@ export interface JobSpec {
   'mode'?: (string);
   'input'?: (_propeller_v1_InputMedia | null);
   /**
-   * video_to_video: how much of the schedule is re-run (0..1, default 0.6).
+   * video_to_video: how much of the schedule is re-run, in [0, 1]; unset
+   * means 0.6. 0 returns the input's latent, 1 starts from pure noise.
    */
   'strength'?: (number | string);
+  '_strength'?: "strength";
 }
 
 export interface JobSpec__Output {
@@ -74,7 +76,9 @@ export interface JobSpec__Output {
   'mode': (string);
   'input': (_propeller_v1_InputMedia__Output | null);
   /**
-   * video_to_video: how much of the schedule is re-run (0..1, default 0.6).
+   * video_to_video: how much of the schedule is re-run, in [0, 1]; unset
+   * means 0.6. 0 returns the input's latent, 1 starts from pure noise.
    */
-  'strength': (number);
+  'strength'?: (number);
+  '_strength'?: "strength";
 }
