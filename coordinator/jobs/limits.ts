@@ -12,7 +12,7 @@ export interface JobLimits {
 }
 
 export const DEFAULT_JOB_LIMITS: JobLimits = {
-  maxFrames: 4096,
+  maxFrames: 16384,
   maxHeight: 4096,
   maxWidth: 4096,
   maxSteps: 1000,

@@ -127,7 +127,8 @@ export function validateSpec(
   const tileOverlap = layout.tileOverlap ?? Math.min(SPEC_DEFAULTS.tileOverlap, m.nativeHeight - 1);
   intIn('spec.layout.chunk_overlap', chunkOverlap, 0, m.nativeFrames - 1);
   intIn('spec.layout.tile_overlap', tileOverlap, 0, Math.min(m.nativeHeight, m.nativeWidth) - 1);
-  const blend = layout.blend || 'linear';
+  // Gaussian: the tapers that keep chunk seams invisible (see coordinator/layout/seams.ts).
+  const blend = layout.blend || 'gaussian';
   if (!(BLENDS as readonly string[]).includes(blend)) throw new InvalidArgumentError('spec.layout.blend', `must be one of ${BLENDS.join(', ')}, got "${blend}"`);
   const noiseInit = layout.noiseInit || 'independent';
   if (noiseInit !== 'independent' && noiseInit !== 'freenoise') throw new InvalidArgumentError('spec.layout.noise_init', `must be "independent" or "freenoise", got "${layout.noiseInit}"`);

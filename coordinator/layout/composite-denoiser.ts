@@ -2,11 +2,16 @@
  * The composite denoiser: the model applied to a latent larger than its
  * native window, for one timestep.
  *
- * 1. cut every window out of the global sample;
- * 2. evaluate all windows in ONE `evaluate` call (a dispatcher spreads them
- *    over workers; the Picard engine's p concurrent steps become p calls);
+ * 1. cut the windows out of the global sample, a group at a time;
+ * 2. evaluate each group of up to `windowsPerCall` windows in one `evaluate`
+ *    call (a dispatcher spreads them over workers), `callsInFlight` groups
+ *    at once so the workers never wait for the merge; a latent of up to
+ *    `windowsPerCall` windows is one call, and the Picard engine's p
+ *    concurrent steps become p such streams of calls;
  * 3. convert each window's raw output to x0Hat at the step's noise level;
- * 4. merge the x0Hat with the blend weights;
+ * 4. merge the x0Hat with the blend weights, group by group in plan order
+ *    (so the float64 sums, and the result, do not depend on which call
+ *    finishes first);
  * 5. return global x0Hat and `epsHat = (x - alpha x0Hat) / sigma`.
  *
  * Merging x0 (not the raw outputs or eps) keeps the merge meaningful for every
@@ -15,10 +20,11 @@
  * latent has weight 1 everywhere, so x0Hat is that window's x0Hat exactly.
  *
  * Each `denoise` call allocates its own merger, so concurrent calls (one per
- * Picard step) are safe. Memory per call: the window inputs handed to
- * `evaluate` (about the latent times the overlap factor, unavoidable for a
- * single batched call), the merger's two accumulators, one scratch window,
- * and the returned x0 and eps.
+ * Picard step) are safe. Memory per call: the merger's two float64
+ * accumulators (2.25 latents), the returned x0 and eps (2 latents), and the
+ * inputs and outputs of at most `callsInFlight + 1` groups of windows —
+ * bounded by `windowsPerCall`, not by the latent, whose windows together hold
+ * the latent times the overlap factor (about 8x with the default overlaps).
  */
 import { epsFromX0, toX0, type PredictionType } from '../sampling/prediction.ts';
 import type { Scheduler } from '../sampling/scheduler.ts';
@@ -59,7 +65,22 @@ export interface CompositeDenoiserOptions {
   conditioningFor: (w: Window) => Float32Array;
   evaluate: EvaluateWindows;
   scheduler: Scheduler;
+  /** Most windows per `evaluate` call; default {@link DEFAULT_WINDOWS_PER_CALL}. */
+  windowsPerCall?: number;
+  /** `evaluate` calls in flight per `denoise` call; default {@link DEFAULT_CALLS_IN_FLIGHT}. */
+  callsInFlight?: number;
 }
+
+/**
+ * Default windows per evaluate call: 64 native field-mixture windows are
+ * 16 MiB of float32 input — micro-batches for every worker of a small
+ * cluster, a bounded slice of a long latent. (On the `long` bench, 128
+ * was no faster and held about 80 MB more.)
+ */
+export const DEFAULT_WINDOWS_PER_CALL = 64;
+
+/** Default evaluate calls in flight per denoise call: the next group is queued while one is merged. */
+export const DEFAULT_CALLS_IN_FLIGHT = 2;
 
 /** Windowed denoiser over a `[C, F, H, W]` latent; `denoise` is a {@link DenoiseFn}. */
 export class CompositeDenoiser {
@@ -70,6 +91,8 @@ export class CompositeDenoiser {
   private readonly predictionType: PredictionType;
   private readonly evaluate: EvaluateWindows;
   private readonly scheduler: Scheduler;
+  private readonly windowsPerCall: number;
+  private readonly callsInFlight: number;
 
   constructor(opts: CompositeDenoiserOptions) {
     if (opts.windows.length === 0) throw new LayoutError('windows', 'a composite denoiser needs at least one window');
@@ -81,6 +104,8 @@ export class CompositeDenoiser {
     this.predictionType = opts.predictionType;
     this.evaluate = opts.evaluate;
     this.scheduler = opts.scheduler;
+    this.windowsPerCall = positiveInt('windowsPerCall', opts.windowsPerCall ?? DEFAULT_WINDOWS_PER_CALL);
+    this.callsInFlight = positiveInt('callsInFlight', opts.callsInFlight ?? DEFAULT_CALLS_IN_FLIGHT);
   }
 
   /** x0Hat and epsHat of the global `sample` at step `step` (arrow property: pass it as a DenoiseFn). */
@@ -97,27 +122,51 @@ export class CompositeDenoiser {
     // noise level; x0 and eps are the same either way.
     const scale = this.scheduler.modelInputScale(step);
     const inputLevel = scale === 1 ? level : { alpha: level.alpha * scale, sigma: level.sigma * scale };
-    const items: WindowItem[] = windows.map((w, i) => {
-      const window = extractWindow(sample, dims, w);
-      if (scale !== 1) for (let k = 0; k < window.length; k++) window[k]! *= scale;
-      return { window: w, sample: window, timestep, conditioning: this.conditioning[i]! };
-    });
-    const outputs = await this.evaluate(items, signal);
-    if (outputs.length !== windows.length) {
-      throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for ${windows.length} windows`);
-    }
     const merger = new Merger(dims, windows, this.profiles);
     let scratch = new Float32Array(0);
-    windows.forEach((w, i) => {
-      const len = windowLength(dims, w);
-      const output = outputs[i]!;
-      if (output.length !== len) {
-        throw new LayoutError('evaluate', `output ${i} has ${output.length} elements, window ${w.index} needs ${len}`);
+    const evaluateGroup = async (first: number): Promise<{ items: WindowItem[]; outputs: Float32Array[] }> => {
+      const items: WindowItem[] = [];
+      for (let i = first; i < Math.min(first + this.windowsPerCall, windows.length); i++) {
+        const w = windows[i]!;
+        const window = extractWindow(sample, dims, w);
+        if (scale !== 1) for (let k = 0; k < window.length; k++) window[k]! *= scale;
+        items.push({ window: w, sample: window, timestep, conditioning: this.conditioning[i]! });
       }
-      if (scratch.length !== len) scratch = new Float32Array(len);
-      merger.accumulate(w, toX0(this.predictionType, output, items[i]!.sample, inputLevel, scratch));
-    });
+      const outputs = await this.evaluate(items, signal);
+      if (outputs.length !== items.length) {
+        throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for ${items.length} windows`);
+      }
+      return { items, outputs };
+    };
+    // Groups in plan order; up to `callsInFlight` evaluating while the oldest is merged.
+    const pending: Promise<{ items: WindowItem[]; outputs: Float32Array[] }>[] = [];
+    let next = 0;
+    const launch = (): void => {
+      const group = evaluateGroup(next);
+      group.catch(() => undefined); // rejections surface when the group is awaited
+      pending.push(group);
+      next += this.windowsPerCall;
+    };
+    while (next < windows.length && pending.length < this.callsInFlight) launch();
+    while (pending.length > 0) {
+      const { items, outputs } = await pending.shift()!;
+      if (next < windows.length) launch();
+      items.forEach((item, j) => {
+        const len = windowLength(dims, item.window);
+        const output = outputs[j]!;
+        if (output.length !== len) {
+          throw new LayoutError('evaluate', `output for window ${item.window.index} has ${output.length} elements, needs ${len}`);
+        }
+        if (scratch.length !== len) scratch = new Float32Array(len);
+        merger.accumulate(item.window, toX0(this.predictionType, output, item.sample, inputLevel, scratch));
+      });
+    }
     const x0 = merger.result();
     return { x0, eps: epsFromX0(sample, x0, level) };
   };
+}
+
+function positiveInt(field: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new LayoutError(field, `${field} must be a positive integer, got ${v}`);
+  return v;
 }

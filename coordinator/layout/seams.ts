@@ -3,9 +3,10 @@
  * the edges of the layout's windows than elsewhere.
  *
  * Measured on the latent `[C, F, H, W]`, not the decoded frames: it is what
- * the windows produced, costs one pass over the coordinator's copy, and the
- * reference decoders are local (a pixel depends on its own latent pixel), so a
- * latent seam is a visible seam and vice versa.
+ * the windows produced, costs three passes over the coordinator's copy and
+ * works for `latent` output too. The reference decoder works frame by frame
+ * and is spatially near-local (a 1x1 colour map, then 4x bilinear
+ * upsampling), so a latent seam is a visible seam and vice versa.
  *
  * Along an axis of length L there are L - 1 boundaries; boundary p lies
  * between positions p - 1 and p, and its change is the mean absolute

@@ -52,7 +52,7 @@ test('spec - a good spec gets defaults filled in', () => {
   assert.equal(s.steps, 30);
   assert.equal(s.layout.chunkOverlap, 8);
   assert.equal(s.layout.tileOverlap, 16);
-  assert.equal(s.layout.blend, 'linear');
+  assert.equal(s.layout.blend, 'gaussian');
   assert.equal(s.output.format, 'mp4');
   assert.deepEqual(s.promptSchedule, [{ fromFrame: 0, prompt: 'clouds' }]);
 });

@@ -244,6 +244,48 @@ describe('layout - composite denoiser', () => {
     assertClose(viaWindows, Float64Array.from(viaGlobal), 1e-4, 'final sample');
   });
 
+  test('windows are evaluated in groups of windowsPerCall, callsInFlight at once, merged in plan order', async () => {
+    const scheduler = new DdimScheduler({}, 10);
+    const levelOf = (t: number): NoiseLevel => scheduler.noiseLevel(scheduler.timesteps.indexOf(t));
+    const model = windowModel('epsilon', levelOf, DIMS, 8, 8, 8);
+    const sample = new Rng(9).fillNormal(new Float32Array(DIMS.channels * SPATIAL));
+    const whole = new CompositeDenoiser({ dims: DIMS, windows: WINDOWS, blend: 'linear', predictionType: 'epsilon', conditioningFor, scheduler, evaluate: counting(model).evaluate });
+    const expected = await whole.denoise(sample, 5);
+    const calls: number[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const grouped = new CompositeDenoiser({
+      dims: DIMS, windows: WINDOWS, blend: 'linear', predictionType: 'epsilon', conditioningFor, scheduler,
+      windowsPerCall: 5, callsInFlight: 2,
+      evaluate: async (items) => {
+        calls.push(items.map((it) => it.window.index));
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        // Later groups finish first: the merge must still follow the plan order.
+        await new Promise((r) => setTimeout(r, 30 - 10 * calls.length));
+        inFlight--;
+        return items.map(model);
+      },
+    });
+    const got = await grouped.denoise(sample, 5);
+    assert.deepEqual(calls, [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]);
+    assert.equal(maxInFlight, 2);
+    assert.deepEqual(got.x0, expected.x0);
+    assert.deepEqual(got.eps, expected.eps);
+    assert.throws(() => new CompositeDenoiser({ dims: DIMS, windows: WINDOWS, blend: 'linear', predictionType: 'epsilon', conditioningFor, scheduler, evaluate: counting(model).evaluate, windowsPerCall: 0 }), /windowsPerCall must be a positive integer, got 0/);
+  });
+
+  test('a failing group rejects the denoise call', async () => {
+    const scheduler = new DdimScheduler({}, 10);
+    const composite = new CompositeDenoiser({
+      dims: DIMS, windows: WINDOWS, blend: 'linear', predictionType: 'sample', conditioningFor, scheduler, windowsPerCall: 4, callsInFlight: 3,
+      evaluate: async (items) => {
+        if (items[0]!.window.index === 4) throw new Error('worker exploded');
+        return items.map((it) => it.sample);
+      },
+    });
+    await assert.rejects(composite.denoise(new Float32Array(DIMS.channels * SPATIAL), 0), /worker exploded/);
+  });
+
   test('a wrong number of outputs is rejected', async () => {
     const scheduler = new DdimScheduler({}, 10);
     const composite = new CompositeDenoiser({
