@@ -126,6 +126,8 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         scheduler,
         denoise,
         initial,
+        // The render holds no other use for the initial noise: sample in place (one latent less).
+        consumeInitial: true,
         noise: stepNoise(spec.seed),
         signal,
         onStep: (step, totalSteps) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),

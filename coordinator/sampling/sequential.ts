@@ -27,8 +27,10 @@ export type DenoiseFn = (
 export interface SequentialOptions {
   scheduler: Scheduler;
   denoise: DenoiseFn;
-  /** x at step 0, already scaled by `scheduler.initNoiseSigma`; not modified. */
+  /** x at step 0, already scaled by `scheduler.initNoiseSigma`; not modified unless `consumeInitial`. */
   initial: Float32Array;
+  /** Use `initial` as the working buffer instead of copying it (saves a latent on long videos). */
+  consumeInitial?: boolean;
   /** Fills z_i; called only for steps with `noiseCoefficient(i) !== 0`. */
   noise: StepNoiseFn;
   /** Called after each step with the number of completed steps and the total. */
@@ -46,8 +48,8 @@ export async function sampleSequential(opts: SequentialOptions): Promise<Float32
   const n = initial.length;
   const total = scheduler.numSteps;
   // Two ping-pong buffers: the coordinator holds at most two copies of the latent.
-  let x = Float32Array.from(initial);
-  let next = new Float32Array(n);
+  let x: Float32Array = opts.consumeInitial ? initial : Float32Array.from(initial);
+  let next: Float32Array = new Float32Array(n);
   let z: Float32Array | undefined;
   for (let i = 0; i < total; i++) {
     signal?.throwIfAborted();
