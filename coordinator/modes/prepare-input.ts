@@ -27,7 +27,7 @@ import { containedRect } from './geometry.ts';
 import type { KnownRegion, LatentBox } from './known-region.ts';
 
 /** Latent elements (frames or pixels) over which a mask falls from 1 to 0 beyond the known box. */
-export const FEATHER = 2;
+export const FEATHER = 0;
 
 /** Upper bound on the RGB bytes of one Encode call (well under the gRPC message limit). */
 export const ENCODE_BATCH_BYTES = 16 * 1024 * 1024;
