@@ -6,6 +6,8 @@ export {};
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   picard: () => import('./picard.ts'),
   long: () => import('./long.ts'),
+  cluster: () => import('./cluster.ts'),
+  overhead: () => import('./overhead.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

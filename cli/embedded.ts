@@ -27,14 +27,21 @@ export async function startEmbeddedCluster(opts: {
   threadsPerWorker: number;
   log: Logger;
   workerLogLevel: string;
+  /** Device of every worker: cpu (default) or a simulated GPU, sim:<profile>. */
+  device?: string;
 }): Promise<EmbeddedCluster> {
   const modelDir = await ensureReferenceModels(opts.modelDir);
   const workers = await Promise.all(
     Array.from({ length: opts.workers }, (_, i) =>
-      spawnCliServer(['worker', '--listen', '127.0.0.1:0', '--models', modelDir, '--threads', String(opts.threadsPerWorker), '--id', `worker-${i}`], {
-        env: { PROPELLER_LOG_LEVEL: opts.workerLogLevel },
-        stderr: (line) => process.stderr.write(`[worker-${i}] ${line}\n`),
-      }),
+      spawnCliServer(
+        ['worker', '--listen', '127.0.0.1:0', '--models', modelDir, '--threads', String(opts.threadsPerWorker), '--id', `worker-${i}`, '--device', opts.device ?? 'cpu'],
+        {
+          env: { PROPELLER_LOG_LEVEL: opts.workerLogLevel },
+          stderr: (line) => process.stderr.write(`[worker-${i}] ${line}\n`),
+          // Dozens of workers starting at once on two cores take a while.
+          startTimeoutMs: 60_000 + 2_000 * opts.workers,
+        },
+      ),
     ),
   ).catch(async (err: unknown) => {
     throw err;
@@ -60,9 +67,10 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
     listen: { type: 'string', default: '127.0.0.1:7400' },
     'data-dir': { type: 'string', default: 'data' },
     threads: { type: 'string', default: '1' },
+    device: { type: 'string', default: 'cpu' },
   });
   if (values.help) {
-    process.stdout.write('propeller up [--workers N] [--listen HOST:PORT] [--data-dir DIR] [--threads N per worker]\n');
+    process.stdout.write('propeller up [--workers N] [--listen HOST:PORT] [--data-dir DIR] [--threads N per worker] [--device cpu|sim:PROFILE]\n');
     return 0;
   }
   const log = createLogger('coordinator', { level: env.logLevel });
@@ -74,6 +82,7 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
     threadsPerWorker: intFlag('threads', values.threads),
     log,
     workerLogLevel: env.logLevel,
+    device: values.device as string,
   });
   process.stdout.write(JSON.stringify({ event: 'listening', address: cluster.address, workers: cluster.workers.map((w) => w.address) }) + '\n');
   process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers; try: propeller submit --wait --prompt clouds\n`);

@@ -7,6 +7,7 @@ import { ensureReferenceModels } from '../models/registry.ts';
 import { runJobCommand, JOB_COMMANDS } from './job-commands.ts';
 import { runDemo, runUp } from './embedded.ts';
 import { runWorkerProcess } from '../worker/main.ts';
+import { SIM_PROFILES, describeSimProfile, simProfileNames } from '../worker/sim-profiles.ts';
 import { runCoordinatorProcess } from './coordinator-process.ts';
 import { defaultModelDir } from './model-dir.ts';
 import type { LogLevel } from '../common/logger.ts';
@@ -59,9 +60,23 @@ async function main(argv: string[]): Promise<number> {
         threads: { type: 'string', default: '1' },
         'max-batch': { type: 'string', default: '16' },
         id: { type: 'string' },
+        advertise: { type: 'string' },
+        nats: { type: 'string' },
+        'nats-bucket': { type: 'string' },
+        'fail-rate': { type: 'string' },
       });
       if (values.help) {
-        process.stdout.write('propeller worker [--listen HOST:PORT] [--models DIR,...] [--device cpu|cuda:N] [--threads N] [--max-batch N] [--id NAME]\n  Without --models, serves the reference models, built into $PROPELLER_MODEL_DIR (default .cache/models).\n');
+        process.stdout.write(
+          'propeller worker [--listen HOST:PORT] [--models DIR,...] [--device cpu|cuda:N|sim:PROFILE] [--threads N] [--max-batch N] [--id NAME]\n' +
+            '  Without --models, serves the reference models, built into $PROPELLER_MODEL_DIR (default .cache/models).\n' +
+            '  --nats URL[,URL] [--nats-bucket NAME]  announce this worker in a NATS KV bucket (refreshed every 2 s, deleted on drain)\n' +
+            '  --advertise HOST:PORT  address announced to coordinators (default: the bound address)\n' +
+            '  --fail-rate R  TESTING AID: fail that share (0-1) of Evaluate calls on purpose, deterministically\n' +
+            `  --device sim:PROFILE simulates a GPU: real outputs computed on the CPU, then each batch waits out the\n  profile's modelled latency (a simulation, for measuring scaling). Profiles:\n` +
+            simProfileNames()
+              .map((n) => `    ${describeSimProfile(SIM_PROFILES[n]!)}\n`)
+              .join(''),
+        );
         return 0;
       }
       const modelDirs = (values.models as string | undefined)?.split(',') ?? [await ensureReferenceModels(env.modelDir)];
@@ -73,6 +88,9 @@ async function main(argv: string[]): Promise<number> {
           intraOpThreads: Number(values.threads),
           maxBatch: Number(values['max-batch']),
           workerId: values.id as string | undefined,
+          advertise: values.advertise as string | undefined,
+          nats: values.nats ? { servers: values.nats as string, bucket: values['nats-bucket'] as string | undefined } : undefined,
+          failRate: values['fail-rate'] === undefined ? 0 : Number(values['fail-rate']),
         },
         env.logLevel,
       );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
+import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
 import { DEFAULT_JOB_LIMITS } from './jobs/limits.ts';
 
 /** Coordinator options as a user gives them (CLI flags, config file). */
@@ -18,7 +19,25 @@ export const coordinatorOptionsSchema = z.object({
   maxAttempts: z.number().int().min(1).max(100).default(5),
   noWorkerTimeoutMs: z.number().int().min(0).default(30_000),
   workerProbeIntervalMs: z.number().int().min(50).default(2_000),
+  /** Deadline of one heartbeat (Info) call. */
+  infoTimeoutMs: z.number().int().min(50).default(5_000),
   maxConsecutiveFailures: z.number().int().min(1).default(3),
+  /** A batch in flight longer than factor x the usual latency (and minMs) is duplicated on an idle worker. */
+  stragglers: z
+    .object({
+      factor: z.number().min(1).default(3),
+      minMs: z.number().int().min(0).default(2_000),
+    })
+    .default({ factor: 3, minMs: 2_000 }),
+  /** Worker discovery through a NATS KV bucket, alongside the static list. */
+  nats: z
+    .object({
+      servers: z.string().min(1),
+      bucket: z.string().regex(/^[-\w]+$/, 'must be letters, digits, "-" or "_"').default(DEFAULT_WORKER_BUCKET),
+      /** An announcement not refreshed for this long counts as gone. */
+      ttlMs: z.number().int().min(500).default(DEFAULT_ANNOUNCE_TTL_MS),
+    })
+    .optional(),
   decodeFramesPerCall: z.number().int().min(1).max(256).default(4),
   progressIntervalMs: z.number().int().min(0).default(200),
   limits: z

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
 import { JobService } from './api/job-service.ts';
 import { Dispatcher } from './cluster/dispatcher.ts';
+import { NatsDiscovery } from './cluster/nats-registry.ts';
 import { WorkerRegistry } from './cluster/worker-registry.ts';
 import { compileCoordinatorConfig, type CoordinatorConfig, type CoordinatorOptions } from './config.ts';
 import { JobManager } from './jobs/job-manager.ts';
@@ -23,32 +24,42 @@ export interface CoordinatorHandle {
   readonly registry: WorkerRegistry;
   readonly jobs: JobManager;
   readonly dispatcher: Dispatcher;
+  /** Worker discovery through NATS, when configured. */
+  readonly discovery: NatsDiscovery | undefined;
   /** Stops the API, cancels running jobs, closes worker connections. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Starts a coordinator in this process: worker registry (static list),
- * dispatcher, in-memory job store and queue, local artifacts, and the gRPC
- * JobService with health.
+ * Starts a coordinator in this process: worker registry (static list and,
+ * with `nats`, discovery through a NATS KV bucket), dispatcher, in-memory
+ * job store and queue, local artifacts, and the gRPC JobService with health.
  */
 export async function startCoordinator(options: CoordinatorOptions, log: Logger = createLogger('coordinator')): Promise<CoordinatorHandle> {
   const config = compileCoordinatorConfig(options);
   const registry = new WorkerRegistry({
     maxMessageBytes: config.maxMessageBytes,
-    infoTimeoutMs: 5_000,
+    infoTimeoutMs: config.infoTimeoutMs,
     probeIntervalMs: config.workerProbeIntervalMs,
     maxConsecutiveFailures: config.maxConsecutiveFailures,
     log: log.child('registry'),
   });
   await registry.add(config.workers);
   registry.start();
+  let discovery: NatsDiscovery | undefined;
+  try {
+    discovery = config.nats ? await NatsDiscovery.start(registry, { ...config.nats, log: log.child('nats') }) : undefined;
+  } catch (err) {
+    registry.close();
+    throw err;
+  }
   const dispatcher = new Dispatcher(registry, {
     wireDtype: config.wireDtype,
     maxInFlightPerWorker: config.maxInFlightPerWorker,
     batchTimeoutMs: config.batchTimeoutMs,
     maxAttempts: config.maxAttempts,
     noWorkerTimeoutMs: config.noWorkerTimeoutMs,
+    stragglers: config.stragglers,
     log: log.child('dispatcher'),
   });
   const artifacts = new LocalArtifactStore(resolve(config.dataDir, 'outputs'));
@@ -77,7 +88,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   );
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
   const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
-  log.info('coordinator listening', { address, workers: config.workers.length });
+  log.info('coordinator listening', { address, workers: config.workers.length, nats: config.nats ? `${config.nats.servers} bucket ${config.nats.bucket}` : 'off' });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -98,8 +109,13 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
           res();
         });
       });
+      try {
+        await discovery?.close();
+      } catch (err) {
+        log.warn('closing NATS discovery failed', { error: err });
+      }
       dispatcher.close();
       registry.close();
     })());
-  return { address, config, registry, jobs, dispatcher, close };
+  return { address, config, registry, jobs, dispatcher, discovery, close };
 }

@@ -1,5 +1,20 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
+import { isSimDevice, simDeviceProblem } from './sim-profiles.ts';
+
+/** "cpu", "cuda", "cuda:N", or a simulated GPU "sim:<profile>" (see sim-profiles.ts). */
+const deviceSchema = z
+  .string()
+  .default('cpu')
+  .superRefine((device, ctx) => {
+    if (isSimDevice(device)) {
+      const problem = simDeviceProblem(device);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    } else if (!/^(cpu|cuda(:\d+)?)$/.test(device)) {
+      ctx.addIssue({ code: 'custom', message: `must be cpu, cuda, cuda:N or sim:<profile>, got "${device}"` });
+    }
+  });
 
 /** Worker options as a user gives them (CLI flags, config file). */
 export const workerOptionsSchema = z.object({
@@ -7,8 +22,11 @@ export const workerOptionsSchema = z.object({
   listen: z.string().default('127.0.0.1:0'),
   /** Directories holding models (each model a folder with manifest.json). */
   modelDirs: z.array(z.string()).min(1),
-  /** "cpu", "cuda" or "cuda:N". */
-  device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, 'must be cpu, cuda or cuda:N').default('cpu'),
+  /**
+   * "cpu", "cuda" or "cuda:N"; or "sim:<profile>", a simulated GPU: real
+   * outputs computed on the CPU, latency from the profile's model.
+   */
+  device: deviceSchema,
   intraOpThreads: z.number().int().min(1).max(256).default(1),
   interOpThreads: z.number().int().min(1).max(64).default(1),
   maxBatch: z.number().int().min(1).max(1024).default(16),
@@ -17,6 +35,20 @@ export const workerOptionsSchema = z.object({
   workerId: z.string().min(1).optional(),
   /** Grace period for draining before a forced shutdown, ms. */
   drainTimeoutMs: z.number().int().min(0).default(30_000),
+  /** host:port coordinators should dial (default: the bound address); announced through NATS. */
+  advertise: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
+  /** Announce this worker in a NATS KV bucket (see worker/nats-announcer.ts). */
+  nats: z
+    .object({
+      servers: z.string().min(1),
+      bucket: z.string().regex(/^[-\w]+$/, 'must be letters, digits, "-" or "_"').default(DEFAULT_WORKER_BUCKET),
+      ttlMs: z.number().int().min(500).default(DEFAULT_ANNOUNCE_TTL_MS),
+      intervalMs: z.number().int().min(100).default(DEFAULT_ANNOUNCE_INTERVAL_MS),
+    })
+    .refine((n) => n.intervalMs < n.ttlMs, 'intervalMs must be shorter than ttlMs')
+    .optional(),
+  /** TESTING AID: share of Evaluate calls that fail on purpose (worker/fault-injection.ts). 0 in production. */
+  failRate: z.number().min(0).max(1).default(0),
 });
 
 export type WorkerOptions = z.input<typeof workerOptionsSchema>;

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../common/proto/load.ts';
-import { allFinite, decodeTensor, decodeUint8Tensor, encodeTensor, encodeUint8Tensor } from '../common/tensor-codec.ts';
+import { allFinite, decodeTensor, decodeTensorInto, decodeUint8Tensor, encodeTensor, encodeUint8Tensor } from '../common/tensor-codec.ts';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '../common/errors.ts';
 import { toGrpcError } from '../common/grpc-status.ts';
 import type { Logger } from '../common/logger.ts';
@@ -127,7 +127,10 @@ export class DenoiserService {
     if (req.items.length > this.opts.maxItemsPerCall) {
       throw new InvalidArgumentError('items', `has ${req.items.length} items, more than the limit ${this.opts.maxItemsPerCall}`);
     }
-    const inputs = req.items.map((item, i) => validateItem(m, item, i));
+    // Every sample is decoded into its slot of one buffer, which the runner hands to ORT as is.
+    const per = m.latentChannels * m.nativeFrames * m.nativeHeight * m.nativeWidth;
+    const packed = new Float32Array(req.items.length * per);
+    const inputs = req.items.map((item, i) => validateItem(m, item, i, packed.subarray(i * per, (i + 1) * per)));
     const started = performance.now();
     const { outputs, seconds } = await runner.denoise(inputs);
     this.counters.evaluations += outputs.length;
@@ -175,14 +178,16 @@ export class DenoiserService {
   }
 }
 
-function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'][number], i: number): DenoiseInput {
+/** Checks one item and decodes its sample into `slot` (the native window's size). */
+function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'][number], i: number, slot: Float32Array): DenoiseInput {
   const field = `items[${i}]`;
-  const sample = decodeTensor(item.sample, `${field}.sample`);
+  if (!item.sample) throw new InvalidArgumentError(`${field}.sample`, 'is missing');
+  const shape = item.sample.shape.map(Number);
   const want = [m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth];
-  if (sample.shape.length !== 4 || sample.shape.some((d, j) => d !== want[j])) {
-    throw new InvalidArgumentError(`${field}.sample.shape`, `must be ${want.join('x')} (the model's native window), got ${sample.shape.join('x')}`);
+  if (shape.length !== 4 || shape.some((d, j) => d !== want[j])) {
+    throw new InvalidArgumentError(`${field}.sample.shape`, `must be ${want.join('x')} (the model's native window), got ${shape.join('x')}`);
   }
-  if (!allFinite(sample.data)) throw new InvalidArgumentError(`${field}.sample.data`, 'contains NaN or Inf');
+  decodeTensorInto(item.sample, `${field}.sample`, slot, { requireFinite: true });
   const t = item.timestep;
   // VP timesteps index the training schedule (0..T-1); flow timesteps are 1000 t, t in [0, 1].
   const maxT = m.process === 'flow' ? m.trainSchedule.numTrainTimesteps : m.trainSchedule.numTrainTimesteps - 1;
@@ -208,7 +213,7 @@ function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'
     if (sum <= 0) throw new InvalidArgumentError(`${field}.conditioning.class_weights`, 'must not be all zero');
     classWeights = t.data;
   }
-  return { sample: sample.data, timestep: t, classWeights };
+  return { sample: slot, timestep: t, classWeights };
 }
 
 function checkFrames(shape: number[], field: string): void {

@@ -8,6 +8,12 @@ import { compileWorkerConfig, type WorkerConfig, type WorkerOptions } from './co
 import { DenoiserService } from './denoiser-service.ts';
 import { WorkerLifecycle } from './lifecycle.ts';
 import { loadModels } from './model-registry.ts';
+import { errorMessage } from '../common/errors.ts';
+import type { WorkerAnnouncement } from '../common/worker-announcement.ts';
+import { FaultInjector } from './fault-injection.ts';
+import { NatsAnnouncer } from './nats-announcer.ts';
+import { SimulatedGpu } from './sim-device.ts';
+import { isSimDevice, simProfileOf } from './sim-profiles.ts';
 
 /** A running worker. */
 export interface WorkerHandle {
@@ -15,6 +21,8 @@ export interface WorkerHandle {
   readonly config: WorkerConfig;
   readonly service: DenoiserService;
   readonly lifecycle: WorkerLifecycle;
+  /** The simulated GPU when the device is `sim:<profile>` (its stats), else undefined. */
+  readonly simulation: SimulatedGpu | undefined;
   /** Stops taking new calls, finishes in-flight ones, shuts down. Idempotent. */
   drain(): Promise<void>;
 }
@@ -22,11 +30,15 @@ export interface WorkerHandle {
 /**
  * Starts a worker: loads every model (one session each), binds the
  * DenoiserService and the standard health service, and starts serving.
+ * A `sim:<profile>` device runs the models on the CPU and answers each
+ * Evaluate after the profile's modelled latency (see sim-device.ts).
  */
 export async function startWorker(options: WorkerOptions, log: Logger = createLogger('worker')): Promise<WorkerHandle> {
   const config = compileWorkerConfig(options);
   const lifecycle = new WorkerLifecycle(log);
-  const models = await loadModels(config.modelDirs, { device: config.device, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads }, log);
+  // A simulated GPU computes its real outputs on the CPU.
+  const simulation = isSimDevice(config.device) ? new SimulatedGpu(simProfileOf(config.device), log.child('sim')) : undefined;
+  const models = await loadModels(config.modelDirs, { device: simulation ? 'cpu' : config.device, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads }, log);
   if (models.size === 0) {
     lifecycle.set('failed', 'no models');
     throw new Error(`no models found under ${config.modelDirs.join(', ')}`);
@@ -44,6 +56,7 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
     maxMessageBytes: config.maxMessageBytes,
     lifecycle,
     log,
+    afterCompute: withFaults(simulation?.afterCompute, config.failRate > 0 ? new FaultInjector(config.failRate) : undefined),
   });
   service.addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
@@ -54,11 +67,23 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
   lifecycle.set('serving', `listening on ${address}`);
   health.setStatus('', 'SERVING');
   health.setStatus('propeller.v1.DenoiserService', 'SERVING');
+  // Announced only once serving; withdrawn first thing when draining.
+  let announcer: NatsAnnouncer | undefined;
+  if (config.nats) {
+    try {
+      announcer = await NatsAnnouncer.start({ ...config.nats, announcement: () => announcement(config, service, config.advertise ?? address), log: log.child('nats') });
+    } catch (err) {
+      server.forceShutdown();
+      lifecycle.set('failed', errorMessage(err));
+      throw err;
+    }
+  }
 
   let drained: Promise<void> | undefined;
   const drain = (): Promise<void> => {
     drained ??= (async () => {
       lifecycle.set('draining');
+      await announcer?.stop();
       health.setStatus('', 'NOT_SERVING');
       health.setStatus('propeller.v1.DenoiserService', 'NOT_SERVING');
       const deadline = Date.now() + config.drainTimeoutMs;
@@ -80,9 +105,38 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
           log.warn('session release failed', { model: m.name, error: err });
         }
       }
+      simulation?.logSummary();
       lifecycle.set('stopped');
     })();
     return drained;
   };
-  return { address, config, service, lifecycle, drain };
+  return { address, config, service, lifecycle, simulation, drain };
+}
+
+/** The service's afterCompute hook with fault injection (a testing aid) after the simulated latency. */
+function withFaults(
+  after: ((items: number, seconds: number) => Promise<void>) | undefined,
+  faults: FaultInjector | undefined,
+): ((items: number, seconds: number) => Promise<void>) | undefined {
+  if (!faults) return after;
+  return async (items, seconds) => {
+    await after?.(items, seconds);
+    faults.check();
+  };
+}
+
+/** What this worker announces in NATS. */
+function announcement(config: WorkerConfig, service: DenoiserService, address: string): WorkerAnnouncement {
+  const info = service.info();
+  const c = service.counters;
+  return {
+    id: info.workerId ?? address,
+    address,
+    device: config.device,
+    models: (info.models ?? []).filter((m) => m.available).map((m) => m.name ?? ''),
+    maxBatch: config.maxBatch,
+    evaluationsPerSecond: c.computeSeconds > 0 ? c.evaluations / c.computeSeconds : 0,
+    version: info.version ?? '',
+    announcedAtMs: Date.now(),
+  };
 }

@@ -1,28 +1,14 @@
-import * as grpc from '@grpc/grpc-js';
 import { encodeTensor, encodeUint8Tensor, decodeTensor, allFinite } from '../../common/tensor-codec.ts';
 import { CanceledError, UnavailableError, errorMessage } from '../../common/errors.ts';
-import { grpcCode } from '../../common/grpc-status.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Tensor } from '../../common/proto/generated/propeller/v1/Tensor.ts';
 import type { EvaluateItem } from '../../common/proto/generated/propeller/v1/EvaluateItem.ts';
+import { EvalRequest, type EvalItem, type EvaluateOptions, type InFlightBatch } from './eval-request.ts';
+import { FairShare } from './fair-share.ts';
+import { DEFAULT_STRAGGLER_POLICY, pickStraggler, stragglerAfterMs, type StragglerPolicy } from './stragglers.ts';
 import type { WorkerEntry, WorkerRegistry } from './worker-registry.ts';
 
-/** One model evaluation the coordinator needs. */
-export interface EvalItem {
-  /** Latent window [C, F, H, W]. */
-  sample: Float32Array;
-  shape: readonly number[];
-  timestep: number;
-  /** Class weights [K], when the model takes them. */
-  classWeights?: Float32Array;
-}
-
-export interface EvaluateOptions {
-  jobId?: string;
-  signal?: AbortSignal;
-  /** Called after each finished micro-batch with its item count. */
-  onBatchDone?: (items: number) => void;
-}
+export type { EvalItem, EvaluateOptions } from './eval-request.ts';
 
 /** The port the sampling code talks to: evaluations spread over workers. */
 export interface WorkerPool {
@@ -40,51 +26,49 @@ export interface DispatcherOptions {
   maxInFlightPerWorker: number;
   /** Deadline of one Evaluate call. */
   batchTimeoutMs: number;
-  /** Attempts per item before the whole evaluation fails. */
+  /** Failed copies per item before the whole evaluation fails. */
   maxAttempts: number;
   /** How long an evaluation waits for a serving worker before failing. */
   noWorkerTimeoutMs: number;
+  /** When a slow batch is duplicated on an idle worker (default: 3x the usual latency, at least 2 s). */
+  stragglers?: StragglerPolicy;
   log: Logger;
 }
 
-interface Pending {
-  model: string;
-  items: readonly EvalItem[];
-  results: (Float32Array | undefined)[];
-  queue: number[];
-  attempts: Int32Array;
-  remaining: number;
-  opts: EvaluateOptions;
-  lastError: string;
-  waitingSince: number | undefined;
-  resolve: (r: Float32Array[]) => void;
-  reject: (e: unknown) => void;
-  done: boolean;
-  unhook?: () => void;
-}
+/** How often waiting requests and stragglers are checked, ms. */
+const TICK_MS = 200;
 
 /**
- * Spreads evaluations over the registry's serving workers. Each request's
- * items wait in a queue; whenever a worker has a free slot it takes the next
- * micro-batch, round-robin across concurrent requests, so jobs share the
- * workers fairly. A failed batch goes back to the queue and is retried on
- * whichever worker is free next (evaluations are pure: a duplicate is
- * harmless); a worker that keeps failing is marked dead by the registry.
+ * Spreads evaluations over the registry's serving workers.
+ *
+ * Each `evaluate()` call becomes an {@link EvalRequest} whose items wait in a
+ * queue. Whenever a worker has a free slot it takes a micro-batch from the
+ * job charged least so far (fair sharing by items, see fair-share.ts). A
+ * failed or timed-out batch goes back to the queue and is retried on
+ * another worker (evaluations are pure: a duplicate is harmless); the
+ * registry takes failing, stuck or draining workers out. When a request has
+ * nothing queued and a worker is idle, the most overdue batch in flight is
+ * duplicated there and the first answer wins (stragglers). Outputs do not
+ * depend on which worker answered or how items were batched.
  */
 export class Dispatcher implements WorkerPool {
-  private readonly active: Pending[] = [];
+  private readonly active: EvalRequest[] = [];
+  private readonly share = new FairShare();
   private rr = 0;
-  private readonly noWorkerTimer: NodeJS.Timeout;
-  /** Bytes sent and received as tensors, for metrics. */
-  readonly wire = { sentBytes: 0, receivedBytes: 0, retries: 0 };
+  private readonly ticker: NodeJS.Timeout;
+  private readonly stragglers: StragglerPolicy;
+  /** Bytes sent and received as tensors, retried and duplicated batches, for metrics. */
+  readonly wire = { sentBytes: 0, receivedBytes: 0, retries: 0, duplicates: 0 };
 
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly opts: DispatcherOptions,
   ) {
+    this.stragglers = opts.stragglers ?? DEFAULT_STRAGGLER_POLICY;
     registry.onChange(() => this.pump());
-    this.noWorkerTimer = setInterval(() => this.expireWaiting(), 250);
-    this.noWorkerTimer.unref();
+    // Stragglers and the no-worker timeout are about time passing, not events.
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker.unref();
   }
 
   evaluate(model: string, items: readonly EvalItem[], opts: EvaluateOptions = {}): Promise<Float32Array[]> {
@@ -94,24 +78,12 @@ export class Dispatcher implements WorkerPool {
         reject(opts.signal.reason ?? new CanceledError());
         return;
       }
-      const p: Pending = {
-        model,
-        items,
-        results: new Array(items.length),
-        queue: items.map((_, i) => i),
-        attempts: new Int32Array(items.length),
-        remaining: items.length,
-        opts,
-        lastError: '',
-        waitingSince: undefined,
-        resolve,
-        reject,
-        done: false,
-      };
+      const p = new EvalRequest(model, items, opts, resolve, reject);
       const onAbort = () => this.finish(p, opts.signal?.reason ?? new CanceledError());
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       // One job makes thousands of calls with the same signal: unhook when done.
       p.unhook = () => opts.signal?.removeEventListener('abort', onAbort);
+      this.share.join(p.shareKey);
       this.active.push(p);
       this.pump();
     });
@@ -143,10 +115,12 @@ export class Dispatcher implements WorkerPool {
    */
   private async onAnyWorker<T>(what: 'decode' | 'encode', model: string, signal: AbortSignal | undefined, run: (w: WorkerEntry) => Promise<T>): Promise<T> {
     let lastError = '';
+    const tried = new Set<string>();
     const deadline = Date.now() + this.opts.noWorkerTimeoutMs;
     for (let attempt = 0; attempt < this.opts.maxAttempts; ) {
       signal?.throwIfAborted();
-      const candidates = this.registry.serving(model).sort((a, b) => a.inFlight - b.inFlight);
+      // Workers not tried yet first, then the least busy.
+      const candidates = this.registry.serving(model).sort((a, b) => Number(tried.has(a.address)) - Number(tried.has(b.address)) || a.inFlight - b.inFlight);
       const w = candidates[0];
       if (!w) {
         if (Date.now() > deadline) throw new UnavailableError(`no serving worker has model "${model}"${lastError ? ` (last error: ${lastError})` : ''}`);
@@ -154,40 +128,50 @@ export class Dispatcher implements WorkerPool {
         continue;
       }
       attempt++;
-      w.inFlight++;
+      tried.add(w.address);
+      this.registry.began(w);
       try {
         return await run(w);
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         lastError = `worker ${w.address}: ${errorMessage(err)}`;
-        this.registry.failed(w, err, grpcCode(err) === grpc.status.UNAVAILABLE);
+        this.registry.failed(w, err);
         this.opts.log.warn(`${what} failed, will retry`, { error: lastError });
       } finally {
-        w.inFlight--;
+        this.registry.ended(w);
       }
     }
     throw new Error(`${what} failed after ${this.opts.maxAttempts} attempts; last error: ${lastError}`);
   }
 
   close(): void {
-    clearInterval(this.noWorkerTimer);
+    clearInterval(this.ticker);
     for (const p of [...this.active]) this.finish(p, new UnavailableError('coordinator is shutting down'));
   }
 
-  /** Hands micro-batches to every worker with a free slot. */
+  private tick(): void {
+    if (this.active.length === 0) return;
+    this.expireWaiting();
+    this.pump();
+  }
+
+  /** Hands micro-batches to every worker with a free slot, then duplicates stragglers on idle workers. */
   private pump(): void {
+    const serving = this.registry.serving();
     let assigned = true;
     while (assigned) {
       assigned = false;
-      for (const w of this.registry.serving()) {
-        if (w.inFlight >= this.opts.maxInFlightPerWorker) continue;
+      for (const w of serving) {
+        if (w.state !== 'serving' || w.inFlight >= this.opts.maxInFlightPerWorker) continue;
         const p = this.nextFor(w);
         if (!p) continue;
-        const batch = p.queue.splice(0, this.batchSize(w, p));
-        this.send(w, p, batch);
+        const batch = p.take(w.address, this.batchSize(w, p), this.servingAddresses(p.model));
+        if (batch.length === 0) continue;
+        this.send(w, p, batch, false);
         assigned = true;
       }
     }
+    this.hedge();
     const now = Date.now();
     for (const p of this.active) {
       if (p.queue.length > 0 && this.registry.serving(p.model).length === 0) p.waitingSince ??= now;
@@ -195,20 +179,27 @@ export class Dispatcher implements WorkerPool {
     }
   }
 
-  /** Next request (round-robin) with queued items this worker can serve. */
-  private nextFor(w: WorkerEntry): Pending | undefined {
-    for (let k = 0; k < this.active.length; k++) {
-      const p = this.active[(this.rr + k) % this.active.length]!;
-      if (p.queue.length > 0 && w.models.has(p.model)) {
-        this.rr = (this.rr + k + 1) % Math.max(1, this.active.length);
-        return p;
+  /** The request with work this worker may take whose job was charged least; ties go round-robin. */
+  private nextFor(w: WorkerEntry): EvalRequest | undefined {
+    let best: EvalRequest | undefined;
+    let bestAt = 0;
+    const n = this.active.length;
+    for (let k = 0; k < n; k++) {
+      const at = (this.rr + k) % n;
+      const p = this.active[at]!;
+      if (p.queue.length === 0 || !w.models.has(p.model)) continue;
+      if (!p.hasWorkFor(w.address, this.servingAddresses(p.model))) continue;
+      if (!best || this.share.of(p.shareKey) < this.share.of(best.shareKey)) {
+        best = p;
+        bestAt = at;
       }
     }
-    return undefined;
+    if (best) this.rr = (bestAt + 1) % Math.max(1, n);
+    return best;
   }
 
   /** Items per micro-batch: the worker's max batch, kept under its message limit. */
-  private batchSize(w: WorkerEntry, p: Pending): number {
+  private batchSize(w: WorkerEntry, p: EvalRequest): number {
     const first = p.items[p.queue[0]!]!;
     const bytesPerItem = first.sample.length * (this.opts.wireDtype === 'float16' ? 2 : 4) + 256;
     const byBytes = Math.max(1, Math.floor((w.maxMessageBytes * 0.9) / bytesPerItem));
@@ -218,9 +209,47 @@ export class Dispatcher implements WorkerPool {
     return Math.max(1, Math.min(w.maxBatch, byBytes, fair));
   }
 
-  private send(w: WorkerEntry, p: Pending, batch: number[]): void {
-    w.inFlight++;
-    const started = performance.now();
+  private servingAddresses(model: string): string[] {
+    return this.registry.serving(model).map((e) => e.address);
+  }
+
+  /**
+   * Stragglers: for each idle worker, when some request has nothing queued,
+   * duplicate its most overdue batch there (at most one duplicate per batch).
+   */
+  private hedge(): void {
+    if (this.active.length === 0) return;
+    const now = performance.now();
+    for (const w of this.registry.serving()) {
+      if (w.inFlight > 0) continue;
+      const candidates: { p: EvalRequest; b: InFlightBatch; startedMs: number; hedged: boolean }[] = [];
+      for (const p of this.active) {
+        if (p.queue.length > 0 || !w.models.has(p.model)) continue;
+        for (const b of p.inFlight) if (b.worker !== w) candidates.push({ p, b, startedMs: b.startedMs, hedged: b.hedged });
+      }
+      const pick = pickStraggler(candidates, now, (c) => stragglerAfterMs(this.registry.typicalCallSeconds(c.b.worker), this.stragglers));
+      if (!pick) continue;
+      const items = pick.b.items.filter((i) => pick.p.results[i] === undefined);
+      pick.b.hedged = true;
+      if (items.length === 0) continue;
+      this.wire.duplicates++;
+      this.opts.log.info('straggler: duplicating a slow batch on an idle worker', {
+        job: pick.p.opts.jobId,
+        items: items.length,
+        slow: pick.b.worker.address,
+        idle: w.address,
+        elapsedMs: Math.round(now - pick.b.startedMs),
+      });
+      this.send(w, pick.p, items, true);
+    }
+  }
+
+  private send(w: WorkerEntry, p: EvalRequest, batch: number[], duplicate: boolean): void {
+    const flight: InFlightBatch = { worker: w, items: batch, startedMs: performance.now(), hedged: duplicate };
+    p.inFlight.add(flight);
+    for (const i of batch) p.copies[i]!++;
+    this.share.charge(p.shareKey, batch.length);
+    this.registry.began(w);
     const items: EvaluateItem[] = batch.map((i) => {
       const it = p.items[i]!;
       const sample = encodeTensor(it.sample, it.shape, this.opts.wireDtype);
@@ -229,57 +258,53 @@ export class Dispatcher implements WorkerPool {
       if (it.classWeights) conditioning['class_weights'] = encodeTensor(it.classWeights, [it.classWeights.length], 'float32');
       return { sample, timestep: it.timestep, conditioning };
     });
+    const landed = () => {
+      p.inFlight.delete(flight);
+      for (const i of batch) p.copies[i]!--;
+      this.registry.ended(w);
+    };
     w.client
       .evaluate({ model: p.model, items, outputDtype: this.opts.wireDtype, jobId: p.opts.jobId ?? '' }, this.opts.batchTimeoutMs, p.opts.signal)
       .then((res) => {
         if (res.outputs.length !== batch.length) throw new Error(`worker returned ${res.outputs.length} outputs for ${batch.length} items`);
-        const outs = res.outputs.map((t, j) => {
+        return res.outputs.map((t, j) => {
           this.wire.receivedBytes += t.data.length;
           const host = decodeTensor(t, `outputs[${j}]`);
           if (host.data.length !== p.items[batch[j]!]!.sample.length) throw new Error(`worker output ${j} has ${host.data.length} elements`);
           if (!allFinite(host.data)) throw new Error(`worker output ${j} contains NaN or Inf`);
           return host.data;
         });
-        return outs;
       })
       .then(
         (outs) => {
-          w.inFlight--;
-          this.registry.succeeded(w, batch.length, (performance.now() - started) / 1000);
+          landed();
+          this.registry.succeeded(w, batch.length, (performance.now() - flight.startedMs) / 1000);
           if (!p.done) {
-            batch.forEach((i, j) => {
-              if (p.results[i] === undefined) {
-                p.results[i] = outs[j];
-                p.remaining--;
-              }
-            });
-            p.opts.onBatchDone?.(batch.length);
+            // The first copy to answer wins; a later duplicate's outputs are the same numbers and are dropped.
+            const fresh = p.fill(batch, outs);
+            if (fresh > 0) p.opts.onBatchDone?.(fresh);
             if (p.remaining === 0) this.finish(p);
           }
           this.pump();
         },
         (err: unknown) => {
-          w.inFlight--;
+          landed();
           if (p.done || p.opts.signal?.aborted) {
             this.pump();
             return;
           }
-          const code = grpcCode(err);
           const msg = `worker ${w.address}: ${errorMessage(err)}`;
-          p.lastError = msg;
-          this.opts.log.warn('batch failed, will retry', { job: p.opts.jobId, items: batch.length, error: msg });
-          // Connection-level failures and drains take the worker out at once.
-          this.registry.failed(w, err, code === grpc.status.UNAVAILABLE);
-          this.wire.retries++;
-          for (const i of batch) {
-            p.attempts[i]!++;
-            if (p.attempts[i]! >= this.opts.maxAttempts) {
-              this.finish(p, new Error(`evaluation failed after ${p.attempts[i]} attempts; last error: ${msg}`));
-              this.pump();
-              return;
-            }
+          this.registry.failed(w, err);
+          if (batch.every((i) => p.results[i] !== undefined)) {
+            // A duplicate already answered for all of it; only the worker's record changes.
+            this.pump();
+            return;
           }
-          p.queue.unshift(...batch);
+          p.lastError = msg;
+          this.wire.retries++;
+          this.opts.log.warn('batch failed, will retry', { job: p.opts.jobId, items: batch.length, error: msg });
+          const exhausted = p.requeue(batch, w.address, this.opts.maxAttempts);
+          if (exhausted !== undefined) this.finish(p, new Error(`evaluation failed after ${p.attempts[exhausted]} attempts; last error: ${msg}`));
           this.pump();
         },
       );
@@ -295,12 +320,13 @@ export class Dispatcher implements WorkerPool {
     }
   }
 
-  private finish(p: Pending, err?: unknown): void {
+  private finish(p: EvalRequest, err?: unknown): void {
     if (p.done) return;
     p.done = true;
     p.unhook?.();
     const idx = this.active.indexOf(p);
     if (idx >= 0) this.active.splice(idx, 1);
+    this.share.retain(new Set(this.active.map((a) => a.shareKey)));
     if (err) p.reject(err);
     else p.resolve(p.results as Float32Array[]);
   }

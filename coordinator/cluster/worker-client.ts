@@ -11,10 +11,23 @@ import type { EvaluateResponse__Output } from '../../common/proto/generated/prop
 import type { InfoResponse__Output } from '../../common/proto/generated/propeller/v1/InfoResponse.ts';
 
 /**
+ * The calls the coordinator makes to one worker. Errors carry grpc-js
+ * status codes (see failures.ts); unit tests pass fakes through
+ * `RegistryOptions.connect`.
+ */
+export interface WorkerCalls {
+  info(timeoutMs: number): Promise<InfoResponse__Output>;
+  evaluate(req: EvaluateRequest, timeoutMs: number, signal?: AbortSignal): Promise<EvaluateResponse__Output>;
+  decode(req: DecodeRequest, timeoutMs: number, signal?: AbortSignal): Promise<DecodeResponse__Output>;
+  encode(req: EncodeRequest, timeoutMs: number, signal?: AbortSignal): Promise<EncodeResponse__Output>;
+  close(): void;
+}
+
+/**
  * gRPC client of one worker's DenoiserService. Every call carries a
  * deadline and can be aborted; grpc-js errors pass through with their code.
  */
-export class WorkerClient {
+export class WorkerClient implements WorkerCalls {
   private readonly client: DenoiserServiceClient;
 
   constructor(

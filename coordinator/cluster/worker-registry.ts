@@ -1,16 +1,27 @@
-import * as grpc from '@grpc/grpc-js';
-import { grpcCode } from '../../common/grpc-status.ts';
 import { modelManifestSchema, type ModelManifest } from '../../common/manifest.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { WorkerClient } from './worker-client.ts';
+import { classifyFailure } from './failures.ts';
+import { WorkerClient, type WorkerCalls } from './worker-client.ts';
 
-export type WorkerHealth = 'unknown' | 'serving' | 'dead';
+/**
+ * How the coordinator sees a worker:
+ * - `unknown`: added, not yet probed;
+ * - `serving`: takes micro-batches;
+ * - `suspect`: a call timed out; nothing is sent until a heartbeat answers;
+ * - `draining`: the worker said it is shutting down (finishing in-flight work);
+ * - `dead`: unreachable, stuck, or failing every call.
+ */
+export type WorkerHealth = 'unknown' | 'serving' | 'suspect' | 'draining' | 'dead';
+
+/** Where the coordinator learnt of a worker. */
+export type WorkerSource = 'static' | 'nats';
 
 /** The coordinator's view of one worker. */
 export interface WorkerEntry {
   readonly address: string;
-  readonly client: WorkerClient;
+  readonly client: WorkerCalls;
+  readonly sources: Set<WorkerSource>;
   id: string;
   device: string;
   state: WorkerHealth;
@@ -22,41 +33,63 @@ export interface WorkerEntry {
   unavailable: Map<string, string>;
   inFlight: number;
   evaluations: number;
+  /** Failed calls since the last successful Evaluate (heartbeats do not reset it). */
   consecutiveFailures: number;
   lastError: string;
-  /** Evaluations per second, exponential moving average over finished batches. */
+  /** Evaluations per second while the worker had work in flight. */
   throughput: number;
+  /** Seconds with at least one call in flight, up to `busySince`. */
+  busySeconds: number;
+  /** performance.now() when inFlight went 0 -> 1; undefined while idle. */
+  busySince: number | undefined;
+  /** A heartbeat is outstanding (so a stuck worker is not probed twice at once). */
+  probing: boolean;
 }
 
 export interface RegistryOptions {
   maxMessageBytes: number;
   infoTimeoutMs: number;
-  /** How often dead or unknown workers are probed again. */
+  /** How often every worker is probed with Info (the heartbeat). */
   probeIntervalMs: number;
   /** Consecutive failed calls before a worker is marked dead. */
   maxConsecutiveFailures: number;
   log: Logger;
+  /** Opens the connection to a worker (default: a gRPC {@link WorkerClient}); unit tests pass fakes. */
+  connect?: (address: string, maxMessageBytes: number) => WorkerCalls;
 }
 
+/** Weight of the newest batch in the per-device latency average. */
+const LATENCY_EMA_ALPHA = 0.2;
+
 /**
- * Workers known to the coordinator, from a static address list. A worker is
- * probed with Info at start and, while dead, every probe interval; it comes
- * back when it answers again.
+ * Workers known to the coordinator, from a static address list and from
+ * discovery (NATS). Every worker is probed with Info each probe interval;
+ * a worker leaves `serving` on a timed-out call (suspect), a drain, an
+ * unreachable address or repeated failures, and comes back when a
+ * heartbeat answers again.
  */
 export class WorkerRegistry {
   private readonly entries = new Map<string, WorkerEntry>();
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<() => void>();
+  /** Typical seconds per Evaluate call, per device class (e.g. "cpu", "sim:a100"). */
+  private readonly latency = new Map<string, number>();
 
   constructor(private readonly opts: RegistryOptions) {}
 
-  /** Adds workers by address and probes them once. */
-  async add(addresses: readonly string[]): Promise<void> {
+  /** Adds workers by address (known ones just gain the source) and probes the new ones once. */
+  async add(addresses: readonly string[], source: WorkerSource = 'static'): Promise<void> {
+    const added: WorkerEntry[] = [];
     for (const address of addresses) {
-      if (this.entries.has(address)) continue;
-      this.entries.set(address, {
+      const known = this.entries.get(address);
+      if (known) {
+        known.sources.add(source);
+        continue;
+      }
+      const e: WorkerEntry = {
         address,
-        client: new WorkerClient(address, this.opts.maxMessageBytes),
+        client: this.opts.connect ? this.opts.connect(address, this.opts.maxMessageBytes) : new WorkerClient(address, this.opts.maxMessageBytes),
+        sources: new Set([source]),
         id: address,
         device: '?',
         state: 'unknown',
@@ -69,19 +102,40 @@ export class WorkerRegistry {
         consecutiveFailures: 0,
         lastError: '',
         throughput: 0,
-      });
+        busySeconds: 0,
+        busySince: undefined,
+        probing: false,
+      };
+      this.entries.set(address, e);
+      added.push(e);
+      this.opts.log.info(`worker ${address} added`, { source });
     }
-    await Promise.all(addresses.map((a) => this.probe(this.entries.get(a)!)));
+    await Promise.all(added.map((e) => this.probe(e)));
+  }
+
+  /**
+   * Drops a worker learnt from `source` (a static worker stays when NATS
+   * forgets it). Calls still in flight finish or fail on their own; the
+   * connection closes once they are done.
+   */
+  remove(address: string, source: WorkerSource): void {
+    const e = this.entries.get(address);
+    if (!e || !e.sources.delete(source) || e.sources.size > 0) return;
+    this.entries.delete(address);
+    this.opts.log.info(`worker ${address} removed`, { source });
+    const closeWhenIdle = () => (e.inFlight === 0 ? e.client.close() : setTimeout(closeWhenIdle, 200).unref());
+    closeWhenIdle();
+    this.notify();
   }
 
   /**
    * Starts the heartbeat: every probe interval each worker is asked for Info.
-   * A serving worker that stops answering (or starts draining) is marked
-   * dead; a dead one that answers again comes back.
+   * A serving worker that stops answering (or starts draining) leaves
+   * `serving`; one that answers again comes back.
    */
   start(): void {
     this.timer ??= setInterval(() => {
-      for (const e of this.entries.values()) void this.probe(e);
+      for (const e of this.entries.values()) if (!e.probing) void this.probe(e);
     }, this.opts.probeIntervalMs);
     this.timer.unref();
   }
@@ -113,25 +167,63 @@ export class WorkerRegistry {
     return [...names].sort();
   }
 
-  /** Called when a worker's state changes (dispatchers re-pump). */
+  /** Typical seconds per Evaluate call on this worker's device class; undefined before the first one. */
+  typicalCallSeconds(e: WorkerEntry): number | undefined {
+    return this.latency.get(e.device);
+  }
+
+  /** Called when a worker's state changes or one is removed (dispatchers re-pump). */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Records a successful call. */
+  /** A call to `e` starts (keeps in-flight count and busy time). */
+  began(e: WorkerEntry): void {
+    if (e.inFlight++ === 0) e.busySince = performance.now();
+  }
+
+  /** A call to `e` ended, successfully or not. */
+  ended(e: WorkerEntry): void {
+    if (--e.inFlight === 0 && e.busySince !== undefined) {
+      e.busySeconds += (performance.now() - e.busySince) / 1000;
+      e.busySince = undefined;
+    }
+  }
+
+  /** Records a successful Evaluate of `items` that took `seconds`. */
   succeeded(e: WorkerEntry, items: number, seconds: number): void {
     e.consecutiveFailures = 0;
     e.evaluations += items;
-    const rate = items / Math.max(seconds, 1e-6);
-    e.throughput = e.throughput === 0 ? rate : 0.8 * e.throughput + 0.2 * rate;
+    const busy = e.busySeconds + (e.busySince === undefined ? 0 : (performance.now() - e.busySince) / 1000);
+    e.throughput = e.evaluations / Math.max(busy, 1e-6);
+    const prev = this.latency.get(e.device);
+    this.latency.set(e.device, prev === undefined ? seconds : (1 - LATENCY_EMA_ALPHA) * prev + LATENCY_EMA_ALPHA * seconds);
   }
 
-  /** Records a failed call; enough in a row and the worker is marked dead. */
-  failed(e: WorkerEntry, err: unknown, fatal = false): void {
+  /**
+   * Records a failed call. A timeout makes the worker suspect (one timeout
+   * is all a stuck worker may cost); a drain or an unreachable address takes
+   * it out at once; other errors count, and enough in a row mark it dead.
+   */
+  failed(e: WorkerEntry, err: unknown): void {
     e.consecutiveFailures++;
     e.lastError = errorMessage(err);
-    if (fatal || e.consecutiveFailures >= this.opts.maxConsecutiveFailures) this.setState(e, 'dead', e.lastError);
+    switch (classifyFailure(err)) {
+      case 'timeout':
+        if (e.state === 'serving') this.setState(e, 'suspect', e.lastError);
+        return;
+      case 'draining':
+        this.setState(e, 'draining', e.lastError);
+        return;
+      case 'unreachable':
+        this.setState(e, 'dead', e.lastError);
+        return;
+      case 'error':
+        if (e.consecutiveFailures >= this.opts.maxConsecutiveFailures) {
+          this.setState(e, 'dead', `${e.consecutiveFailures} failed calls in a row; last: ${e.lastError}`);
+        }
+    }
   }
 
   close(): void {
@@ -141,6 +233,7 @@ export class WorkerRegistry {
   }
 
   private async probe(e: WorkerEntry): Promise<void> {
+    e.probing = true;
     try {
       const info = await e.client.info(this.opts.infoTimeoutMs);
       e.id = info.workerId || e.address;
@@ -158,25 +251,30 @@ export class WorkerRegistry {
         if (parsed.success) e.models.set(m.name, parsed.data);
         else e.unavailable.set(m.name, `manifest rejected by coordinator: ${parsed.error.issues[0]?.message}`);
       }
-      e.consecutiveFailures = 0;
-      this.setState(e, 'serving');
+      // consecutiveFailures is kept: a worker that answers Info but fails
+      // every Evaluate is back out after one more failure, not N.
+      if (this.entries.get(e.address) === e) this.setState(e, 'serving');
     } catch (err) {
-      // A slow answer from a serving worker is one missed heartbeat; a refused
-      // connection or a draining worker is gone now.
-      if (e.state === 'serving' && grpcCode(err) === grpc.status.DEADLINE_EXCEEDED) {
-        this.failed(e, err);
-        return;
-      }
       e.lastError = errorMessage(err);
-      this.setState(e, 'dead', e.lastError);
+      const kind = classifyFailure(err);
+      // A serving worker that misses a heartbeat becomes suspect; a suspect
+      // one that cannot answer Info either is stuck, and dead.
+      if (kind === 'timeout' && e.state === 'serving') this.failed(e, err);
+      else this.setState(e, kind === 'draining' ? 'draining' : 'dead', e.lastError);
+    } finally {
+      e.probing = false;
     }
   }
 
   private setState(e: WorkerEntry, state: WorkerHealth, reason?: string): void {
     if (e.state === state) return;
-    const log = state === 'dead' ? this.opts.log.warn : this.opts.log.info;
+    const log = state === 'serving' ? this.opts.log.info : this.opts.log.warn;
     log(`worker ${e.address} ${e.state} -> ${state}`, reason ? { reason } : undefined);
     e.state = state;
+    this.notify();
+  }
+
+  private notify(): void {
     for (const l of this.listeners) l();
   }
 }

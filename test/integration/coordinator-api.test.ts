@@ -41,7 +41,7 @@ async function expectCode(p: Promise<unknown>, code: grpc.status, message: RegEx
 test('api - bad specs get INVALID_ARGUMENT naming the field and create no job', async () => {
   const before = (await client.list()).length;
   await expectCode(client.submit({ ...small, frames: 0 }), grpc.status.INVALID_ARGUMENT, /spec\.frames/);
-  await expectCode(client.submit({ ...small, frames: 100_000 }), grpc.status.INVALID_ARGUMENT, /spec\.frames must be an integer in \[16, 4096\]/);
+  await expectCode(client.submit({ ...small, frames: 100_000 }), grpc.status.INVALID_ARGUMENT, /spec\.frames must be an integer in \[16, 16384\]/);
   await expectCode(client.submit({ ...small, model: 'nope' }), grpc.status.INVALID_ARGUMENT, /spec\.model unknown model "nope"; known models: field-mixture/);
   await expectCode(client.submit({ ...small, prompt: 'kittens' }), grpc.status.INVALID_ARGUMENT, /spec\.prompt has unknown word "kittens"; known prompts: clouds, fire, ocean, aurora, lava, forest/);
   await expectCode(client.submit({ ...small, width: 130 }), grpc.status.INVALID_ARGUMENT, /spec\.width must be a multiple of 4/);

@@ -67,8 +67,8 @@ test('spec - overlap 0 means isolated windows, unset means the default', () => {
 });
 
 test('spec - bad fields are rejected with the field named', () => {
-  rejects({ frames: 0 }, 'spec.frames', /\[16, 4096\]/);
-  rejects({ frames: 5000 }, 'spec.frames');
+  rejects({ frames: 0 }, 'spec.frames', /\[16, 16384\]/);
+  rejects({ frames: 20000 }, 'spec.frames');
   rejects({ height: 130 }, 'spec.height', /multiple of 4/);
   rejects({ width: 64 }, 'spec.width', /native window/);
   rejects({ model: 'sora' }, 'spec.model', /unknown model "sora"; known models: field-mixture/);

@@ -7,7 +7,7 @@ export interface WorkerStatus {
   'address'?: (string);
   'device'?: (string);
   /**
-   * "serving" | "dead" | "draining"
+   * "unknown" | "serving" | "suspect" (missed a deadline) | "draining" | "dead"
    */
   'state'?: (string);
   'models'?: (string)[];
@@ -23,7 +23,7 @@ export interface WorkerStatus__Output {
   'address': (string);
   'device': (string);
   /**
-   * "serving" | "dead" | "draining"
+   * "unknown" | "serving" | "suspect" (missed a deadline) | "draining" | "dead"
    */
   'state': (string);
   'models': (string)[];

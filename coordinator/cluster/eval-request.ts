@@ -1,0 +1,135 @@
+import type { WorkerEntry } from './worker-registry.ts';
+
+/** One model evaluation the coordinator needs. */
+export interface EvalItem {
+  /** Latent window [C, F, H, W]. */
+  sample: Float32Array;
+  shape: readonly number[];
+  timestep: number;
+  /** Class weights [K], when the model takes them. */
+  classWeights?: Float32Array;
+}
+
+export interface EvaluateOptions {
+  jobId?: string;
+  signal?: AbortSignal;
+  /** Called after each finished micro-batch with the number of items it completed (duplicates not counted). */
+  onBatchDone?: (items: number) => void;
+}
+
+/** One copy of a micro-batch on one worker. */
+export interface InFlightBatch {
+  readonly worker: WorkerEntry;
+  readonly items: readonly number[];
+  /** performance.now() when it was sent. */
+  readonly startedMs: number;
+  /** A duplicate was sent for it (or it is one): never duplicated again. */
+  hedged: boolean;
+}
+
+/**
+ * One `evaluate()` call in progress: which items wait in the queue, which
+ * are in flight (possibly twice: a retry or a straggler's duplicate), which
+ * are done, and on which workers each item failed (a retry goes elsewhere
+ * when it can).
+ */
+export class EvalRequest {
+  readonly results: (Float32Array | undefined)[];
+  /** Item indices waiting for a worker, retries first. */
+  readonly queue: number[];
+  /** Failed copies per item. */
+  readonly attempts: Int32Array;
+  /** Copies in flight per item. */
+  readonly copies: Int32Array;
+  readonly inFlight = new Set<InFlightBatch>();
+  remaining: number;
+  lastError = '';
+  /** When it started waiting with no serving worker for its model. */
+  waitingSince: number | undefined;
+  done = false;
+  unhook: (() => void) | undefined;
+  /** Addresses each item failed on. */
+  private readonly failedOn = new Map<number, Set<string>>();
+
+  constructor(
+    readonly model: string,
+    readonly items: readonly EvalItem[],
+    readonly opts: EvaluateOptions,
+    readonly resolve: (r: Float32Array[]) => void,
+    readonly reject: (e: unknown) => void,
+  ) {
+    this.results = new Array(items.length);
+    this.queue = items.map((_, i) => i);
+    this.attempts = new Int32Array(items.length);
+    this.copies = new Int32Array(items.length);
+    this.remaining = items.length;
+  }
+
+  /** Fair-share key: the job, or the request itself when it has none. */
+  get shareKey(): unknown {
+    return this.opts.jobId ?? this;
+  }
+
+  /**
+   * Whether item `i` may go to `address`: not if it failed there, unless it
+   * failed on every serving worker (then any will do).
+   */
+  private eligible(i: number, address: string, serving: readonly string[]): boolean {
+    const bad = this.failedOn.get(i);
+    return !bad || !bad.has(address) || serving.every((a) => bad.has(a));
+  }
+
+  /** Whether any queued item may go to `address`. */
+  hasWorkFor(address: string, serving: readonly string[]): boolean {
+    return this.queue.some((i) => this.eligible(i, address, serving));
+  }
+
+  /** Takes up to `max` queued items that may go to `address`, in queue order. */
+  take(address: string, max: number, serving: readonly string[]): number[] {
+    const batch: number[] = [];
+    for (let k = 0; k < this.queue.length && batch.length < max; ) {
+      const i = this.queue[k]!;
+      if (this.eligible(i, address, serving)) {
+        batch.push(i);
+        this.queue.splice(k, 1);
+      } else k++;
+    }
+    return batch;
+  }
+
+  /** Stores outputs of items that have none yet; returns how many were new. */
+  fill(batch: readonly number[], outs: readonly Float32Array[]): number {
+    let fresh = 0;
+    batch.forEach((i, j) => {
+      if (this.results[i] === undefined) {
+        this.results[i] = outs[j];
+        this.remaining--;
+        fresh++;
+      }
+    });
+    return fresh;
+  }
+
+  /**
+   * After a failed copy on `address`: counts the attempt, remembers the
+   * worker, and puts items that have no result and no other copy in flight
+   * back at the front of the queue. Returns an item that has used up
+   * `maxAttempts`, if any (the request then fails).
+   */
+  requeue(batch: readonly number[], address: string, maxAttempts: number): number | undefined {
+    const back: number[] = [];
+    let exhausted: number | undefined;
+    for (const i of batch) {
+      if (this.results[i] !== undefined) continue;
+      this.attempts[i]!++;
+      let bad = this.failedOn.get(i);
+      if (!bad) this.failedOn.set(i, (bad = new Set()));
+      bad.add(address);
+      if (this.copies[i]! > 0) continue; // another copy may still answer
+      if (this.attempts[i]! >= maxAttempts) exhausted ??= i;
+      back.push(i);
+    }
+    this.queue.unshift(...back);
+    return exhausted;
+  }
+}

@@ -1,0 +1,141 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/logger.ts';
+import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET, workerAnnouncementSchema } from '../../common/worker-announcement.ts';
+import type { WorkerRegistry } from './worker-registry.ts';
+
+export interface NatsDiscoveryOptions {
+  /** NATS server URL(s), comma-separated, e.g. "nats://127.0.0.1:4222". */
+  servers: string;
+  bucket?: string;
+  /** An entry not refreshed for this long counts as gone, ms. */
+  ttlMs?: number;
+  log: Logger;
+}
+
+/** The NATS server could not be reached or the bucket not opened. */
+export class NatsDiscoveryError extends Error {
+  override readonly name = 'NatsDiscoveryError';
+  constructor(
+    message: string,
+    readonly servers: string,
+    readonly bucket: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+interface Seen {
+  address: string;
+  /** Local time of the last PUT, ms. */
+  atMs: number;
+}
+
+/**
+ * Worker discovery through a NATS KV bucket: workers put an announcement
+ * under their id and refresh it every few seconds; this watcher adds each
+ * announced address to the registry and removes it when its key is deleted
+ * (a drain) or stops being refreshed (the process died). The bucket has a
+ * TTL, but nats-server 2.9 sends no notice when an entry expires, so
+ * staleness is judged here from the time of the last refresh seen.
+ */
+export class NatsDiscovery {
+  private readonly seen = new Map<string, Seen>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly kv: KV,
+    private readonly registry: WorkerRegistry,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Connects, opens (or creates) the bucket and starts watching it. */
+  static async start(registry: WorkerRegistry, opts: NatsDiscoveryOptions): Promise<NatsDiscovery> {
+    const bucket = opts.bucket ?? DEFAULT_WORKER_BUCKET;
+    const ttlMs = opts.ttlMs ?? DEFAULT_ANNOUNCE_TTL_MS;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: opts.servers.split(','), name: 'propeller-coordinator', maxReconnectAttempts: -1 });
+    } catch (err) {
+      throw new NatsDiscoveryError(`cannot connect to NATS at ${opts.servers}: ${errorMessage(err)}`, opts.servers, bucket, { cause: err });
+    }
+    try {
+      const kv = await new Kvm(nc).create(bucket, { ttl: ttlMs, history: 1 });
+      const discovery = new NatsDiscovery(nc, kv, registry, ttlMs, opts.log);
+      await discovery.watch();
+      return discovery;
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw new NatsDiscoveryError(`cannot watch NATS bucket "${bucket}": ${errorMessage(err)}`, opts.servers, bucket, { cause: err });
+    }
+  }
+
+  /** Addresses currently announced. */
+  addresses(): string[] {
+    return [...this.seen.values()].map((s) => s.address);
+  }
+
+  /** Stops watching and closes the connection; announced workers stay in the registry until it closes. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.sweeper) clearInterval(this.sweeper);
+      try {
+        await this.nc.drain();
+      } catch (err) {
+        this.log.warn('closing the NATS connection failed', { error: errorMessage(err) });
+      }
+    })();
+    return this.closing;
+  }
+
+  private async watch(): Promise<void> {
+    const watcher = await this.kv.watch();
+    void (async () => {
+      try {
+        for await (const e of watcher) this.onEntry(e);
+      } catch (err) {
+        if (!this.closing) this.log.error('NATS watch ended', { error: errorMessage(err) });
+      }
+    })();
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.floor(this.ttlMs / 4)));
+    this.sweeper.unref();
+  }
+
+  private onEntry(e: KvWatchEntry): void {
+    if (e.operation !== 'PUT') {
+      this.forget(e.key, `key ${e.operation === 'DEL' ? 'deleted' : 'purged'}`);
+      return;
+    }
+    let address: string;
+    try {
+      address = workerAnnouncementSchema.parse(e.json()).address;
+    } catch (err) {
+      this.log.warn('ignoring a malformed worker announcement', { key: e.key, error: errorMessage(err) });
+      return;
+    }
+    const prev = this.seen.get(e.key);
+    this.seen.set(e.key, { address, atMs: Date.now() });
+    if (prev?.address === address) return;
+    if (prev) this.registry.remove(prev.address, 'nats');
+    this.log.info('worker announced', { key: e.key, address });
+    void this.registry.add([address], 'nats');
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, s] of this.seen) if (now - s.atMs > this.ttlMs) this.forget(key, `not refreshed for ${now - s.atMs} ms`);
+  }
+
+  private forget(key: string, why: string): void {
+    const s = this.seen.get(key);
+    if (!s) return;
+    this.seen.delete(key);
+    this.log.info('worker gone from NATS', { key, address: s.address, why });
+    this.registry.remove(s.address, 'nats');
+  }
+}

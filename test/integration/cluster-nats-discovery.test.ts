@@ -1,0 +1,74 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { JobClient } from '../../cli/job-client.ts';
+import { ProcessCluster, exited, follow, smallJob, waitFor } from '../helpers/cluster.ts';
+
+/**
+ * Worker discovery through the real NATS server (JetStream KV). Needs
+ * nats-server with JetStream on NATS_URL (default nats://127.0.0.1:4222);
+ * without it this test fails, it never skips.
+ */
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+// A bucket of its own per run, so parallel or leftover runs never collide.
+const bucket = `propeller-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+const cluster = new ProcessCluster();
+
+after(async () => {
+  await cluster.stop();
+  // Drop this run's bucket (when NATS is missing the test itself has failed already).
+  const nc = await connect({ servers: NATS_URL }).catch(() => undefined);
+  if (!nc) return;
+  try {
+    await (await new Kvm(nc).open(bucket)).destroy();
+  } finally {
+    await nc.close();
+  }
+});
+
+test('nats - workers that start later are picked up, workers that stop are dropped, at runtime', { timeout: 90_000 }, async () => {
+  try {
+    const nc = await connect({ servers: NATS_URL, timeout: 3_000 });
+    await nc.close();
+  } catch (err) {
+    assert.fail(`no NATS server at ${NATS_URL} (${String(err)}); start nats-server with JetStream (-js) — see README`);
+  }
+  const ttlMs = 4_000;
+  const natsFlags = ['--nats', NATS_URL, '--nats-bucket', bucket];
+  const coordinator = await cluster.coordinator('nats-coordinator', [], [...natsFlags, '--nats-ttl-ms', String(ttlMs)]);
+  const client = new JobClient(coordinator.address);
+  const listed = async () => (await client.workers()).workers;
+  try {
+    assert.deepEqual(await listed(), []);
+
+    // A worker started after the coordinator appears and serves a job.
+    const w0 = await cluster.worker('nats-w0', natsFlags);
+    const first = await waitFor('the first worker to be discovered', 10_000, async () => (await listed()).find((w) => w.address === w0.address && w.state === 'serving'));
+    assert.equal(first.id, 'nats-w0');
+    assert.equal(first.device, 'cpu');
+    assert.ok(first.models.includes('field-mixture'));
+    const job = await client.submit(smallJob(21, 3, { frames: 32, height: 128, width: 128 }));
+    const done = await follow(client, job.id);
+    assert.equal(done.state, 'SUCCEEDED', done.error);
+
+    // A second one joins; killed without a chance to withdraw, it is dropped once its entry goes stale.
+    const w1 = await cluster.worker('nats-w1', natsFlags);
+    await waitFor('the second worker to be discovered', 10_000, async () => ((await listed()).some((w) => w.address === w1.address && w.state === 'serving') ? true : undefined));
+    w1.process.kill('SIGKILL');
+    await exited(w1);
+    const killedAt = Date.now();
+    await waitFor('the killed worker to be dropped', ttlMs + 6_000, async () => ((await listed()).some((w) => w.address === w1.address) ? undefined : true));
+    assert.ok(Date.now() - killedAt >= 1_000, 'dropped before its entry could have gone stale');
+
+    // SIGTERM: the worker deletes its entry when it starts draining and is dropped at once.
+    const stopping = Date.now();
+    await w0.stop();
+    await waitFor('the drained worker to be dropped', 3_000, async () => ((await listed()).length === 0 ? true : undefined));
+    assert.ok(Date.now() - stopping < ttlMs, 'dropped only by expiry, not by the deleted key');
+    assert.ok(cluster.log('nats-coordinator').some((l) => l.includes('worker gone from NATS') && l.includes('key deleted')));
+  } finally {
+    client.close();
+  }
+});

@@ -1,0 +1,247 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { createLogger } from '../../common/logger.ts';
+import { decodeTensor, encodeTensor } from '../../common/tensor-codec.ts';
+import type { EvaluateRequest } from '../../common/proto/generated/propeller/v1/EvaluateRequest.ts';
+import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
+import type { InfoResponse__Output } from '../../common/proto/generated/propeller/v1/InfoResponse.ts';
+import type { Tensor__Output } from '../../common/proto/generated/propeller/v1/Tensor.ts';
+import { Dispatcher, type DispatcherOptions, type EvalItem } from '../../coordinator/cluster/dispatcher.ts';
+import { classifyFailure } from '../../coordinator/cluster/failures.ts';
+import { FairShare } from '../../coordinator/cluster/fair-share.ts';
+import { pickStraggler, stragglerAfterMs } from '../../coordinator/cluster/stragglers.ts';
+import type { WorkerCalls } from '../../coordinator/cluster/worker-client.ts';
+import { WorkerRegistry } from '../../coordinator/cluster/worker-registry.ts';
+import { fieldMixtureManifest } from '../../models/field-mixture/build.ts';
+
+/**
+ * The dispatcher against fake workers (unit level: timing and failures are
+ * scripted). Each fake answers item x with x + 1, so a wrong or missing
+ * answer shows in the results.
+ */
+const MANIFEST_JSON = JSON.stringify(fieldMixtureManifest());
+const log = createLogger('test', { level: 'silent' });
+
+type Mode = 'ok' | 'fail' | 'stuck';
+
+function grpcError(code: grpc.status, details: string): Error {
+  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details });
+}
+
+class FakeWorker implements WorkerCalls {
+  mode: Mode = 'ok';
+  latencyMs = 5;
+  /** Items per Evaluate call received, in order. */
+  readonly calls: number[] = [];
+  /** Request tags (`jobId`) of the items received, in order. */
+  readonly served: string[] = [];
+
+  constructor(readonly address: string) {}
+
+  async info(timeoutMs: number): Promise<InfoResponse__Output> {
+    if (this.mode === 'stuck') return this.hang(timeoutMs);
+    return {
+      workerId: this.address,
+      device: 'fake',
+      version: 'test',
+      maxBatch: 16,
+      capacity: 1,
+      maxMessageBytes: 64 << 20,
+      models: [{ name: 'field-mixture', kind: 'denoiser', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
+    };
+  }
+
+  async evaluate(req: EvaluateRequest, timeoutMs: number): Promise<EvaluateResponse__Output> {
+    const items = req.items ?? [];
+    this.calls.push(items.length);
+    if (this.mode === 'stuck') return this.hang(timeoutMs);
+    await new Promise((r) => setTimeout(r, Math.min(this.latencyMs, timeoutMs)));
+    if (this.latencyMs > timeoutMs) throw grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+    if (this.mode === 'fail') throw grpcError(grpc.status.INTERNAL, `boom from ${this.address}`);
+    for (let i = 0; i < items.length; i++) this.served.push(req.jobId ?? '');
+    return {
+      computeSeconds: 0,
+      outputs: items.map((it) => {
+        const x = decodeTensor(it.sample as Tensor__Output, 'sample');
+        return encodeTensor(x.data.map((v) => v + 1), x.shape, 'float32') as Tensor__Output;
+      }),
+    };
+  }
+
+  decode(): never {
+    throw new Error('not used');
+  }
+
+  encode(): never {
+    throw new Error('not used');
+  }
+
+  close(): void {}
+
+  private hang<T>(timeoutMs: number): Promise<T> {
+    return new Promise((_, reject) => setTimeout(() => reject(grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded')), timeoutMs));
+  }
+}
+
+async function setup(names: string[], opts: Partial<DispatcherOptions> = {}, registryOpts: { probeIntervalMs?: number } = {}) {
+  const fakes = new Map(names.map((n) => [n, new FakeWorker(n)]));
+  const registry = new WorkerRegistry({
+    maxMessageBytes: 64 << 20,
+    infoTimeoutMs: 100,
+    probeIntervalMs: registryOpts.probeIntervalMs ?? 60_000,
+    maxConsecutiveFailures: 3,
+    log,
+    connect: (address) => fakes.get(address)!,
+  });
+  await registry.add(names);
+  registry.start();
+  const dispatcher = new Dispatcher(registry, {
+    wireDtype: 'float32',
+    maxInFlightPerWorker: 2,
+    batchTimeoutMs: 10_000,
+    maxAttempts: 5,
+    noWorkerTimeoutMs: 5_000,
+    stragglers: { factor: 3, minMs: 60_000 },
+    log,
+    ...opts,
+  });
+  const close = () => {
+    dispatcher.close();
+    registry.close();
+  };
+  return { fakes, registry, dispatcher, close };
+}
+
+function items(n: number, base = 0): EvalItem[] {
+  return Array.from({ length: n }, (_, i) => ({ sample: new Float32Array([base + i, -(base + i)]), shape: [2, 1, 1, 1], timestep: 10 }));
+}
+
+function assertAnswers(out: Float32Array[], n: number, base = 0): void {
+  assert.equal(out.length, n);
+  out.forEach((o, i) => assert.deepEqual([...o], [base + i + 1, -(base + i) + 1]));
+}
+
+test('dispatcher - a stuck worker costs one batch timeout: it turns suspect and gets nothing until a heartbeat answers', async () => {
+  const { fakes, registry, dispatcher, close } = await setup(['a', 'b'], { batchTimeoutMs: 150 }, { probeIntervalMs: 400 });
+  try {
+    const a = fakes.get('a')!;
+    a.mode = 'stuck';
+    const out = await dispatcher.evaluate('field-mixture', items(64));
+    assertAnswers(out, 64);
+    // Only the batches sent before the first timeout went to the stuck worker.
+    assert.ok(a.calls.length <= 2, `stuck worker got ${a.calls.length} calls`);
+    const entry = registry.all().find((e) => e.address === 'a')!;
+    assert.ok(['suspect', 'dead'].includes(entry.state), entry.state);
+    assert.equal(dispatcher.wire.retries, a.calls.length);
+    // Unstuck, it comes back at the next heartbeat and takes work again.
+    a.mode = 'ok';
+    for (let i = 0; i < 50 && entry.state !== 'serving'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(entry.state, 'serving');
+    const before = a.calls.length;
+    assertAnswers(await dispatcher.evaluate('field-mixture', items(64, 7)), 64, 7);
+    assert.ok(a.calls.length > before);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - stragglers: a slow batch is duplicated on an idle worker and the first answer wins', async () => {
+  const { fakes, dispatcher, close } = await setup(['slow', 'fast'], { stragglers: { factor: 3, minMs: 100 } });
+  try {
+    const fast = fakes.get('fast')!;
+    // Teach the dispatcher the usual latency of this device class.
+    assertAnswers(await dispatcher.evaluate('field-mixture', items(8)), 8);
+    fakes.get('slow')!.latencyMs = 3_000;
+    const started = performance.now();
+    const out = await dispatcher.evaluate('field-mixture', items(8, 100));
+    const ms = performance.now() - started;
+    assertAnswers(out, 8, 100);
+    assert.ok(ms < 1_500, `took ${ms} ms: the slow batch was not duplicated`);
+    assert.ok(dispatcher.wire.duplicates >= 1);
+    assert.ok(fast.calls.length > 0);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - a worker that fails every call is marked dead after 3 failures and its batches go elsewhere', async () => {
+  const { fakes, registry, dispatcher, close } = await setup(['bad', 'good']);
+  try {
+    const bad = fakes.get('bad')!;
+    bad.mode = 'fail';
+    const progress: number[] = [];
+    const out = await dispatcher.evaluate('field-mixture', items(100), { onBatchDone: (n) => progress.push(n) });
+    assertAnswers(out, 100);
+    assert.equal(
+      progress.reduce((a, b) => a + b, 0),
+      100,
+    );
+    assert.equal(registry.all().find((e) => e.address === 'bad')!.state, 'dead');
+    // Three failures, plus the one call already in flight when the third came back (2 in flight per worker).
+    assert.ok(bad.calls.length >= 3 && bad.calls.length <= 4, `failing worker got ${bad.calls.length} calls`);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - when every worker fails, evaluate rejects with the last worker error', async () => {
+  const { fakes, dispatcher, close } = await setup(['x', 'y'], {}, { probeIntervalMs: 20 });
+  try {
+    for (const f of fakes.values()) f.mode = 'fail';
+    await assert.rejects(dispatcher.evaluate('field-mixture', items(16)), /evaluation failed after 5 attempts; last error: worker [xy]: 13 INTERNAL: boom from [xy]/);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - fair share by items: a request with many items does not crowd out one with few', async () => {
+  const { fakes, dispatcher, close } = await setup(['only'], { maxInFlightPerWorker: 4 });
+  try {
+    const w = fakes.get('only')!;
+    w.latencyMs = 2;
+    const big = dispatcher.evaluate('field-mixture', items(400), { jobId: 'big' });
+    const small = dispatcher.evaluate('field-mixture', items(24, 1000), { jobId: 'small' });
+    assertAnswers(await small, 24, 1000);
+    const bigBefore = w.served.filter((t) => t === 'big').length;
+    assertAnswers(await big, 400);
+    // Charged by items, the big request gets about as many items as the
+    // small one while both wait: beyond the 4 x 16 it had in flight when the
+    // small one arrived, at most twice the small one's 24 (its batches shrink
+    // as its queue does). Round-robin by batch gave the big one 208.
+    assert.ok(bigBefore <= 4 * 16 + 2 * 24, `the big request got ${bigBefore} items before the small one's 24 were done`);
+  } finally {
+    close();
+  }
+});
+
+test('cluster - failure kinds, straggler thresholds and fair-share charges', () => {
+  assert.equal(classifyFailure(grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded')), 'timeout');
+  assert.equal(classifyFailure(grpcError(grpc.status.UNAVAILABLE, 'worker is draining')), 'draining');
+  assert.equal(classifyFailure(grpcError(grpc.status.UNAVAILABLE, 'connect ECONNREFUSED')), 'unreachable');
+  assert.equal(classifyFailure(grpcError(grpc.status.INTERNAL, 'boom')), 'error');
+  assert.equal(classifyFailure(new Error('no code')), 'error');
+
+  const policy = { factor: 3, minMs: 2_000 };
+  assert.equal(stragglerAfterMs(undefined, policy), undefined);
+  assert.equal(stragglerAfterMs(0.1, policy), 2_000);
+  assert.equal(stragglerAfterMs(1, policy), 3_000);
+  const batches = [
+    { id: 1, startedMs: 0, hedged: false },
+    { id: 2, startedMs: 500, hedged: false },
+    { id: 3, startedMs: -10_000, hedged: true },
+  ];
+  assert.equal(pickStraggler(batches, 1_000, () => 2_000), undefined);
+  assert.equal(pickStraggler(batches, 3_000, () => 2_000)?.id, 1);
+  assert.equal(pickStraggler(batches, 3_000, (b) => (b.id === 1 ? undefined : 2_000))?.id, 2);
+
+  const share = new FairShare();
+  share.join('a');
+  share.charge('a', 50);
+  share.join('b');
+  assert.equal(share.of('b'), 50, 'a newcomer starts at the least charge, not at zero');
+  share.charge('b', 10);
+  share.retain(new Set(['b']));
+  share.join('a');
+  assert.equal(share.of('a'), 60);
+});
