@@ -27,10 +27,16 @@
  * coordinator spent not waiting for workers: window extraction, merging,
  * scheduler steps, Picard bookkeeping, float16 encode/decode, protobuf and
  * grpc-js. wireBytesPerEval: latent bytes sent plus received by the
- * dispatcher per model evaluation. Also: rounds, evals, and the CPU the
- * machine really used — coordCores (this process) and workerCores (all
- * worker processes, from /proc), each in cores busy on average over the job
- * — so "this machine's own compute is negligible" is checked, not assumed.
+ * dispatcher per model evaluation. To see where time goes, each coordinator's
+ * worker clients are watched from outside (bench/dispatch-probe.ts):
+ * meanBatch (items per Evaluate call), gpuBusy (the simulated GPUs' modelled
+ * busy time over workers x seconds) and allIdlePerRoundMs (time with no call
+ * in flight at all: every GPU waiting on the coordinator). Also: rounds, evals, coordCpuPerRoundMs
+ * (the coordinator process's CPU time per round: the busy time above counts
+ * wall time, which grows when other processes take the CPU; CPU time does
+ * not), and hostCores, the CPU the coordinator and all worker processes
+ * (from /proc) used together, in cores busy on average over the job — so
+ * "this machine's own compute is negligible" is checked, not assumed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -42,7 +48,8 @@ import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts'
 import { JobClient } from '../cli/job-client.ts';
 import { startCoordinator } from '../coordinator/server.ts';
 import { ensureReferenceModels } from '../models/registry.ts';
-import { describeSimProfile, simProfileOf } from '../worker/sim-profiles.ts';
+import { describeSimProfile, simProfileOf, type SimProfile } from '../worker/sim-profiles.ts';
+import { attachDispatchProbe, type DispatchStats } from './dispatch-probe.ts';
 import { startSimWorkers, type SimWorkers } from './sim-workers.ts';
 import { printTable, round } from './table.ts';
 
@@ -65,8 +72,11 @@ export interface ClusterRow {
   wireBytesPerEval: number;
   rounds: number;
   evals: number;
-  coordCores: number;
-  workerCores: number;
+  meanBatch: number;
+  gpuBusy: number;
+  allIdlePerRoundMs: number;
+  coordCpuPerRoundMs: number;
+  hostCores: number;
 }
 
 interface Settings {
@@ -112,11 +122,11 @@ export async function run(args: string[]): Promise<void> {
   try {
     // Warm every worker (JIT, first ORT runs) so the first measured run is not the slowest for that reason.
     say('warm-up job on all workers...');
-    await runJob(workers, workers.addresses.length, 'sequential', { ...settings, steps: 2 }, dataDir);
+    await runJob(workers, profile, workers.addresses.length, 'sequential', { ...settings, steps: 2 }, dataDir);
     for (const mode of modes) {
       let base: number | undefined;
       for (const w of counts) {
-        const r = await runJob(workers, w, mode, settings, dataDir);
+        const r = await runJob(workers, profile, w, mode, settings, dataDir);
         base ??= w === 1 ? r.seconds : undefined;
         const speedup = base !== undefined ? base / r.seconds : NaN;
         const row: ClusterRow = {
@@ -129,8 +139,11 @@ export async function run(args: string[]): Promise<void> {
           wireBytesPerEval: Math.round(r.wireBytes / r.evals),
           rounds: r.rounds,
           evals: r.evals,
-          coordCores: round(r.coordCpu / r.seconds, 2),
-          workerCores: round(r.workerCpu / r.seconds, 2),
+          meanBatch: round(r.probe.items / r.probe.calls, 2),
+          gpuBusy: round(r.probe.modelledSeconds / (w * r.seconds), 3),
+          allIdlePerRoundMs: round((r.probe.allIdleSeconds * 1000) / r.rounds, 1),
+          coordCpuPerRoundMs: round((r.coordCpu * 1000) / r.rounds, 1),
+          hostCores: round((r.coordCpu + r.workerCpu) / r.seconds, 2),
         };
         rows.push(row);
         if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
@@ -174,7 +187,10 @@ function summary(rows: readonly ClusterRow[], cores: number): string[] {
   const at = (mode: string, w: number) => rows.find((r) => r.mode === mode && r.workers === w);
   const lines = [
     'overheadPerRoundMs: event-loop busy time of the coordinator process during the job / rounds (measured, performance.eventLoopUtilization).',
-    `coordCores, workerCores: CPU the coordinator process and all simulated worker processes used, in cores busy on average (this machine has ${cores}).`,
+    'meanBatch: items per Evaluate call. gpuBusy: the simulated GPUs\' modelled busy time (sum over calls of fixed + perItem * batch) / (workers * seconds).',
+    'allIdlePerRoundMs: time no Evaluate call was in flight at all (every GPU idle: the coordinator\'s critical path, setup and tail included) / rounds.',
+    'coordCpuPerRoundMs: CPU time of the coordinator process (all its threads, process.cpuUsage) / rounds: unlike the busy time, not inflated when other processes take the CPU.',
+    `hostCores: CPU the coordinator and all simulated worker processes used together, in cores busy on average over the job (this machine has ${cores}): the real work behind the simulation.`,
   ];
   const seq1 = at('sequential+chunks', 1);
   const pic1 = at('picard+chunks', 1);
@@ -200,10 +216,11 @@ interface JobRun {
   wireBytes: number;
   coordCpu: number;
   workerCpu: number;
+  probe: DispatchStats;
 }
 
 /** Runs one job on a fresh coordinator over the first `count` workers. */
-async function runJob(workers: SimWorkers, count: number, mode: Mode, s: Settings, dataDir: string): Promise<JobRun> {
+async function runJob(workers: SimWorkers, profile: SimProfile, count: number, mode: Mode, s: Settings, dataDir: string): Promise<JobRun> {
   const coordinator = await startCoordinator(
     { listen: '127.0.0.1:0', workers: workers.addresses.slice(0, count), dataDir, maxConcurrentJobs: 1, progressIntervalMs: 500 },
     createLogger('coordinator', { level: 'warn' }),
@@ -223,14 +240,17 @@ async function runJob(workers: SimWorkers, count: number, mode: Mode, s: Setting
       sampler: mode === 'picard' ? { kind: 'picard', window: s.window, tolerance: s.tol, policy: 'forecast' } : { kind: 'sequential' },
       output: { format: 'latent' },
     };
+    const probe = attachDispatchProbe(coordinator.registry, profile);
     const wire0 = { ...coordinator.dispatcher.wire };
     const cpu0 = process.cpuUsage();
     const workerCpu0 = workers.cpuSeconds();
     const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
+    probe.start();
     const submitted = await client.submit(spec);
     const job = await client.watch(submitted.id, () => undefined);
     const seconds = (performance.now() - t0) / 1000;
+    const stats = probe.read();
     const elu = performance.eventLoopUtilization(elu0);
     const cpu = process.cpuUsage(cpu0);
     const workerCpu = workers.cpuSeconds() - workerCpu0;
@@ -246,6 +266,7 @@ async function runJob(workers: SimWorkers, count: number, mode: Mode, s: Setting
       wireBytes: wire.sentBytes - wire0.sentBytes + wire.receivedBytes - wire0.receivedBytes,
       coordCpu: (cpu.user + cpu.system) / 1e6,
       workerCpu,
+      probe: stats,
     };
   } finally {
     client.close();

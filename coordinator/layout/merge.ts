@@ -100,27 +100,17 @@ export class Merger {
     const { frames: pf, height: py, width: px } = entry.profile;
     const spatial = F * H * W;
     const win = w.frames * w.height * w.width;
-    const { sum, weight } = this;
-    // Channel outermost, so every inner loop walks contiguous rows of `data`,
-    // `sum` and `weight` (the channel planes are a whole latent apart); each
-    // element still receives exactly `wfy * px[x] * value`, so the float64
-    // sums are the same as element by element.
     for (let f = 0; f < w.frames; f++) {
       for (let y = 0; y < w.height; y++) {
         const wfy = pf[f]! * py[y]!;
         const g0 = ((w.f0 + f) * H + w.y0 + y) * W + w.x0;
-        for (let x = 0; x < w.width; x++) weight[g0 + x] += wfy * px[x]!;
-      }
-    }
-    for (let c = 0; c < C; c++) {
-      const gc = c * spatial;
-      const lc = c * win;
-      for (let f = 0; f < w.frames; f++) {
-        for (let y = 0; y < w.height; y++) {
-          const wfy = pf[f]! * py[y]!;
-          const g0 = gc + ((w.f0 + f) * H + w.y0 + y) * W + w.x0;
-          const l0 = lc + (f * w.height + y) * w.width;
-          for (let x = 0; x < w.width; x++) sum[g0 + x] += wfy * px[x]! * data[l0 + x]!;
+        const l0 = (f * w.height + y) * w.width;
+        for (let x = 0; x < w.width; x++) {
+          const wt = wfy * px[x]!;
+          const g = g0 + x;
+          const l = l0 + x;
+          this.weight[g] += wt;
+          for (let c = 0; c < C; c++) this.sum[c * spatial + g] += wt * data[c * win + l]!;
         }
       }
     }
@@ -135,19 +125,15 @@ export class Merger {
     const spatial = F * H * W;
     const dst = out ?? new Float32Array(C * spatial);
     if (dst.length !== C * spatial) throw new LayoutError('out', `out has ${dst.length} elements, latent has ${C * spatial}`);
-    const { sum, weight } = this;
     for (let g = 0; g < spatial; g++) {
-      if (!(weight[g]! > 0)) {
+      const wt = this.weight[g]!;
+      if (!(wt > 0)) {
         const x = g % W;
         const y = Math.floor(g / W) % H;
         const f = Math.floor(g / (W * H));
         throw new LayoutError('windows', `latent element (f ${f}, y ${y}, x ${x}) is covered by no window`);
       }
-    }
-    // Channel by channel: contiguous reads and writes (see accumulate).
-    for (let c = 0; c < C; c++) {
-      const o = c * spatial;
-      for (let g = 0; g < spatial; g++) dst[o + g] = sum[o + g]! / weight[g]!;
+      for (let c = 0; c < C; c++) dst[c * spatial + g] = this.sum[c * spatial + g]! / wt;
     }
     return dst;
   }
