@@ -14,7 +14,7 @@ export interface LayoutSpec {
   'tileSize'?: (number);
   'tileOverlap'?: (number);
   /**
-   * "linear" (default) | "uniform" | "cosine" | "gaussian"
+   * "gaussian" (default) | "linear" | "uniform" | "cosine"
    */
   'blend'?: (string);
   /**
@@ -39,7 +39,7 @@ export interface LayoutSpec__Output {
   'tileSize': (number);
   'tileOverlap'?: (number);
   /**
-   * "linear" (default) | "uniform" | "cosine" | "gaussian"
+   * "gaussian" (default) | "linear" | "uniform" | "cosine"
    */
   'blend': (string);
   /**
