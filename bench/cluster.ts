@@ -200,6 +200,13 @@ function summary(rows: readonly ClusterRow[], cores: number): string[] {
     const p = at('picard+chunks', w);
     if (s && p && w !== 1) lines.push(`picard+chunks over sequential+chunks at ${w} workers: ${round(s.seconds / p.seconds, 2)}x`);
   }
+  const hostBound = rows.filter((r) => r.hostCores > cores / 2);
+  if (hostBound.length) {
+    lines.push(
+      `HOST-BOUND: ${hostBound.map((r) => `${r.mode} W=${r.workers}`).join(', ')} used more than half of this machine's ${cores} cores ` +
+        '(coordinator + worker processes): there the real CPU, not the simulated GPUs, limits the speed.',
+    );
+  }
   for (const t of EFFICIENCY_TARGETS) {
     const r = at('sequential+chunks', t.workers);
     if (r) lines.push(`sequential+chunks efficiency at ${t.workers} workers: ${r.efficiency} (target >= ${t.efficiency}: ${r.efficiency >= t.efficiency ? 'met' : 'NOT met'})`);

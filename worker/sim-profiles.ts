@@ -18,11 +18,13 @@
  * - fixed: what a batch costs regardless of its size — kernel launches,
  *   streaming the weights once, host<->device copies, framework overhead.
  *
- * A batch of 4 thus takes hundreds of milliseconds, as on a real GPU; and
- * this machine's own work per item (about 1 ms of ONNX Runtime plus the
- * codecs, see `bench overhead`) stays small next to it even with 32
- * simulated workers sharing two cores. `bench cluster` reports the host's
- * CPU use so that claim is checked, not assumed.
+ * A batch of 4 thus takes hundreds of milliseconds, as on a real GPU. The
+ * host's own work per window — about 1 ms of ONNX Runtime and 1 ms of codec
+ * and gRPC in a worker, about 3 ms in the coordinator (measured by `bench
+ * cluster` on the 2-core dev machine) — is small next to one simulated GPU,
+ * but not next to 32 of them: with h100-video, 16 or more workers keep more
+ * than one of the two cores busy and the host, not the model, sets the pace.
+ * `bench cluster` reports the host's CPU use per row and flags those rows.
  */
 
 /** One simulated GPU: latency of a batch is `fixedMs + perItemMs * items`. */
