@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { TERMINAL_STATES, canTransition, emptyProgress, type JobProgress, type JobRecord, type JobState } from './job.ts';
@@ -160,6 +160,8 @@ export class JobManager {
     let job = await this.opts.store.get(id);
     if (!job || job.state !== 'QUEUED') return;
     const ctl = new AbortController();
+    // Every in-flight worker call listens for the job's cancel: many at once is expected.
+    setMaxListeners(0, ctl.signal);
     this.running.set(id, ctl);
     job.startedAtMs = Date.now();
     job = await this.transition(job, 'RUNNING', 'started');
