@@ -18,7 +18,7 @@ import { alphasCumprod } from '../../common/noise-schedule.ts';
 import { parseDdimConfig, type DdimConfig, type DdimConfigInput } from './ddim-config.ts';
 import { SchedulerConfigError } from './errors.ts';
 import { toX0Eps, vpNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
-import { addScaledNoise, checkStepIndex, type Scheduler } from './scheduler.ts';
+import { addScaledNoise, checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
 import { spacedTimesteps } from './timestep-spacing.ts';
 
 /** Per-step DDIM quantities (paper / diffusers names), all float64. */
@@ -168,13 +168,8 @@ export class DdimScheduler implements Scheduler<DdimConfig> {
     epsHat: Float32Array,
     out?: Float32Array,
   ): Float32Array {
-    checkStepIndex(i, this.numSteps);
-    const n = sample.length;
-    if (x0Hat.length !== n || epsHat.length !== n) {
-      throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
-    }
-    const dst = out ?? new Float32Array(n);
-    if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
+    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
+    const n = dst.length;
     const { x0Coeff, epsCoeff } = this.steps[i]!;
     for (let k = 0; k < n; k++) dst[k] = x0Coeff * x0Hat[k]! + epsCoeff * epsHat[k]!;
     return dst;

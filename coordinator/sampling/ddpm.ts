@@ -22,7 +22,7 @@ import { checkFirstTimestep, checkNumInferenceSteps } from './config-fields.ts';
 import { parseDdpmConfig, type DdpmConfig, type DdpmConfigInput } from './ddpm-config.ts';
 import { modelOutputToX0Eps } from './model-output.ts';
 import { vpNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
-import { addScaledNoise, checkStepIndex, type Scheduler } from './scheduler.ts';
+import { addScaledNoise, checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
 import { spacedTimesteps } from './timestep-spacing.ts';
 
 /** diffusers clamps the variance to this before use (`torch.clamp(variance, min=1e-20)`). */
@@ -164,13 +164,8 @@ export class DdpmScheduler implements Scheduler<DdpmConfig> {
     epsHat: Float32Array,
     out?: Float32Array,
   ): Float32Array {
-    checkStepIndex(i, this.numSteps);
-    const n = sample.length;
-    if (x0Hat.length !== n || epsHat.length !== n) {
-      throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
-    }
-    const dst = out ?? new Float32Array(n);
-    if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
+    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
+    const n = dst.length;
     const { x0Coeff, sampleCoeff } = this.steps[i]!;
     for (let k = 0; k < n; k++) dst[k] = x0Coeff * x0Hat[k]! + sampleCoeff * sample[k]!;
     return dst;

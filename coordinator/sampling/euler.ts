@@ -23,7 +23,7 @@ import { parseEulerConfig, type EulerConfig, type EulerConfigInput } from './eul
 import { interpAtTimestep, karrasSigmas, linspaceTimesteps, sigmaToT, trainingSigmas } from './euler-sigmas.ts';
 import { modelOutputToX0Eps } from './model-output.ts';
 import type { NoiseLevel, PredictionType } from './prediction.ts';
-import { checkStepIndex, type Scheduler } from './scheduler.ts';
+import { checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
 import { spacedTimesteps } from './timestep-spacing.ts';
 
 /** Euler scheduler configured for a number of inference steps. */
@@ -114,13 +114,8 @@ export class EulerScheduler implements Scheduler<EulerConfig> {
     epsHat: Float32Array,
     out?: Float32Array,
   ): Float32Array {
-    checkStepIndex(i, this.numSteps);
-    const n = sample.length;
-    if (x0Hat.length !== n || epsHat.length !== n) {
-      throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
-    }
-    const dst = out ?? new Float32Array(n);
-    if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
+    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
+    const n = dst.length;
     const dt = this.sigmas[i + 1]! - this.sigmas[i]!;
     for (let k = 0; k < n; k++) dst[k] = sample[k]! + dt * epsHat[k]!;
     return dst;

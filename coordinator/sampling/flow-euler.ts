@@ -19,7 +19,7 @@ import { checkNumInferenceSteps } from './config-fields.ts';
 import { parseFlowEulerConfig, type FlowEulerConfig, type FlowEulerConfigInput } from './flow-euler-config.ts';
 import { modelOutputToX0Eps } from './model-output.ts';
 import { flowNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
-import { checkStepIndex, type Scheduler } from './scheduler.ts';
+import { checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
 
 /** The timestep shift `shift sigma / (1 + (shift - 1) sigma)` (SD3, eq. (23) of arXiv:2403.03206). */
 export function shiftSigma(sigma: number, shift: number): number {
@@ -109,13 +109,8 @@ export class FlowEulerScheduler implements Scheduler<FlowEulerConfig> {
     epsHat: Float32Array,
     out?: Float32Array,
   ): Float32Array {
-    checkStepIndex(i, this.numSteps);
-    const n = sample.length;
-    if (x0Hat.length !== n || epsHat.length !== n) {
-      throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
-    }
-    const dst = out ?? new Float32Array(n);
-    if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
+    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
+    const n = dst.length;
     const dt = this.sigmas[i + 1]! - this.sigmas[i]!;
     for (let k = 0; k < n; k++) dst[k] = sample[k]! + dt * (epsHat[k]! - x0Hat[k]!);
     return dst;

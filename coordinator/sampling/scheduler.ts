@@ -72,3 +72,18 @@ export function checkStepIndex(i: number, numSteps: number): void {
     throw new RangeError(`step index ${i} is outside [0, ${numSteps})`);
   }
 }
+
+/**
+ * Checks a `stepDeterministic` call (step index, matching lengths) and
+ * returns the buffer to write: `out`, or a new array.
+ */
+export function stepOutput(i: number, numSteps: number, sample: Float32Array, x0Hat: Float32Array, epsHat: Float32Array, out?: Float32Array): Float32Array {
+  checkStepIndex(i, numSteps);
+  const n = sample.length;
+  if (x0Hat.length !== n || epsHat.length !== n) {
+    throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
+  }
+  const dst = out ?? new Float32Array(n);
+  if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
+  return dst;
+}
