@@ -30,6 +30,10 @@ export interface PicardPolicy {
   observe(ratios: readonly number[]): void;
   /** How points entering the window start. */
   readonly init: 'copy' | 'forecast';
+  /** The state kept across rounds, for checkpoints (empty for stateless policies). */
+  exportState(): number[];
+  /** Restores a state from `exportState` of the same policy. */
+  importState(state: readonly number[]): void;
 }
 
 /** EMA decay of the adaptive threshold (DreamPropeller's 0.9). */
@@ -41,9 +45,9 @@ export function createPicardPolicy(name: PicardPolicyName, tolerance: number): P
   const tol2 = tolerance * tolerance;
   switch (name) {
     case 'paradigms':
-      return { name, init: 'copy', threshold: () => tol2, observe: () => undefined };
+      return { name, init: 'copy', threshold: () => tol2, observe: () => undefined, ...stateless(name) };
     case 'forecast':
-      return { name, init: 'forecast', threshold: () => tol2, observe: () => undefined };
+      return { name, init: 'forecast', threshold: () => tol2, observe: () => undefined, ...stateless(name) };
     case 'adaptive': {
       let threshold = tol2;
       return {
@@ -55,9 +59,24 @@ export function createPicardPolicy(name: PicardPolicyName, tolerance: number): P
           const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
           threshold = ADAPTIVE_DECAY * threshold + (1 - ADAPTIVE_DECAY) * mean;
         },
+        exportState: () => [threshold],
+        importState: (state) => {
+          if (state.length !== 1 || !Number.isFinite(state[0]) || state[0]! < 0) throw new RangeError(`adaptive policy state must be [threshold >= 0], got [${state.join(', ')}]`);
+          threshold = state[0]!;
+        },
       };
     }
     default:
       throw new RangeError(`unknown Picard policy "${name as string}"; known: ${PICARD_POLICIES.join(', ')}`);
   }
+}
+
+/** Checkpoint methods of a policy with no state. */
+function stateless(name: PicardPolicyName): Pick<PicardPolicy, 'exportState' | 'importState'> {
+  return {
+    exportState: () => [],
+    importState: (state) => {
+      if (state.length !== 0) throw new RangeError(`policy ${name} keeps no state, got [${state.join(', ')}]`);
+    },
+  };
 }

@@ -59,6 +59,30 @@ export interface PicardOptions {
   policy: PicardPolicy;
   onRound?: (round: PicardRound) => void;
   signal?: AbortSignal;
+  /** Continue from a state exported by `onCheckpoint` (same scheduler, seed, window, policy and latent). */
+  resume?: PicardState;
+  /**
+   * Called after every round (once the window has slid) with the engine's
+   * state. The arrays are the engine's own: valid during the call only.
+   */
+  onCheckpoint?: (state: PicardState) => void;
+}
+
+/**
+ * Everything the Picard engine needs to go on between two rounds: the window
+ * `[begin, end)`, its points `x_begin .. x_end` (entering points already
+ * initialised), the counters, and the policy's state (the adaptive
+ * threshold). Step noise has no state to keep: `z_j` is drawn from its own
+ * stream per step, so the step index is the RNG state.
+ */
+export interface PicardState {
+  begin: number;
+  end: number;
+  /** `end - begin + 1` points; `points[0]` has converged. */
+  points: Float32Array[];
+  rounds: number;
+  evaluations: number;
+  policy: number[];
 }
 
 export interface PicardResult {
@@ -102,11 +126,23 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
   let b = 0;
   let e = Math.min(p, T);
   // points[i] is x_{b+i}, i = 0..e-b.
-  let points: Float32Array[] = [Float32Array.from(initial)];
-  for (let i = 1; i <= e - b; i++) points.push(initialGuess(i, initial, scheduler, policy));
-  let z: Float32Array | undefined;
+  let points: Float32Array[];
   let rounds = 0;
   let evaluations = 0;
+  const { resume } = opts;
+  if (resume) {
+    checkResume(resume, T, p, n);
+    b = resume.begin;
+    e = resume.end;
+    points = resume.points.map((x) => Float32Array.from(x));
+    rounds = resume.rounds;
+    evaluations = resume.evaluations;
+    policy.importState(resume.policy);
+  } else {
+    points = [Float32Array.from(initial)];
+    for (let i = 1; i <= e - b; i++) points.push(initialGuess(i, initial, scheduler, policy));
+  }
+  let z: Float32Array | undefined;
 
   while (b < T) {
     signal?.throwIfAborted();
@@ -184,8 +220,22 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
     points = kept;
     b = nb;
     e = ne;
+    opts.onCheckpoint?.({ begin: b, end: e, points, rounds, evaluations, policy: policy.exportState() });
   }
   return { sample: points[0]!, rounds, evaluations };
+}
+
+/** Rejects a resume state that does not fit this run (window, schedule, latent size). */
+function checkResume(s: PicardState, T: number, p: number, n: number): void {
+  const ok =
+    Number.isInteger(s.begin) &&
+    Number.isInteger(s.end) &&
+    s.begin >= 0 &&
+    s.begin <= T &&
+    s.end === Math.min(s.begin + p, T) &&
+    s.points.length === s.end - s.begin + 1 &&
+    s.points.every((x) => x.length === n);
+  if (!ok) throw new RangeError(`cannot resume Picard window [${s.begin}, ${s.end}) with ${s.points.length} points for ${T} steps, window ${p}, ${n} elements`);
 }
 
 /**

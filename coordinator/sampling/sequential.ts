@@ -37,6 +37,25 @@ export interface SequentialOptions {
   onStep?: (step: number, total: number) => void;
   /** Aborts between steps and is passed to `denoise`. */
   signal?: AbortSignal;
+  /** Continue from a state exported by `onCheckpoint` (same scheduler, seed and latent) instead of `initial`. */
+  resume?: SequentialState;
+  /**
+   * Called after every step with the engine's state. `state.sample` is the
+   * engine's working buffer: valid during the call only (copy it, e.g. with
+   * `encodeSamplerCheckpoint`).
+   */
+  onCheckpoint?: (state: SequentialState) => void;
+}
+
+/**
+ * Everything the sequential engine needs to go on after step `step`: the
+ * sample `x_step`. The step noise has no state to keep: `z_i` is drawn from
+ * its own stream per step (`step-noise.ts`), so the step index is the RNG state.
+ */
+export interface SequentialState {
+  /** Completed steps, in `[0, numSteps]`. */
+  step: number;
+  sample: Float32Array;
 }
 
 /**
@@ -44,14 +63,19 @@ export interface SequentialOptions {
  * sample (a new array). Rejects with the signal's reason when aborted.
  */
 export async function sampleSequential(opts: SequentialOptions): Promise<Float32Array> {
-  const { scheduler, denoise, initial, noise, onStep, signal } = opts;
+  const { scheduler, denoise, initial, noise, onStep, signal, resume } = opts;
   const n = initial.length;
   const total = scheduler.numSteps;
+  if (resume && (!Number.isInteger(resume.step) || resume.step < 0 || resume.step > total || resume.sample.length !== n)) {
+    throw new RangeError(`cannot resume at step ${resume.step} of ${total} with ${resume.sample.length} elements (expected ${n})`);
+  }
   // Two ping-pong buffers: the coordinator holds at most two copies of the latent.
-  let x: Float32Array = opts.consumeInitial ? initial : Float32Array.from(initial);
+  let x: Float32Array = opts.consumeInitial ? initial : new Float32Array(n);
+  if (resume) x.set(resume.sample);
+  else if (x !== initial) x.set(initial);
   let next: Float32Array = new Float32Array(n);
   let z: Float32Array | undefined;
-  for (let i = 0; i < total; i++) {
+  for (let i = resume?.step ?? 0; i < total; i++) {
     signal?.throwIfAborted();
     const { x0, eps } = await denoise(x, i, signal);
     if (x0.length !== n || eps.length !== n) {
@@ -65,6 +89,7 @@ export async function sampleSequential(opts: SequentialOptions): Promise<Float32
       addScaledNoise(next, c, z);
     }
     [x, next] = [next, x];
+    opts.onCheckpoint?.({ step: i + 1, sample: x });
     onStep?.(i + 1, total);
   }
   return x;

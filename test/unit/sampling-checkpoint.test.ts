@@ -1,0 +1,174 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DdimScheduler, sampleSequential, stepNoise, type Scheduler } from '../../coordinator/sampling/mod.ts';
+import { samplePicard } from '../../coordinator/sampling/picard.ts';
+import { PICARD_POLICIES, createPicardPolicy, type PicardPolicyName } from '../../coordinator/sampling/picard-policy.ts';
+import { createScheduler } from '../../coordinator/sampling/registry.ts';
+import type { DenoiseFn } from '../../coordinator/sampling/sequential.ts';
+import { CheckpointError, checkpointStep, decodeSamplerCheckpoint, encodeSamplerCheckpoint } from '../../coordinator/sampling/checkpoint.ts';
+import { Rng } from '../../common/rng.ts';
+
+/** Two-component Gaussian mixture posterior mean per element: nonlinear, so Picard has work to do. */
+function mixtureDenoiser(scheduler: Scheduler): DenoiseFn {
+  const mus = [-1, 1.5];
+  const v = 0.3;
+  return async (x, i) => {
+    const { alpha: a, sigma: s } = scheduler.noiseLevel(i);
+    const total = a * a * v + s * s;
+    const x0 = new Float32Array(x.length);
+    const eps = new Float32Array(x.length);
+    for (let k = 0; k < x.length; k++) {
+      const logs = mus.map((m) => -((x[k]! - a * m) ** 2) / (2 * total));
+      const maxLog = Math.max(...logs);
+      let num = 0;
+      let den = 0;
+      mus.forEach((m, j) => {
+        const w = Math.exp(logs[j]! - maxLog);
+        num += w * (m + ((a * v) / total) * (x[k]! - a * m));
+        den += w;
+      });
+      x0[k] = num / den;
+      eps[k] = (x[k]! - a * x0[k]!) / s;
+    }
+    return { x0, eps };
+  };
+}
+
+const SCHEDULERS: [string, () => Scheduler][] = [
+  ['ddim', () => new DdimScheduler({}, 24)],
+  ['ddpm (stochastic)', () => createScheduler('ddpm', {}, 24)],
+  ['flow_euler', () => createScheduler('flow_euler', { shift: 3 }, 24)],
+];
+
+const SEED = 7;
+
+function initialNoise(n: number): Float32Array {
+  return new Rng(SEED, 3).fillNormal(new Float32Array(n));
+}
+
+function assertBitEqual(a: Float32Array, b: Float32Array): void {
+  assert.equal(a.length, b.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) assert.fail(`element ${i} differs: ${a[i]} vs ${b[i]}`);
+}
+
+/** Aborts the run right after the checkpoint it wants, as a killed coordinator would stop. */
+class Kill extends Error {}
+
+for (const [name, make] of SCHEDULERS) {
+  test(`checkpoint - sequential ${name}: stop after step k, resume from the bytes == uninterrupted, bit for bit`, async () => {
+    const scheduler = make();
+    const n = 257;
+    const full = await sampleSequential({ scheduler, denoise: mixtureDenoiser(scheduler), initial: initialNoise(n), noise: stepNoise(SEED) });
+    for (const k of [1, 9, scheduler.numSteps]) {
+      let saved: Uint8Array | undefined;
+      const ctl = new AbortController();
+      await assert.rejects(
+        sampleSequential({
+          scheduler,
+          denoise: mixtureDenoiser(scheduler),
+          initial: initialNoise(n),
+          noise: stepNoise(SEED),
+          signal: ctl.signal,
+          onCheckpoint: (state) => {
+            if (state.step !== k) return;
+            saved = encodeSamplerCheckpoint({ engine: 'sequential', fingerprint: 'run-a', state, extra: { evaluations: k } });
+            ctl.abort(new Kill());
+          },
+        }).then(() => {
+          // The last step has nothing left to abort: the run ends normally.
+          if (k === scheduler.numSteps) throw new Kill();
+        }),
+        Kill,
+      );
+      const cp = decodeSamplerCheckpoint(saved!, 'run-a');
+      assert.equal(cp.engine, 'sequential');
+      assert.equal(checkpointStep(cp), k);
+      assert.deepEqual(cp.extra, { evaluations: k });
+      let evaluated = 0;
+      const denoise = mixtureDenoiser(scheduler);
+      const resumed = await sampleSequential({
+        scheduler,
+        denoise: (x, i, s) => {
+          evaluated++;
+          return denoise(x, i, s);
+        },
+        // The initial noise is ignored on resume (a fresh buffer of zeros proves it).
+        initial: new Float32Array(n),
+        consumeInitial: true,
+        noise: stepNoise(SEED),
+        resume: cp.engine === 'sequential' ? cp.state : undefined,
+      });
+      assert.equal(evaluated, scheduler.numSteps - k, 'a resumed run evaluates only the remaining steps');
+      assertBitEqual(resumed, full);
+    }
+  });
+
+  for (const policyName of PICARD_POLICIES) {
+    test(`checkpoint - picard ${name} ${policyName}: stop after round r, resume from the bytes == uninterrupted, bit for bit`, async () => {
+      const scheduler = make();
+      const n = 129;
+      const run = (extra: Partial<Parameters<typeof samplePicard>[0]> = {}) =>
+        samplePicard({
+          scheduler,
+          denoise: mixtureDenoiser(scheduler),
+          initial: initialNoise(n),
+          noise: stepNoise(SEED),
+          window: 6,
+          policy: createPicardPolicy(policyName as PicardPolicyName, 0.05),
+          ...extra,
+        });
+      const full = await run();
+      assert.ok(full.rounds >= 3, `needs a few rounds, got ${full.rounds}`);
+      for (const r of [1, Math.floor(full.rounds / 2)]) {
+        let saved: Uint8Array | undefined;
+        const ctl = new AbortController();
+        await assert.rejects(
+          run({
+            signal: ctl.signal,
+            onCheckpoint: (state) => {
+              if (state.rounds !== r) return;
+              saved = encodeSamplerCheckpoint({ engine: 'picard', fingerprint: 'run-b', state, extra: {} });
+              ctl.abort(new Kill());
+            },
+          }),
+          Kill,
+        );
+        const cp = decodeSamplerCheckpoint(saved!, 'run-b');
+        assert.equal(cp.engine, 'picard');
+        assert.ok(checkpointStep(cp) > 0 && checkpointStep(cp) < scheduler.numSteps);
+        const resumed = await run({ initial: new Float32Array(n), resume: cp.engine === 'picard' ? cp.state : undefined });
+        assert.equal(resumed.rounds, full.rounds);
+        assert.equal(resumed.evaluations, full.evaluations);
+        assertBitEqual(resumed.sample, full.sample);
+      }
+    });
+  }
+}
+
+test('checkpoint - bytes of another run, a bad magic, truncation and a mismatched window are rejected', async () => {
+  const scheduler = new DdimScheduler({}, 10);
+  const state = { step: 3, sample: new Float32Array([1, 2, 3]) };
+  const bytes = encodeSamplerCheckpoint({ engine: 'sequential', fingerprint: 'job-1', state, extra: {} });
+  assert.throws(() => decodeSamplerCheckpoint(bytes, 'job-2'), CheckpointError);
+  assert.throws(() => decodeSamplerCheckpoint(Buffer.from('nope, not this')), /bad magic/);
+  assert.throws(() => decodeSamplerCheckpoint(bytes.subarray(0, bytes.length - 4)), /bytes, expected/);
+  await assert.rejects(
+    sampleSequential({ scheduler, denoise: mixtureDenoiser(scheduler), initial: new Float32Array(4), noise: stepNoise(1), resume: state }),
+    /cannot resume at step 3/,
+  );
+  await assert.rejects(
+    samplePicard({
+      scheduler,
+      denoise: mixtureDenoiser(scheduler),
+      initial: new Float32Array(3),
+      noise: stepNoise(1),
+      window: 4,
+      policy: createPicardPolicy('paradigms', 0.1),
+      resume: { begin: 2, end: 5, points: [state.sample], rounds: 1, evaluations: 4, policy: [] },
+    }),
+    /cannot resume Picard window/,
+  );
+  assert.throws(() => createPicardPolicy('adaptive', 0.1).importState([]), /adaptive policy state/);
+});
