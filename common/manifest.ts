@@ -13,6 +13,65 @@ const trainSchedule = z.object({
   betaEnd: z.number().positive(),
 });
 
+/** Names of job tensors and graph inputs: letters, digits, '_', '.', ':', '/', '-'. */
+const tensorName = z.string().regex(/^[A-Za-z_][\w.:/-]*$/, 'must be a tensor name (letters, digits, _ . : / -)');
+
+/**
+ * An extra conditioning input and how the coordinator forms it for every
+ * window (see coordinator/conditioning/):
+ *
+ * - `embeddings`: a tensor uploaded with the job (`spec.conditioning[from]`),
+ *   e.g. text-encoder hidden states [77, 768] for `encoder_hidden_states`, or
+ *   SVD's CLIP image embedding [1, 1024]. The job may instead upload one per
+ *   prompt-schedule segment ([segments, ...shape]); each window then gets the
+ *   mean of its frames' embeddings, so transitions cross-fade over overlaps.
+ *   For classifier-free guidance the unconditional input is
+ *   `spec.conditioning[negativeFrom]` when uploaded, else zeros.
+ * - `time_ids`: a small vector computed from the job, e.g. SVD's
+ *   `added_time_ids` = [fps - 1, motion_bucket_id, noise_aug_strength]; each
+ *   value is a number or a job field (`fps`, `fps_minus_one`, `frames`).
+ *   The same for cond and uncond.
+ * - `image_latent`: a latent image [channels, h, w] at the job's latent size
+ *   (`spec.conditioning[from]`); each window gets its spatial crop, which the
+ *   worker repeats over the window's frames and concatenates to `sample` on
+ *   the channel axis (SVD's image conditioning), so the graph's sample input
+ *   has latentChannels + channels channels. Zeros for uncond (as SVD).
+ */
+const conditioningInput = z.discriminatedUnion('source', [
+  z.object({
+    source: z.literal('embeddings'),
+    input: tensorName,
+    from: tensorName,
+    negativeFrom: tensorName.optional(),
+    shape: z.array(z.number().int().positive()).min(1).max(4),
+  }),
+  z.object({
+    source: z.literal('time_ids'),
+    input: tensorName,
+    values: z.array(z.union([z.number(), z.enum(['fps', 'fps_minus_one', 'frames'])])).min(1).max(64),
+  }),
+  z.object({
+    source: z.literal('image_latent'),
+    from: tensorName,
+    channels: z.number().int().positive(),
+    concat: z.literal('channels'),
+  }),
+]);
+
+/**
+ * Classifier-free guidance: `one_batch` sends each window once with both
+ * conditionings and the worker runs cond and uncond as one batch of 2B and
+ * returns the guided output (as diffusers' `torch.cat([uncond, cond])`);
+ * `two_batches` sends two independent evaluations the dispatcher may place
+ * on different workers and the coordinator combines them. Either way
+ * out = uncond + scale * (cond - uncond).
+ */
+const guidanceConfig = z.object({
+  batching: z.enum(['one_batch', 'two_batches']),
+  /** Scale used when a job sets none (spec.guidance = 0). 1 means no guidance (one evaluation). */
+  defaultScale: z.number().min(1).max(50),
+});
+
 const denoiserManifest = z.object({
   kind: z.literal('denoiser'),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
@@ -48,6 +107,25 @@ const denoiserManifest = z.object({
     classWeights: z.string().optional(),
   }),
   output: z.string(),
+  /**
+   * Axis order of the sample input and the output: `BCFHW` (UNet3D, DiT;
+   * the default) or `BFCHW` (Stable Video Diffusion). Latents travel as
+   * [C, F, H, W]; the worker transposes.
+   */
+  sampleLayout: z.enum(['BCFHW', 'BFCHW']).optional(),
+  /** Extra conditioning inputs besides sample and timestep (see conditioningInput). */
+  conditioning: z.array(conditioningInput).max(16).optional(),
+  guidance: guidanceConfig.optional(),
+  /**
+   * Element type of the graph's float inputs and outputs. `float16` models
+   * (exported with `.half()`) get float16 tensors; the worker converts.
+   */
+  dtype: z.enum(['float32', 'float16']).optional(),
+  /**
+   * The VAE's scaling factor (0.18215 for SD's VAE): the decoder gets
+   * latent / scalingFactor and the encoder's output is multiplied by it.
+   */
+  scalingFactor: z.number().positive().optional(),
   /** Prompt vocabulary: class names in the order of the class-weights axis. */
   classes: z.array(z.string()).default([]),
   /** Names of the VAE models that pair with this denoiser. */
@@ -75,3 +153,15 @@ export const modelManifestSchema = z.discriminatedUnion('kind', [denoiserManifes
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 export type DenoiserManifest = z.infer<typeof denoiserManifest>;
 export type VaeManifest = z.infer<typeof vaeManifest>;
+export type ConditioningInput = z.infer<typeof conditioningInput>;
+export type GuidanceConfig = z.infer<typeof guidanceConfig>;
+
+/** Wire / job key of a conditioning input: its graph input, or the job tensor of a concatenated image latent. */
+export function conditioningKey(c: ConditioningInput): string {
+  return c.source === 'image_latent' ? c.from : c.input;
+}
+
+/** Per-item shape of a conditioning input (no batch axis); image latents: [channels] (the window's H, W follow). */
+export function conditioningShape(c: ConditioningInput): number[] {
+  return c.source === 'embeddings' ? [...c.shape] : c.source === 'time_ids' ? [c.values.length] : [c.channels];
+}

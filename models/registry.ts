@@ -15,6 +15,7 @@ import {
   fieldDecoderManifest,
   fieldEncoderManifest,
 } from './field-vae/build.ts';
+import { TINY_UNET3D, buildTinyUnet3dModel, tinyUnet3dManifest } from './tiny-unet3d/build.ts';
 
 /**
  * The reference models, built on first use into a cache directory:
@@ -44,6 +45,23 @@ export const DEFAULT_MODEL_CACHE = fileURLToPath(new URL('../.cache/models', imp
 export const REFERENCE_MODEL_NAMES = ['field-mixture', 'field-mixture-flow', 'field-decoder', 'field-encoder'] as const;
 export type ReferenceModelName = (typeof REFERENCE_MODEL_NAMES)[number];
 
+/**
+ * Random-weight stand-ins for real video models (same inputs, outputs and
+ * compute shape; see models/tiny-*). Built only when asked for
+ * (`ensureStandinModels`), since a worker that loads them pays for their
+ * compute and memory.
+ */
+export const STANDIN_MODEL_NAMES = ['tiny-unet3d-s', 'tiny-unet3d-m'] as const;
+export type StandinModelName = (typeof STANDIN_MODEL_NAMES)[number];
+
+/** Any model this registry builds. */
+export type BuiltModelName = ReferenceModelName | StandinModelName;
+
+/** Whether `name` is a stand-in this registry builds. */
+export function isStandinModel(name: string): name is StandinModelName {
+  return (STANDIN_MODEL_NAMES as readonly string[]).includes(name);
+}
+
 interface ReferenceModel {
   manifest(): ModelManifest;
   /** Everything besides code that the bytes depend on. */
@@ -51,7 +69,7 @@ interface ReferenceModel {
   build(): Uint8Array;
 }
 
-const MODELS: Record<ReferenceModelName, ReferenceModel> = {
+const MODELS: Record<BuiltModelName, ReferenceModel> = {
   'field-mixture': {
     manifest: () => fieldMixtureManifest(),
     parameters: () => ({ FIELD_COMPONENTS, FIELD_WINDOW, SPECTRUM_FLOOR, DEFAULT_TRAIN_SCHEDULE }),
@@ -72,10 +90,20 @@ const MODELS: Record<ReferenceModelName, ReferenceModel> = {
     parameters: () => ({ DECODER_MATRIX, DECODER_BIAS }),
     build: () => buildFieldEncoderModel(),
   },
+  'tiny-unet3d-s': {
+    manifest: () => tinyUnet3dManifest(TINY_UNET3D.s),
+    parameters: () => TINY_UNET3D.s,
+    build: () => buildTinyUnet3dModel(TINY_UNET3D.s),
+  },
+  'tiny-unet3d-m': {
+    manifest: () => tinyUnet3dManifest(TINY_UNET3D.m),
+    parameters: () => TINY_UNET3D.m,
+    build: () => buildTinyUnet3dModel(TINY_UNET3D.m),
+  },
 };
 
 /** Fingerprint (hex sha256) that decides whether a cached model is current. */
-export function referenceModelFingerprint(name: ReferenceModelName): string {
+export function referenceModelFingerprint(name: BuiltModelName): string {
   const m = MODELS[name];
   return createHash('sha256')
     .update(JSON.stringify({ builder: BUILDER_VERSION, name, manifest: m.manifest(), parameters: m.parameters() }))
@@ -105,7 +133,7 @@ function builderSourceHash(): string {
 }
 
 /** Builds one reference model in memory: its ONNX bytes and validated manifest. */
-export function buildReferenceModel(name: ReferenceModelName): { bytes: Uint8Array; manifest: ModelManifest } {
+export function buildReferenceModel(name: BuiltModelName): { bytes: Uint8Array; manifest: ModelManifest } {
   const m = MODELS[name];
   return { bytes: m.build(), manifest: modelManifestSchema.parse(m.manifest()) };
 }
@@ -138,7 +166,34 @@ export async function ensureReferenceModels(
   }
 }
 
-async function ensureModel(dir: string, name: ReferenceModelName): Promise<void> {
+/** `<repo>/.cache/standins`: stand-ins live apart from the reference models, so a worker loads them only when asked. */
+export const DEFAULT_STANDIN_CACHE = fileURLToPath(new URL('../.cache/standins', import.meta.url));
+
+/**
+ * Makes sure the named stand-ins are present and current under `dir`
+ * (`<dir>/<name>/`), building what is missing or stale, and returns one
+ * model directory per name, in order: what `propeller worker --models`
+ * takes. Unknown names are an error listing the known ones.
+ */
+export async function ensureStandinModels(names: readonly string[], dir: string = DEFAULT_STANDIN_CACHE): Promise<string[]> {
+  for (const name of names) {
+    if (!isStandinModel(name)) throw new Error(`unknown stand-in model "${name}"; known: ${STANDIN_MODEL_NAMES.join(', ')}`);
+  }
+  const out: string[] = [];
+  for (const name of names as readonly StandinModelName[]) {
+    const key = `${dir}\0${name}`;
+    let job = inFlight.get(key);
+    if (!job) {
+      job = ensureModel(dir, name).then(() => join(dir, name));
+      inFlight.set(key, job);
+      job.finally(() => inFlight.delete(key)).catch(() => undefined);
+    }
+    out.push(await job);
+  }
+  return out;
+}
+
+async function ensureModel(dir: string, name: BuiltModelName): Promise<void> {
   const modelDir = join(dir, name);
   const want = referenceModelFingerprint(name);
   if (await isCurrent(modelDir, want)) return;

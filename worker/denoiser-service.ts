@@ -10,6 +10,7 @@ import type { EvaluateRequest__Output } from '../common/proto/generated/propelle
 import type { InfoResponse } from '../common/proto/generated/propeller/v1/InfoResponse.ts';
 import type { LoadedModel } from './model-registry.ts';
 import { ModelRunner, type DenoiseInput } from './inference.ts';
+import { parseItemConditioning } from './item-conditioning.ts';
 import type { WorkerLifecycle } from './lifecycle.ts';
 
 export interface DenoiserServiceOptions {
@@ -195,9 +196,8 @@ function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'
     throw new InvalidArgumentError(`${field}.timestep`, `must be in [0, ${maxT}], got ${t}`);
   }
   let classWeights: Float32Array | undefined;
-  for (const key of Object.keys(item.conditioning)) {
-    if (key !== 'class_weights') throw new InvalidArgumentError(`${field}.conditioning`, `has unknown key "${key}" (known: class_weights)`);
-  }
+  // Manifest-declared conditioning (embeddings, time ids, image latents, guidance); unknown keys are refused there.
+  const extra = parseItemConditioning(m, item.conditioning, field);
   const cw = item.conditioning['class_weights'];
   if (cw) {
     const k = m.classes.length;
@@ -213,7 +213,7 @@ function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'
     if (sum <= 0) throw new InvalidArgumentError(`${field}.conditioning.class_weights`, 'must not be all zero');
     classWeights = t.data;
   }
-  return { sample: slot, timestep: t, classWeights };
+  return { sample: slot, timestep: t, classWeights, ...extra };
 }
 
 function checkFrames(shape: number[], field: string): void {

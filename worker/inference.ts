@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import type { DenoiserManifest, VaeManifest } from '../common/manifest.ts';
+import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest, type VaeManifest } from '../common/manifest.ts';
+import { floatsToHalves, halvesToFloats } from '../common/tensor-codec.ts';
+import { denoiserIo, type TimestepType } from './graph-contract.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { LoadedModel } from './model-registry.ts';
@@ -10,11 +12,24 @@ export interface DenoiseInput {
   timestep: number;
   /** Class weights [K] (reference models); undefined means uniform. */
   classWeights?: Float32Array;
+  /** Extra conditioning by wire key (see `conditioningKey`), each of its per-item shape. */
+  conditioning?: ReadonlyMap<string, Float32Array>;
+  /**
+   * Classifier-free guidance in one batch: the unconditional inputs by wire
+   * key (missing keys: zeros, or the conditional value for `time_ids`) and
+   * the scale. The item's output is then uncond + scale * (cond - uncond).
+   */
+  guidance?: { scale: number; uncond: ReadonlyMap<string, Float32Array> };
 }
 
 /**
  * Runs a loaded model: batches same-shape items into one `session.run`,
  * never more than the manifest's max batch, one run at a time per session.
+ * Feeds what the manifest describes: the sample in its layout (channels or
+ * frames first) with image latents concatenated on channels, the timestep
+ * in the graph's type, conditioning inputs stacked over the batch, float16
+ * inputs and outputs for float16 models, and cond + uncond as one batch of
+ * 2B for one-batch guidance.
  */
 export class ModelRunner {
   private readonly queue = new SerialQueue();
@@ -38,6 +53,7 @@ export class ModelRunner {
    */
   async denoise(items: readonly DenoiseInput[]): Promise<{ outputs: Float32Array[]; seconds: number }> {
     const m = this.model.manifest as DenoiserManifest;
+    if (!isPlain(m)) return this.denoiseGeneral(m, items);
     const per = m.latentChannels * m.nativeFrames * m.nativeHeight * m.nativeWidth;
     const k = m.classes.length;
     const limit = this.batchLimit(m.maxBatch);
@@ -64,6 +80,71 @@ export class ModelRunner {
       const { out, secs } = await this.run(feeds, m.output);
       seconds += secs;
       for (let i = 0; i < b; i++) outputs.push(out.subarray(i * per, (i + 1) * per));
+    }
+    return { outputs, seconds };
+  }
+
+  /** The general path: layouts, conditioning inputs, float16, one-batch guidance (see the class comment). */
+  private async denoiseGeneral(m: DenoiserManifest, items: readonly DenoiseInput[]): Promise<{ outputs: Float32Array[]; seconds: number }> {
+    const { latentChannels: C, nativeFrames: F, nativeHeight: H, nativeWidth: W } = m;
+    const per = C * F * H * W;
+    const io = denoiserIo(m, this.model.session);
+    const frameFirst = m.sampleLayout === 'BFCHW';
+    const half = m.dtype === 'float16';
+    const conds = m.conditioning ?? [];
+    const guided = items.some((it) => it.guidance);
+    // Guided chunks run 2b rows: keep them within the batch limit.
+    const limit = Math.max(1, guided ? Math.floor(this.batchLimit(m.maxBatch) / 2) : this.batchLimit(m.maxBatch));
+    const outputs: Float32Array[] = [];
+    let seconds = 0;
+    for (let start = 0; start < items.length; start += limit) {
+      const chunk = items.slice(start, start + limit);
+      const b = chunk.length;
+      // Rows: every item's cond, then (guided) every item's uncond.
+      const rows = guided ? 2 * b : b;
+      const valueOf = (r: number, key: string, source: ConditioningInput['source']): Float32Array | undefined => {
+        const it = chunk[r % b]!;
+        if (r < b) return it.conditioning?.get(key);
+        const u = it.guidance?.uncond.get(key);
+        if (u) return u;
+        return source === 'time_ids' ? it.conditioning?.get(key) : undefined; // undefined = zeros
+      };
+      const feeds: Record<string, ort.Tensor> = {};
+      const sample = assembleSample(chunk, rows, { C, F, H, W, channels: io.sampleChannels, frameFirst }, conds, valueOf);
+      feeds[m.inputs.sample] = floatTensor(sample, frameFirst ? [rows, F, io.sampleChannels, H, W] : [rows, io.sampleChannels, F, H, W], half);
+      feeds[m.inputs.timestep] = timestepTensor(Array.from({ length: rows }, (_, r) => chunk[r % b]!.timestep), io.timestepType);
+      if (m.inputs.classWeights) {
+        const k = m.classes.length;
+        const cw = new Float32Array(rows * k);
+        for (let r = 0; r < rows; r++) cw.set(r < b ? (chunk[r]!.classWeights ?? new Float32Array(k).fill(1 / k)) : new Float32Array(k).fill(1 / k), r * k);
+        feeds[m.inputs.classWeights] = new ort.Tensor('float32', cw, [rows, k]);
+      }
+      for (const c of conds) {
+        if (c.source === 'image_latent') continue;
+        const shape = conditioningShape(c);
+        const size = shape.reduce((p, d) => p * d, 1);
+        const data = new Float32Array(rows * size);
+        for (let r = 0; r < rows; r++) {
+          const v = valueOf(r, c.input, c.source);
+          if (v) data.set(v, r * size);
+        }
+        feeds[c.input] = floatTensor(data, [rows, ...shape], half);
+      }
+      const { out, secs } = await this.run(feeds, m.output);
+      seconds += secs;
+      const result = frameFirst ? framesFirstToChannelsFirst(out, { C, F, H, W }) : out;
+      for (let i = 0; i < b; i++) {
+        const cond = result.subarray(i * per, (i + 1) * per);
+        const scale = chunk[i]!.guidance?.scale;
+        if (!guided || scale === undefined) {
+          outputs.push(cond);
+          continue;
+        }
+        const uncond = result.subarray((b + i) * per, (b + i + 1) * per);
+        const mixed = new Float32Array(per);
+        for (let j = 0; j < per; j++) mixed[j] = uncond[j]! + scale * (cond[j]! - uncond[j]!);
+        outputs.push(mixed);
+      }
     }
     return { outputs, seconds };
   }
@@ -110,7 +191,12 @@ export class ModelRunner {
       const result = await session.run(feeds, [output]);
       const tensor = result[output]!;
       const secs = (performance.now() - t0) / 1000;
-      return { out: tensor.data as Float32Array, secs, dims: tensor.dims };
+      let out: Float32Array;
+      if (tensor.type === 'float16') {
+        out = new Float32Array(tensor.size);
+        halvesToFloats(tensor.data as Uint16Array, out);
+      } else out = tensor.data as Float32Array;
+      return { out, secs, dims: tensor.dims };
     });
   }
 }
@@ -127,4 +213,75 @@ export function packedSamples(items: readonly DenoiseInput[], per: number): Floa
     if (s.buffer !== first.buffer || s.length !== per || s.byteOffset !== first.byteOffset + i * per * 4) return undefined;
   }
   return new Float32Array(first.buffer, first.byteOffset, items.length * per);
+}
+
+/** Whether the manifest needs nothing beyond sample, timestep and class weights in float32, channels first. */
+function isPlain(m: DenoiserManifest): boolean {
+  return (m.conditioning ?? []).length === 0 && m.sampleLayout !== 'BFCHW' && m.dtype !== 'float16';
+}
+
+interface SampleGeometry {
+  C: number;
+  F: number;
+  H: number;
+  W: number;
+  /** Channels of the graph's sample: C plus concatenated image latents. */
+  channels: number;
+  frameFirst: boolean;
+}
+
+/**
+ * The sample input of `rows` rows (row r is item r mod b): each item's latent
+ * [C, F, H, W], then every image latent [c, H, W] repeated over the frames
+ * (zeros where `valueOf` has none), in the graph's layout.
+ */
+function assembleSample(
+  chunk: readonly DenoiseInput[],
+  rows: number,
+  g: SampleGeometry,
+  conds: readonly ConditioningInput[],
+  valueOf: (row: number, key: string, source: ConditioningInput['source']) => Float32Array | undefined,
+): Float32Array {
+  const { C, F, H, W, channels, frameFirst } = g;
+  const HW = H * W;
+  const out = new Float32Array(rows * channels * F * HW);
+  const b = chunk.length;
+  // Offset of (row, channel, frame) in the output, per layout.
+  const at = (r: number, c: number, f: number): number => (frameFirst ? ((r * F + f) * channels + c) * HW : ((r * channels + c) * F + f) * HW);
+  for (let r = 0; r < rows; r++) {
+    const x = chunk[r % b]!.sample;
+    for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) out.set(x.subarray((c * F + f) * HW, (c * F + f + 1) * HW), at(r, c, f));
+    let next = C;
+    for (const cond of conds) {
+      if (cond.source !== 'image_latent') continue;
+      const img = valueOf(r, conditioningKey(cond), cond.source);
+      if (img) for (let c = 0; c < cond.channels; c++) for (let f = 0; f < F; f++) out.set(img.subarray(c * HW, (c + 1) * HW), at(r, next + c, f));
+      next += cond.channels;
+    }
+  }
+  return out;
+}
+
+/** A [rows, F, C, H, W] output as [rows, C, F, H, W]. */
+function framesFirstToChannelsFirst(out: Float32Array, g: { C: number; F: number; H: number; W: number }): Float32Array {
+  const { C, F, H, W } = g;
+  const HW = H * W;
+  const rows = out.length / (C * F * HW);
+  const res = new Float32Array(rows * C * F * HW);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) res.set(out.subarray(((r * F + f) * C + c) * HW, ((r * F + f) * C + c + 1) * HW), ((r * C + c) * F + f) * HW);
+  }
+  return res;
+}
+
+function floatTensor(data: Float32Array, dims: readonly number[], half: boolean): ort.Tensor {
+  if (!half) return new ort.Tensor('float32', data, dims);
+  const h = new Uint16Array(data.length);
+  floatsToHalves(data, h);
+  return new ort.Tensor('float16', h, dims);
+}
+
+function timestepTensor(values: readonly number[], type: TimestepType): ort.Tensor {
+  if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(Math.round(v)))), [values.length]);
+  return floatTensor(Float32Array.from(values), [values.length], type === 'float16');
 }

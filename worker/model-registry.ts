@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { modelManifestSchema, type ModelManifest } from '../common/manifest.ts';
 import { errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import { checkGraphContract } from './graph-contract.ts';
 
 /** How sessions are created: execution providers and explicit thread counts. */
 export interface SessionSettings {
@@ -107,7 +108,7 @@ async function loadOne(manifestPath: string, settings: SessionSettings): Promise
   if (!existsSync(file)) return fail(manifest.name, `model file ${manifest.file} is missing`, manifest);
   try {
     const session = await ort.InferenceSession.create(file, sessionOptions(settings));
-    const problem = checkGraph(manifest, session);
+    const problem = checkGraphContract(manifest, session);
     if (problem) {
       await session.release();
       return fail(manifest.name, problem, manifest);
@@ -127,14 +128,3 @@ async function loadOne(manifestPath: string, settings: SessionSettings): Promise
   }
 }
 
-/** The graph must have the inputs and output the manifest names. */
-function checkGraph(m: ModelManifest, session: ort.InferenceSession): string | undefined {
-  const inputs = new Set(session.inputNames);
-  const outputs = new Set(session.outputNames);
-  const wantInputs = m.kind === 'denoiser' ? Object.entries(m.inputs).filter(([, v]) => v) : [['input', m.input]];
-  for (const [role, name] of wantInputs) {
-    if (!inputs.has(name as string)) return `manifest.json: inputs.${role}: graph has no input "${name}" (has ${[...inputs].join(', ')})`;
-  }
-  if (!outputs.has(m.output)) return `manifest.json: output: graph has no output "${m.output}" (has ${[...outputs].join(', ')})`;
-  return undefined;
-}

@@ -23,6 +23,7 @@ import type { OutputSpec as _propeller_v1_OutputSpec, OutputSpec__Output as _pro
 import type { PromptSegment as _propeller_v1_PromptSegment, PromptSegment__Output as _propeller_v1_PromptSegment__Output } from './propeller/v1/PromptSegment';
 import type { SamplerSpec as _propeller_v1_SamplerSpec, SamplerSpec__Output as _propeller_v1_SamplerSpec__Output } from './propeller/v1/SamplerSpec';
 import type { SubmitRequest as _propeller_v1_SubmitRequest, SubmitRequest__Output as _propeller_v1_SubmitRequest__Output } from './propeller/v1/SubmitRequest';
+import type { Tensor as _propeller_v1_Tensor, Tensor__Output as _propeller_v1_Tensor__Output } from './propeller/v1/Tensor';
 import type { WatchJobRequest as _propeller_v1_WatchJobRequest, WatchJobRequest__Output as _propeller_v1_WatchJobRequest__Output } from './propeller/v1/WatchJobRequest';
 import type { WorkerStatus as _propeller_v1_WorkerStatus, WorkerStatus__Output as _propeller_v1_WorkerStatus__Output } from './propeller/v1/WorkerStatus';
 
@@ -59,6 +60,7 @@ export interface ProtoGrpcType {
       PromptSegment: MessageTypeDefinition<_propeller_v1_PromptSegment, _propeller_v1_PromptSegment__Output>
       SamplerSpec: MessageTypeDefinition<_propeller_v1_SamplerSpec, _propeller_v1_SamplerSpec__Output>
       SubmitRequest: MessageTypeDefinition<_propeller_v1_SubmitRequest, _propeller_v1_SubmitRequest__Output>
+      Tensor: MessageTypeDefinition<_propeller_v1_Tensor, _propeller_v1_Tensor__Output>
       WatchJobRequest: MessageTypeDefinition<_propeller_v1_WatchJobRequest, _propeller_v1_WatchJobRequest__Output>
       WorkerStatus: MessageTypeDefinition<_propeller_v1_WorkerStatus, _propeller_v1_WorkerStatus__Output>
     }

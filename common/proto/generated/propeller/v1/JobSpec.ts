@@ -5,6 +5,7 @@ import type { SamplerSpec as _propeller_v1_SamplerSpec, SamplerSpec__Output as _
 import type { LayoutSpec as _propeller_v1_LayoutSpec, LayoutSpec__Output as _propeller_v1_LayoutSpec__Output } from '../../propeller/v1/LayoutSpec';
 import type { OutputSpec as _propeller_v1_OutputSpec, OutputSpec__Output as _propeller_v1_OutputSpec__Output } from '../../propeller/v1/OutputSpec';
 import type { InputMedia as _propeller_v1_InputMedia, InputMedia__Output as _propeller_v1_InputMedia__Output } from '../../propeller/v1/InputMedia';
+import type { Tensor as _propeller_v1_Tensor, Tensor__Output as _propeller_v1_Tensor__Output } from '../../propeller/v1/Tensor';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JobSpec {
@@ -42,6 +43,13 @@ export interface JobSpec {
    * means 0.6. 0 returns the input's latent, 1 starts from pure noise.
    */
   'strength'?: (number | string);
+  /**
+   * Tensors uploaded with the job for models whose manifest forms extra
+   * conditioning from them, by the manifest's names: e.g. "prompt_embeds"
+   * [77, 768] (or [segments, 77, 768] with a prompt schedule),
+   * "negative_prompt_embeds", "image_latents" [C, h, w].
+   */
+  'conditioning'?: ({[key: string]: _propeller_v1_Tensor});
   '_strength'?: "strength";
 }
 
@@ -80,5 +88,12 @@ export interface JobSpec__Output {
    * means 0.6. 0 returns the input's latent, 1 starts from pure noise.
    */
   'strength'?: (number);
+  /**
+   * Tensors uploaded with the job for models whose manifest forms extra
+   * conditioning from them, by the manifest's names: e.g. "prompt_embeds"
+   * [77, 768] (or [segments, 77, 768] with a prompt schedule),
+   * "negative_prompt_embeds", "image_latents" [C, h, w].
+   */
+  'conditioning': ({[key: string]: _propeller_v1_Tensor__Output});
   '_strength'?: "strength";
 }
