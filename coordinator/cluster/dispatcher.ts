@@ -261,6 +261,7 @@ export class Dispatcher implements WorkerPool {
       this.wire.sentBytes += (sample.data as Buffer).length;
       const conditioning: Record<string, Tensor> = {};
       if (it.classWeights) conditioning['class_weights'] = encodeTensor(it.classWeights, [it.classWeights.length], 'float32');
+      for (const [key, t] of Object.entries(it.conditioning ?? {})) conditioning[key] = encodeTensor(t.data, t.shape, this.opts.wireDtype);
       return { sample, timestep: it.timestep, conditioning };
     });
     const landed = () => {

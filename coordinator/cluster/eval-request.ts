@@ -8,6 +8,8 @@ export interface EvalItem {
   timestep: number;
   /** Class weights [K], when the model takes them. */
   classWeights?: Float32Array;
+  /** Extra conditioning by wire key (coordinator/conditioning), sent in the wire dtype. */
+  conditioning?: Readonly<Record<string, { data: Float32Array; shape: readonly number[] }>>;
 }
 
 export interface EvaluateOptions {

@@ -16,6 +16,7 @@ import type { JobRecord } from './job.ts';
 import type { JobReporter, RenderFn } from './job-manager.ts';
 import type { ArtifactStore, InputStore } from './ports.ts';
 import { windowClassWeights } from './prompts.ts';
+import { JobConditioning } from '../conditioning/mod.ts';
 import { resolvePrompts } from './spec.ts';
 
 export interface RenderDeps {
@@ -56,6 +57,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal });
     const scheduler = offsetScheduler(createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps), prepared?.skipSteps ?? 0);
     let evaluations = 0;
+    const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame) });
     const composite = new CompositeDenoiser({
       dims,
       windows,
@@ -63,23 +65,27 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       predictionType: m.predictionType,
       conditioningFor: (w) => windowClassWeights(segments, w.f0, w.frames, m.vaeScale.temporal),
       scheduler,
+      // Extra conditioning and guidance per window (coordinator/conditioning); a no-op for class-conditioned models.
       evaluate: (items: WindowItem[], sig?: AbortSignal) =>
-        deps.pool.evaluate(
-          spec.model,
+        conditioning.evaluate(
           items.map((it) => ({
-            sample: it.sample,
-            shape: [dims.channels, it.window.frames, it.window.height, it.window.width],
-            timestep: it.timestep,
-            classWeights: m.inputs.classWeights ? it.conditioning : undefined,
-          })),
-          {
-            jobId: job.id,
-            signal: sig,
-            onBatchDone: (n) => {
-              evaluations += n;
-              report.progress({ evaluations });
+            window: it.window,
+            item: {
+              sample: it.sample,
+              shape: [dims.channels, it.window.frames, it.window.height, it.window.width],
+              timestep: it.timestep,
+              classWeights: m.inputs.classWeights ? it.conditioning : undefined,
             },
-          },
+          })),
+          (evalItems) =>
+            deps.pool.evaluate(spec.model, evalItems, {
+              jobId: job.id,
+              signal: sig,
+              onBatchDone: (n) => {
+                evaluations += n;
+                report.progress({ evaluations });
+              },
+            }),
         ),
     });
     const total = dims.channels * dims.frames * dims.height * dims.width;

@@ -4,6 +4,7 @@ import type { JobSpec, JobSpec__Output } from '../../common/proto/generated/prop
 import type { JobLimits } from './limits.ts';
 import { validateModeFields, type JobMode, type ValidInput } from './modes.ts';
 import { promptToClassWeights, type ResolvedSegment } from './prompts.ts';
+import { resolveGuidance, validateJobConditioning, type StoredTensor } from '../conditioning/mod.ts';
 import { PICARD_POLICIES, type PicardPolicyName } from '../sampling/picard-policy.ts';
 import { SCHEDULER_KINDS, type SchedulerKind } from '../sampling/registry.ts';
 
@@ -38,6 +39,8 @@ export interface ValidSpec {
   strength: number;
   /** The uploaded input, once Submit has stored and probed it (absent for text_to_video). */
   input?: ValidInput;
+  /** Tensors uploaded for the model's extra conditioning (absent when it takes none). */
+  conditioning?: Record<string, StoredTensor>;
 }
 
 export const SPEC_DEFAULTS = {
@@ -96,8 +99,8 @@ export function validateSpec(
   if (!Number.isFinite(raw.eta) || raw.eta < 0 || raw.eta > 1) throw new InvalidArgumentError('spec.eta', `must be in [0, 1], got ${raw.eta}`);
   if (raw.eta !== 0 && scheduler !== 'ddim') throw new InvalidArgumentError('spec.eta', `applies to ddim only; ${scheduler} takes no eta`);
   if (!Number.isSafeInteger(raw.seed) || raw.seed < 0 || raw.seed > 0xffffffff) throw new InvalidArgumentError('spec.seed', `must be an integer in [0, 2^32), got ${raw.seed}`);
-  if (raw.guidance !== 0 && raw.guidance !== 1) throw new InvalidArgumentError('spec.guidance', 'classifier-free guidance is not supported yet; leave it 0');
-  if (raw.negativePrompt) throw new InvalidArgumentError('spec.negative_prompt', 'is not supported yet (it needs guidance)');
+  // Guidance scale (the model's default when unset) and uploaded conditioning tensors: coordinator/conditioning.
+  const guidance = resolveGuidance(raw, m);
 
   const rawSampler = raw.sampler ?? { kind: '', window: 0, tolerance: 0, policy: '' };
   const samplerKind = rawSampler.kind || 'sequential';
@@ -153,13 +156,14 @@ export function validateSpec(
     if (s.prompt.length > 1000) throw new InvalidArgumentError(`${field}.prompt`, 'is longer than 1000 characters');
     if (m.inputs.classWeights) promptToClassWeights(s.prompt, m.classes, `${field}.prompt`);
   });
+  const conditioning = validateJobConditioning(raw.conditioning, m, schedule.length, { height: height / ss, width: width / ss });
 
   return {
     model: modelName,
     prompt: raw.prompt,
     promptSchedule: schedule,
     negativePrompt: '',
-    guidance: 0,
+    guidance,
     frames,
     height,
     width,
@@ -174,11 +178,14 @@ export function validateSpec(
     priority: raw.priority,
     mode: modeFields.mode,
     strength: modeFields.strength,
+    ...(conditioning ? { conditioning } : {}),
   };
 }
 
 /** Resolved prompt schedule: class weights per segment. */
 export function resolvePrompts(spec: ValidSpec, m: DenoiserManifest): ResolvedSegment[] {
+  // Models without class weights take their prompts as uploaded embeddings (coordinator/conditioning).
+  if (!m.inputs.classWeights) return spec.promptSchedule.map((s) => ({ fromFrame: s.fromFrame, classWeights: new Float32Array(0) }));
   return spec.promptSchedule.map((s, i) => ({ fromFrame: s.fromFrame, classWeights: promptToClassWeights(s.prompt, m.classes, `spec.prompt_schedule[${i}].prompt`) }));
 }
 
@@ -206,6 +213,8 @@ export function specToProto(s: ValidSpec): JobSpec {
     ...(s.mode === 'video_to_video' ? { strength: s.strength } : {}),
     // The uploaded bytes are not echoed back: only their kind.
     ...(s.input ? { input: { kind: s.input.kind, data: Buffer.alloc(0) } } : {}),
+    // Uploaded conditioning tensors: their shapes, not their values.
+    ...(s.conditioning ? { conditioning: Object.fromEntries(Object.entries(s.conditioning).map(([k, t]) => [k, { dtype: 'float32', shape: t.shape, data: Buffer.alloc(0) }])) } : {}),
   };
 }
 

@@ -56,7 +56,7 @@ test('tiny-unet3d - the build is deterministic and the manifest describes a UNet
 });
 
 test('tiny-unet3d - a worker serves it with encoder_hidden_states; outputs are finite and O(1) at every noise level', async () => {
-  const info = await call<unknown, InfoResponse__Output>(client.Info.bind(client), {});
+  const info = await call<object, InfoResponse__Output>(client.Info.bind(client), {});
   const entry = info.models.find((m) => m.name === 'tiny-unet3d-s');
   assert.ok(entry?.available, entry?.reason);
   const text = normals(7, TEXT[0]! * TEXT[1]!);

@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobClient } from '../../cli/job-client.ts';
+import { spawnCliServer, type ChildServer } from '../../cli/worker-process.ts';
+import type { Job__Output } from '../../common/proto/generated/propeller/v1/Job.ts';
+import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
+import { Rng } from '../../common/rng.ts';
+import { encodeTensor } from '../../common/tensor-codec.ts';
+import { readLatent } from '../../coordinator/video/latent-file.ts';
+import { ensureStandinModels } from '../../models/registry.ts';
+import { referenceModelDir } from './servers.ts';
+
+/**
+ * A real-process cluster serving stand-in models: two worker processes
+ * (reference models for the VAE, plus the named stand-ins) and a
+ * coordinator, for the stand-in end-to-end tests.
+ */
+export class StandinCluster {
+  private readonly children: ChildServer[] = [];
+  readonly dir = mkdtempSync(join(tmpdir(), 'propeller-standin-'));
+  client!: JobClient;
+
+  static async start(models: readonly string[], workers = 2): Promise<StandinCluster> {
+    const c = new StandinCluster();
+    const dirs = [await referenceModelDir(), ...(await ensureStandinModels(models))].join(',');
+    const env = { PROPELLER_LOG_LEVEL: 'warn' };
+    try {
+      const ws = await Promise.all(Array.from({ length: workers }, (_, i) => spawnCliServer(['worker', '--listen', '127.0.0.1:0', '--models', dirs, '--id', `standin-${i}`], { env })));
+      c.children.push(...ws);
+      const coordinator = await spawnCliServer(['coordinator', '--listen', '127.0.0.1:0', '--workers', ws.map((w) => w.address).join(','), '--data-dir', join(c.dir, 'data')], { env });
+      c.children.push(coordinator);
+      c.client = new JobClient(coordinator.address);
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  /** Submits `spec`, waits for the end, and returns the job (asserting nothing). */
+  async run(spec: JobSpec): Promise<Job__Output> {
+    const job = await this.client.submit(spec);
+    return this.client.watch(job.id, () => undefined);
+  }
+
+  /** Downloads a latent-output job's latent. */
+  async latent(id: string): Promise<{ shape: number[]; data: Float32Array }> {
+    const path = join(this.dir, `${id}.latent`);
+    await this.client.download(id, path);
+    return readLatent(readFileSync(path));
+  }
+
+  async stop(): Promise<void> {
+    this.client?.close();
+    await Promise.all(this.children.map((c) => c.stop(5_000)));
+  }
+}
+
+/** Seeded standard normals as a wire tensor (uploaded embeddings in tests). */
+export function randomTensor(seed: number, shape: readonly number[], scale = 1): ReturnType<typeof encodeTensor> {
+  const n = shape.reduce((p, d) => p * d, 1);
+  const data = new Rng(seed, 77).fillNormal(new Float32Array(n));
+  for (let i = 0; i < n; i++) data[i]! *= scale;
+  return encodeTensor(data, shape, 'float32');
+}
+
+/** Relative L2 distance ||a - b|| / ||b||. */
+export function relL2(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
