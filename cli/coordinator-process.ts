@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { createLogger } from '../common/logger.ts';
 import { startCoordinator } from '../coordinator/server.ts';
+import type { CoordinatorOptions } from '../coordinator/config.ts';
+import type { JetStreamOptions } from '../coordinator/jetstream/options.ts';
 import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
 import { intFlag, parse, type CliEnv } from './args.ts';
 
 const HELP = `propeller coordinator [options]
+  --config FILE            JSON file of coordinator options (coordinator/config.ts); flags given override it
   --listen HOST:PORT       JobService address (default 127.0.0.1:7400; port 0 picks one)
   --workers A,B,...        worker addresses host:port
   --data-dir DIR           where outputs are written (default data)
@@ -12,6 +16,13 @@ const HELP = `propeller coordinator [options]
   --nats URL[,URL]         discover workers through NATS (KV bucket of announcements), besides --workers
   --nats-bucket NAME       KV bucket of worker announcements (default propeller-workers)
   --nats-ttl-ms N          an announcement not refreshed for N ms counts as gone (default 10000)
+  --jobs memory|jetstream  where jobs live (default: jetstream with --nats or $PROPELLER_NATS_URL, else memory):
+                           jetstream shares one queue, job records, outputs and checkpoints among coordinators
+  --nats-prefix NAME       prefix of the JetStream stream, KV bucket and object store (default propeller)
+  --nats-replicas 1|3|5    replicas of each (default 1; at most the NATS cluster's size)
+  --nats-ack-wait-ms N     a job whose coordinator stops renewing it for N ms goes to another (default 30000)
+  --checkpoint-interval-ms N  least time between sampler checkpoints of a job (default 10000; 0: every step)
+  --retention-hours N      job records and outputs expire N hours after their last write (default 168; 0: never)
   --batch-timeout-ms N     deadline of one Evaluate call; a timed-out batch is re-sent elsewhere (default 120000)
   --max-attempts N         failed copies of one evaluation before its job fails (default 5)
   --probe-interval-ms N    heartbeat (Info) interval per worker (default 2000)
@@ -21,11 +32,18 @@ const HELP = `propeller coordinator [options]
 Prints {"event":"listening","address":...} on stdout once serving; stops on SIGTERM/SIGINT.`;
 
 /** `propeller coordinator`: runs a coordinator until a signal. Returns -1 (keep running) or an exit code. */
-export async function runCoordinatorProcess(args: string[], env: CliEnv): Promise<number> {
+export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl?: string): Promise<number> {
   const { values } = parse(args, {
-    listen: { type: 'string', default: '127.0.0.1:7400' },
-    workers: { type: 'string', default: '' },
-    'data-dir': { type: 'string', default: 'data' },
+    config: { type: 'string' },
+    listen: { type: 'string' },
+    workers: { type: 'string' },
+    'data-dir': { type: 'string' },
+    jobs: { type: 'string' },
+    'nats-prefix': { type: 'string' },
+    'nats-replicas': { type: 'string' },
+    'nats-ack-wait-ms': { type: 'string' },
+    'checkpoint-interval-ms': { type: 'string' },
+    'retention-hours': { type: 'string' },
     'max-jobs': { type: 'string' },
     'wire-dtype': { type: 'string' },
     nats: { type: 'string' },
@@ -43,26 +61,53 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv): Promis
     return 0;
   }
   const log = createLogger('coordinator', { level: env.logLevel });
+  // The config file first, then every flag given; zod fills in the rest.
+  const file: CoordinatorOptions = values.config ? JSON.parse(readFileSync(values.config as string, 'utf8')) : {};
+  const int = (name: string) => (values[name] === undefined ? undefined : intFlag(name, values[name]));
+  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const natsServers = (values.nats as string | undefined) ?? file.nats?.servers ?? file.jetstream?.servers ?? natsUrl;
+  const jobsBackend = (values.jobs as string | undefined) ?? (file.jetstream || natsServers ? 'jetstream' : 'memory');
+  if (jobsBackend !== 'memory' && jobsBackend !== 'jetstream') throw new Error(`--jobs must be memory or jetstream, got "${jobsBackend}"`);
+  if (jobsBackend === 'jetstream' && !natsServers) throw new Error('--jobs jetstream needs --nats URL (or $PROPELLER_NATS_URL)');
+  const retentionHours = int('retention-hours');
+  const jetstream: JetStreamOptions | undefined =
+    jobsBackend === 'jetstream'
+      ? {
+          ...file.jetstream,
+          servers: natsServers!,
+          ...defined({
+            prefix: values['nats-prefix'] as string | undefined,
+            replicas: int('nats-replicas') as 1 | 3 | 5 | undefined,
+            ackWaitMs: int('nats-ack-wait-ms'),
+            checkpointIntervalMs: int('checkpoint-interval-ms'),
+            retentionMs: retentionHours === undefined ? undefined : retentionHours * 3600_000,
+          }),
+        }
+      : undefined;
   const coordinator = await startCoordinator(
     {
-      listen: values.listen as string,
-      workers: (values.workers as string).split(',').filter(Boolean),
-      dataDir: values['data-dir'] as string,
-      maxConcurrentJobs: intFlag('max-jobs', values['max-jobs'], 2),
-      wireDtype: (values['wire-dtype'] as 'float16' | 'float32' | undefined) ?? 'float16',
-      batchTimeoutMs: intFlag('batch-timeout-ms', values['batch-timeout-ms'], 120_000),
-      maxAttempts: intFlag('max-attempts', values['max-attempts'], 5),
-      workerProbeIntervalMs: intFlag('probe-interval-ms', values['probe-interval-ms'], 2_000),
-      maxConsecutiveFailures: intFlag('max-failures', values['max-failures'], 3),
-      stragglers: { minMs: intFlag('straggler-min-ms', values['straggler-min-ms'], 2_000) },
-      progressIntervalMs: intFlag('progress-interval-ms', values['progress-interval-ms'], 200),
-      nats: values.nats
+      ...file,
+      ...defined({
+        listen: values.listen as string | undefined,
+        workers: values.workers === undefined ? undefined : (values.workers as string).split(',').filter(Boolean),
+        dataDir: values['data-dir'] as string | undefined,
+        maxConcurrentJobs: int('max-jobs'),
+        wireDtype: values['wire-dtype'] as 'float16' | 'float32' | undefined,
+        batchTimeoutMs: int('batch-timeout-ms'),
+        maxAttempts: int('max-attempts'),
+        workerProbeIntervalMs: int('probe-interval-ms'),
+        maxConsecutiveFailures: int('max-failures'),
+        progressIntervalMs: int('progress-interval-ms'),
+      }),
+      stragglers: { ...file.stragglers, ...defined({ minMs: int('straggler-min-ms') }) },
+      nats: natsServers
         ? {
-            servers: values.nats as string,
-            bucket: (values['nats-bucket'] as string | undefined) ?? DEFAULT_WORKER_BUCKET,
-            ttlMs: intFlag('nats-ttl-ms', values['nats-ttl-ms'], DEFAULT_ANNOUNCE_TTL_MS),
+            servers: natsServers,
+            bucket: (values['nats-bucket'] as string | undefined) ?? file.nats?.bucket ?? DEFAULT_WORKER_BUCKET,
+            ttlMs: int('nats-ttl-ms') ?? file.nats?.ttlMs ?? DEFAULT_ANNOUNCE_TTL_MS,
           }
         : undefined,
+      jetstream,
     },
     log,
   );

@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
     case 'up':
       return runUp(rest, env);
     case 'coordinator':
-      return runCoordinatorProcess(rest, env);
+      // PROPELLER_NATS_URL: NATS for worker discovery and, unless --jobs memory, jobs on JetStream.
+      return runCoordinatorProcess(rest, env, process.env.PROPELLER_NATS_URL || undefined);
     case 'worker': {
       const { values } = parse(rest, {
         listen: { type: 'string', default: '127.0.0.1:7401' },

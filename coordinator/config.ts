@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
 import { DEFAULT_JOB_LIMITS } from './jobs/limits.ts';
+import { jetStreamOptionsSchema } from './jetstream/options.ts';
 
 /** Coordinator options as a user gives them (CLI flags, config file). */
 export const coordinatorOptionsSchema = z.object({
@@ -38,6 +39,12 @@ export const coordinatorOptionsSchema = z.object({
       ttlMs: z.number().int().min(500).default(DEFAULT_ANNOUNCE_TTL_MS),
     })
     .optional(),
+  /**
+   * Jobs on NATS JetStream instead of in memory: a work-queue stream of
+   * submissions, a KV bucket of job records, an object store of outputs and
+   * checkpoints, shared by every coordinator with the same servers and prefix.
+   */
+  jetstream: jetStreamOptionsSchema.optional(),
   decodeFramesPerCall: z.number().int().min(1).max(256).default(4),
   progressIntervalMs: z.number().int().min(0).default(200),
   limits: z

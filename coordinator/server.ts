@@ -10,6 +10,7 @@ import { NatsDiscovery } from './cluster/nats-registry.ts';
 import { WorkerRegistry } from './cluster/worker-registry.ts';
 import { compileCoordinatorConfig, type CoordinatorConfig, type CoordinatorOptions } from './config.ts';
 import { JobManager } from './jobs/job-manager.ts';
+import { openJetStreamJobs, type JetStreamJobs } from './jetstream/mod.ts';
 import { LocalArtifactStore } from './jobs/local-artifacts.ts';
 import { LocalInputStore } from './jobs/local-inputs.ts';
 import { MemoryJobQueue } from './jobs/memory-queue.ts';
@@ -26,6 +27,8 @@ export interface CoordinatorHandle {
   readonly dispatcher: Dispatcher;
   /** Worker discovery through NATS, when configured. */
   readonly discovery: NatsDiscovery | undefined;
+  /** Jobs on NATS JetStream (shared with other coordinators), when configured. */
+  readonly jetstream: JetStreamJobs | undefined;
   /** Stops the API, cancels running jobs, closes worker connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -62,16 +65,28 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     stragglers: config.stragglers,
     log: log.child('dispatcher'),
   });
-  const artifacts = new LocalArtifactStore(resolve(config.dataDir, 'outputs'));
+  let shared: JetStreamJobs | undefined;
+  try {
+    shared = config.jetstream ? await openJetStreamJobs(config.jetstream, resolve(config.dataDir, 'outputs'), log.child('jetstream')) : undefined;
+  } catch (err) {
+    await discovery?.close().catch(() => undefined);
+    dispatcher.close();
+    registry.close();
+    throw err;
+  }
+  const artifacts = shared?.artifacts ?? new LocalArtifactStore(resolve(config.dataDir, 'outputs'));
   const inputs = new LocalInputStore(resolve(config.dataDir, 'inputs'));
   const manifest = (name: string) => {
     const m = registry.manifest(name);
     return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
   };
   const jobs = new JobManager({
-    store: new MemoryJobStore(),
-    queue: new MemoryJobQueue(),
-    render: createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall }),
+    store: shared?.store ?? new MemoryJobStore(),
+    queue: shared?.queue ?? new MemoryJobQueue(),
+    cancels: shared?.cancels,
+    checkpoints: shared?.checkpoints,
+    leaseRefreshMs: shared ? Math.max(250, Math.floor(shared.config.ackWaitMs / 3)) : undefined,
+    render: createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs }),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
     progressIntervalMs: config.progressIntervalMs,
@@ -114,8 +129,13 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
       } catch (err) {
         log.warn('closing NATS discovery failed', { error: err });
       }
+      try {
+        await shared?.close();
+      } catch (err) {
+        log.warn('closing the JetStream job backend failed', { error: err });
+      }
       dispatcher.close();
       registry.close();
     })());
-  return { address, config, registry, jobs, dispatcher, discovery, close };
+  return { address, config, registry, jobs, dispatcher, discovery, jetstream: shared, close };
 }

@@ -3,15 +3,19 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { TERMINAL_STATES, canTransition, emptyProgress, type JobProgress, type JobRecord, type JobState } from './job.ts';
-import type { JobQueue, JobStore } from './ports.ts';
+import { LeaseLostError, type CancelRequests, type CheckpointStore, type JobLease, type JobQueue, type JobStore } from './ports.ts';
 import type { ValidSpec } from './spec.ts';
 
 /** What a running job reports back to the manager. */
 export interface JobReporter {
   progress(patch: Partial<JobProgress>): void;
   setState(state: 'ENCODING'): void;
+  /** Job metrics; {@link RESUMED_FROM_STEP} announces a resume from a checkpoint (sent as an event at once). */
   metrics(values: Record<string, number>): void;
 }
+
+/** Metric a render reports when it went on from a checkpoint: the step it resumed at. */
+export const RESUMED_FROM_STEP = 'resumed_from_step';
 
 /** Runs one job to its output; resolves with the output's size. */
 export type RenderFn = (job: JobRecord, report: JobReporter, signal: AbortSignal) => Promise<{ outputBytes: number }>;
@@ -30,6 +34,14 @@ export interface JobManagerOptions {
   /** Minimum time between progress events of one job (state changes are always sent). */
   progressIntervalMs: number;
   log: Logger;
+  /** Shared stores: cancel requests that reach whichever coordinator runs a job. */
+  cancels?: CancelRequests;
+  /** Shared stores: the render's checkpoints, deleted here once a job has ended. */
+  checkpoints?: CheckpointStore;
+  /** How often a running job's lease is kept alive (`JobLease.working`). Default 10 s. */
+  leaseRefreshMs?: number;
+  /** How long a cancel of a job running elsewhere waits for it to stop. Default 30 s. */
+  remoteCancelWaitMs?: number;
 }
 
 /**
@@ -43,9 +55,12 @@ export class JobManager {
   private readonly loopAbort = new AbortController();
   private loops: Promise<void>[] = [];
   private draining = false;
+  private readonly unsubscribeCancels: () => void;
 
   constructor(private readonly opts: JobManagerOptions) {
     this.events.setMaxListeners(0);
+    // A cancel asked of another coordinator stops the job here when it runs here.
+    this.unsubscribeCancels = opts.cancels?.subscribe((id) => this.running.get(id)?.abort(new CanceledError('canceled by request'))) ?? (() => undefined);
   }
 
   /** Starts the run loops (one per concurrent job slot). */
@@ -76,7 +91,9 @@ export class JobManager {
       clientRequestId,
       metrics: {},
     };
-    await this.opts.store.create(job);
+    const stored = await this.opts.store.create(job);
+    // Another submit with this client request id got there first (a shared store decides atomically).
+    if (stored.id !== job.id) return stored;
     await this.opts.queue.push(job.id, spec.priority);
     this.opts.log.info('job queued', { job: job.id, frames: spec.frames, size: `${spec.width}x${spec.height}`, steps: spec.steps });
     this.emit(job, 'queued');
@@ -113,7 +130,46 @@ export class JobManager {
         this.events.on(id, done);
       });
     }
+    if (this.opts.cancels) return this.cancelShared(id);
     return this.transition(job, 'CANCELED', 'canceled');
+  }
+
+  /**
+   * Cancel with a shared store: the request reaches the coordinator running
+   * the job (or the one that takes it next); a job still queued is canceled
+   * here, atomically against a coordinator taking it.
+   */
+  private async cancelShared(id: string): Promise<JobRecord> {
+    await this.opts.cancels!.request(id);
+    let changed = false;
+    const after = await this.opts.store.update(id, (j) => {
+      if (j.state !== 'QUEUED') return undefined;
+      changed = true;
+      return { ...j, state: 'CANCELED', finishedAtMs: Date.now() };
+    }, 'canceled while queued');
+    if (!after) throw new NotFoundError('job', id);
+    if (changed) {
+      this.opts.log.info('job canceled', { job: id, message: 'canceled while queued' });
+      this.emit(after, 'canceled while queued');
+      return after;
+    }
+    if (TERMINAL_STATES.has(after.state) || !this.opts.store.watch) return after;
+    // Running on another coordinator: wait (bounded) for it to record the end.
+    let unsubscribe: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<JobRecord>((resolve, reject) => {
+        let latest = after;
+        timer = setTimeout(() => resolve(latest), this.opts.remoteCancelWaitMs ?? 30_000);
+        this.opts.store.watch!(id, (j) => {
+          latest = j;
+          if (TERMINAL_STATES.has(j.state)) resolve(j);
+        }).then((u) => (unsubscribe = u), reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      unsubscribe?.();
+    }
   }
 
   /**
@@ -121,6 +177,15 @@ export class JobManager {
    * job ends. Returns an unsubscribe function.
    */
   async watch(id: string, listener: (e: JobEventPayload) => void): Promise<() => void> {
+    if (this.opts.store.watch) {
+      // Shared store: every coordinator's writes of the job, whoever runs it.
+      await this.get(id);
+      let first = true;
+      return this.opts.store.watch(id, (job, message) => {
+        listener({ job, message: first ? `state ${job.state}` : message });
+        first = false;
+      });
+    }
     const job = await this.get(id);
     this.events.on(id, listener);
     listener({ job, message: `state ${job.state}` });
@@ -135,6 +200,7 @@ export class JobManager {
   /** Stops taking jobs, cancels running ones and waits for the loops. Idempotent. */
   async close(): Promise<void> {
     this.draining = true;
+    this.unsubscribeCancels();
     this.loopAbort.abort(new UnavailableError('shutting down'));
     for (const ctl of this.running.values()) ctl.abort(new UnavailableError('coordinator is shutting down'));
     await Promise.allSettled(this.loops);
@@ -142,63 +208,124 @@ export class JobManager {
 
   private async loop(): Promise<void> {
     while (!this.loopAbort.signal.aborted) {
-      let id: string;
+      let lease: JobLease;
       try {
-        id = await this.opts.queue.take(this.loopAbort.signal);
+        lease = await this.opts.queue.take(this.loopAbort.signal);
       } catch {
         return;
       }
       try {
-        await this.runOne(id);
+        await this.runOne(lease);
       } catch (err) {
-        this.opts.log.error('run loop error', { job: id, error: errorMessage(err) });
+        this.opts.log.error('run loop error', { job: lease.id, error: errorMessage(err) });
       }
     }
   }
 
-  private async runOne(id: string): Promise<void> {
-    let job = await this.opts.store.get(id);
-    if (!job || job.state !== 'QUEUED') return;
+  private async runOne(lease: JobLease): Promise<void> {
+    const id = lease.id;
+    const found = await this.opts.store.get(id);
+    // Unknown, or finished before (its coordinator stopped between the last write and the ack).
+    if (!found || TERMINAL_STATES.has(found.state)) {
+      await lease.ack();
+      return;
+    }
+    if (this.opts.cancels && (await this.opts.cancels.isRequested(id))) {
+      const canceled = await this.opts.store.update(id, (j) => (TERMINAL_STATES.has(j.state) ? undefined : { ...j, state: 'CANCELED', finishedAtMs: Date.now() }), 'canceled');
+      if (canceled) this.emit(canceled, 'canceled');
+      await lease.ack();
+      return;
+    }
+    // QUEUED: a fresh start. RUNNING or ENCODING: a shared queue handed the job over
+    // because its coordinator stopped keeping the lease; the render resumes it from
+    // its checkpoint. The atomic write makes this coordinator the job's only writer.
+    const claimed = await this.opts.store.update(id, (j) => {
+      if (j.state === 'QUEUED') return { ...j, state: 'RUNNING', startedAtMs: Date.now() };
+      if (j.state === 'RUNNING' || j.state === 'ENCODING') return { ...j };
+      return undefined;
+    }, found.state === 'QUEUED' ? 'started' : 'taken over after its coordinator stopped');
+    if (!claimed || TERMINAL_STATES.has(claimed.state) || claimed.state === 'QUEUED') {
+      await lease.ack();
+      return;
+    }
+    const resumedRun = found.state !== 'QUEUED';
+    const startMessage = resumedRun ? `taken over after its coordinator stopped (delivery ${lease.redeliveries + 1})` : 'started';
+    this.opts.log.info(resumedRun ? 'job taken over' : 'job running', { job: id, message: startMessage });
+    this.emit(claimed, startMessage);
     const ctl = new AbortController();
     // Every in-flight worker call listens for the job's cancel: many at once is expected.
     setMaxListeners(0, ctl.signal);
     this.running.set(id, ctl);
-    job.startedAtMs = Date.now();
-    job = await this.transition(job, 'RUNNING', 'started');
+    const keepAlive = setInterval(() => lease.working(), this.opts.leaseRefreshMs ?? 10_000);
+    keepAlive.unref();
     let lastEmit = 0;
-    const current = job;
+    const current = claimed;
+    const write = (message: string) => {
+      this.opts.store.put(current, message).catch((err: unknown) => {
+        if (err instanceof LeaseLostError) ctl.abort(err);
+        else this.opts.log.warn('writing job progress failed', { job: id, error: errorMessage(err) });
+      });
+    };
     const reporter: JobReporter = {
       progress: (patch) => {
         Object.assign(current.progress, patch);
         const now = Date.now();
         if (now - lastEmit >= this.opts.progressIntervalMs) {
           lastEmit = now;
-          void this.opts.store.put(current);
+          write('progress');
           this.emit(current, 'progress');
         }
       },
       setState: (state) => {
-        void this.transition(current, state, 'decoding and encoding');
+        void this.transition(current, state, 'decoding and encoding').catch((err: unknown) => {
+          if (err instanceof LeaseLostError) ctl.abort(err);
+        });
       },
-      metrics: (values) => Object.assign(current.metrics, values),
+      metrics: (values) => {
+        Object.assign(current.metrics, values);
+        const step = values[RESUMED_FROM_STEP];
+        if (step !== undefined) {
+          const message = `resumed from checkpoint at step ${step}`;
+          this.opts.log.info('job resumed', { job: id, step });
+          write(message);
+          this.emit(current, message);
+        }
+      },
     };
     try {
       const { outputBytes } = await this.opts.render(current, reporter, ctl.signal);
       current.outputBytes = outputBytes;
       current.finishedAtMs = Date.now();
       await this.transition(current, 'SUCCEEDED', `done in ${((current.finishedAtMs - current.startedAtMs) / 1000).toFixed(1)} s`);
+      await lease.ack();
     } catch (err) {
+      const reason: unknown = ctl.signal.aborted ? ctl.signal.reason : undefined;
+      if (reason instanceof LeaseLostError || err instanceof LeaseLostError) {
+        // Another coordinator runs the job now: write nothing more, ack nothing.
+        this.opts.log.warn('job taken over elsewhere; stopped here', { job: id });
+        return;
+      }
+      if (reason instanceof UnavailableError && this.draining && (await lease.release())) {
+        // Graceful shutdown of a shared queue: another coordinator resumes from the checkpoint.
+        this.opts.log.info('job handed back for another coordinator', { job: id });
+        return;
+      }
       current.finishedAtMs = Date.now();
-      if (ctl.signal.aborted && ctl.signal.reason instanceof CanceledError) {
+      if (reason instanceof CanceledError) {
         await this.transition(current, 'CANCELED', 'canceled');
       } else {
         current.error = errorMessage(err);
         this.opts.log.warn('job failed', { job: id, error: current.error });
         await this.transition(current, 'FAILED', current.error);
       }
+      await lease.ack();
     } finally {
+      clearInterval(keepAlive);
       this.running.delete(id);
     }
+    // The job has ended here for good: its checkpoint and cancel request are of no more use.
+    await this.opts.checkpoints?.delete(id).catch((err: unknown) => this.opts.log.warn('deleting checkpoint failed', { job: id, error: errorMessage(err) }));
+    await this.opts.cancels?.clear(id).catch(() => undefined);
   }
 
   private async transition(job: JobRecord, state: JobState, message: string): Promise<JobRecord> {
@@ -206,7 +333,7 @@ export class JobManager {
     if (!canTransition(job.state, state)) throw new FailedPreconditionError(`job ${job.id} cannot go from ${job.state} to ${state}`);
     job.state = state;
     if (TERMINAL_STATES.has(state) && !job.finishedAtMs) job.finishedAtMs = Date.now();
-    await this.opts.store.put(job);
+    await this.opts.store.put(job, message);
     this.opts.log.info(`job ${state.toLowerCase()}`, { job: job.id, message });
     this.emit(job, message);
     return job;

@@ -1,4 +1,4 @@
-import type { JobQueue } from './ports.ts';
+import type { JobLease, JobQueue } from './ports.ts';
 
 interface Entry {
   id: string;
@@ -22,7 +22,11 @@ export class MemoryJobQueue implements JobQueue {
     this.entries.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
   }
 
-  take(signal: AbortSignal): Promise<string> {
+  async take(signal: AbortSignal): Promise<JobLease> {
+    return memoryLease(await this.takeId(signal));
+  }
+
+  private takeId(signal: AbortSignal): Promise<string> {
     const next = this.entries.shift();
     if (next) return Promise.resolve(next.id);
     return new Promise((resolve, reject) => {
@@ -54,4 +58,9 @@ export class MemoryJobQueue implements JobQueue {
   async size(): Promise<number> {
     return this.entries.length;
   }
+}
+
+/** In one process a taken job needs no keeping alive, and cannot be handed to anyone else. */
+function memoryLease(id: string): JobLease {
+  return { id, redeliveries: 0, working: () => undefined, ack: async () => undefined, release: async () => false };
 }

@@ -6,10 +6,13 @@ export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly byClientId = new Map<string, string>();
 
-  async create(job: JobRecord): Promise<void> {
+  async create(job: JobRecord): Promise<JobRecord> {
     if (this.jobs.has(job.id)) throw new Error(`job ${job.id} exists`);
+    const earlier = job.clientRequestId ? this.byClientId.get(job.clientRequestId) : undefined;
+    if (earlier) return structuredClone(this.jobs.get(earlier)!);
     this.jobs.set(job.id, structuredClone(job));
     if (job.clientRequestId) this.byClientId.set(job.clientRequestId, job.id);
+    return structuredClone(job);
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -19,6 +22,14 @@ export class MemoryJobStore implements JobStore {
 
   async put(job: JobRecord): Promise<void> {
     this.jobs.set(job.id, structuredClone(job));
+  }
+
+  async update(id: string, change: (job: JobRecord) => JobRecord | undefined): Promise<JobRecord | undefined> {
+    const current = this.jobs.get(id);
+    if (!current) return undefined;
+    const next = change(structuredClone(current));
+    if (next) this.jobs.set(id, structuredClone(next));
+    return structuredClone(this.jobs.get(id)!);
   }
 
   async list(filter: { states?: readonly JobState[]; limit?: number } = {}): Promise<JobRecord[]> {

@@ -3,23 +3,96 @@ import type { JobRecord, JobState } from './job.ts';
 
 /** Where job records live. The embedded default keeps them in memory. */
 export interface JobStore {
-  create(job: JobRecord): Promise<void>;
+  /**
+   * Stores a new job and returns the stored record. When the job carries a
+   * client request id that an earlier job already claimed, nothing is stored
+   * and the earlier job is returned (idempotent submit, atomic per store).
+   */
+  create(job: JobRecord): Promise<JobRecord>;
   get(id: string): Promise<JobRecord | undefined>;
-  /** Replaces the record; the caller holds the only writer for a job. */
-  put(job: JobRecord): Promise<void>;
+  /**
+   * Replaces the record; the caller holds the only writer for a job. A
+   * shared store rejects with {@link LeaseLostError} when someone else
+   * wrote the job since this caller last did (its run was taken over).
+   */
+  put(job: JobRecord, message?: string): Promise<void>;
+  /**
+   * Read-modify-write of one job, atomic against every other writer: `change`
+   * gets the current record and returns the new one, or undefined to leave
+   * it. Resolves with what is stored afterwards (undefined: no such job).
+   */
+  update(id: string, change: (job: JobRecord) => JobRecord | undefined, message?: string): Promise<JobRecord | undefined>;
   list(filter?: { states?: readonly JobState[]; limit?: number }): Promise<JobRecord[]>;
   /** Job created earlier with this client request id, if any. */
   findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined>;
+  /**
+   * Shared stores only: calls `listener` with the current record and every
+   * later version written by any coordinator, with the message written along.
+   */
+  watch?(id: string, listener: (job: JobRecord, message: string) => void): Promise<() => void>;
+}
+
+/** A shared store's answer to a write from a run that lost its job to another coordinator. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} was written by another coordinator since this one last did; its run here was taken over`);
+  }
+}
+
+/**
+ * A job taken from the queue. Until `ack` (done, whatever the outcome) or
+ * `release` the job is this coordinator's; a durable queue hands it to
+ * another coordinator when the lease is not kept alive with `working()`.
+ */
+export interface JobLease {
+  readonly id: string;
+  /** How many times the job was handed out before (0 the first time). */
+  readonly redeliveries: number;
+  /** Keeps the lease alive (a durable queue's ack deadline restarts). */
+  working(): void;
+  /** The job is finished here; it is never handed out again. */
+  ack(): Promise<void>;
+  /**
+   * Gives the job back unfinished so another coordinator resumes it (graceful
+   * shutdown). False when the queue cannot hand it over (in-memory).
+   */
+  release(): Promise<boolean>;
 }
 
 /** Jobs waiting to run, highest priority first, then oldest first. */
 export interface JobQueue {
   push(id: string, priority: number): Promise<void>;
-  /** Waits for the next job id; rejects when the signal aborts. */
-  take(signal: AbortSignal): Promise<string>;
+  /** Waits for the next job; rejects when the signal aborts. */
+  take(signal: AbortSignal): Promise<JobLease>;
   /** Drops a queued job (cancel); true when it was still queued. */
   remove(id: string): Promise<boolean>;
   size(): Promise<number>;
+}
+
+/**
+ * Cancel requests that reach whichever coordinator runs a job (shared
+ * stores). The embedded default cancels in-process and needs none.
+ */
+export interface CancelRequests {
+  /** Records that the job is to stop; idempotent. */
+  request(id: string): Promise<void>;
+  isRequested(id: string): Promise<boolean>;
+  /** Calls `listener` with every job id requested from now on. Returns unsubscribe. */
+  subscribe(listener: (id: string) => void): () => void;
+  /** Forgets a finished job's request. */
+  clear(id: string): Promise<void>;
+}
+
+/**
+ * Sampler checkpoints of running jobs (the bytes of
+ * `coordinator/sampling/checkpoint.ts`), so a job resumes elsewhere.
+ */
+export interface CheckpointStore {
+  save(jobId: string, bytes: Uint8Array): Promise<void>;
+  load(jobId: string): Promise<Uint8Array | undefined>;
+  /** Idempotent. */
+  delete(jobId: string): Promise<void>;
 }
 
 /** Where outputs are written and read back. */

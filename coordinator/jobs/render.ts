@@ -13,8 +13,10 @@ import type { Encoder } from '../video/encoder.ts';
 import { streamDecodedFrames } from '../video/frame-stream.ts';
 import { writeLatentFile } from '../video/latent-file.ts';
 import type { JobRecord } from './job.ts';
-import type { JobReporter, RenderFn } from './job-manager.ts';
-import type { ArtifactStore, InputStore } from './ports.ts';
+import { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-manager.ts';
+import type { ArtifactStore, CheckpointStore, InputStore } from './ports.ts';
+import { CheckpointWriter, loadCheckpoint } from './checkpoints.ts';
+import { encodeSamplerCheckpoint } from '../sampling/checkpoint.ts';
 import { windowClassWeights } from './prompts.ts';
 import { JobConditioning } from '../conditioning/mod.ts';
 import { resolvePrompts } from './spec.ts';
@@ -29,6 +31,10 @@ export interface RenderDeps {
   log: Logger;
   /** Latent frames per Decode call. */
   decodeFramesPerCall: number;
+  /** Shared stores: sampler checkpoints, so a job resumes on another coordinator. */
+  checkpoints?: CheckpointStore;
+  /** Least time between two checkpoints of a job (0: after every advance). */
+  checkpointIntervalMs?: number;
 }
 
 /**
@@ -97,47 +103,66 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     deps.log.info('sampling', { job: job.id, latent: `${dims.channels}x${dims.frames}x${dims.height}x${dims.width}`, windows: windows.length, steps: spec.steps });
     const started = performance.now();
     const eta = (step: number, totalSteps: number) => ((performance.now() - started) / 1000 / Math.max(step, 1)) * (totalSteps - step);
+    // Checkpoints: the fingerprint ties one to this job's run (engine, window, schedule, latent).
+    const fingerprint = `${job.id}/${spec.sampler.kind}/${spec.sampler.window}/${spec.sampler.policy}/${spec.scheduler}/${scheduler.numSteps}/${spec.seed}/${total}`;
+    const resume = deps.checkpoints ? await loadCheckpoint(deps.checkpoints, job.id, fingerprint, deps.log) : undefined;
+    const writer = deps.checkpoints ? new CheckpointWriter(deps.checkpoints, job.id, deps.checkpointIntervalMs ?? 0, deps.log) : undefined;
+    if (resume) {
+      evaluations = resume.extra.evaluations ?? 0;
+      const step = resume.engine === 'sequential' ? resume.state.step : resume.state.begin;
+      report.progress({ step, totalSteps: scheduler.numSteps, evaluations });
+      report.metrics({ [RESUMED_FROM_STEP]: step });
+    }
     let latent: Float32Array;
-    if (prepared?.passthrough && prepared.init) {
-      // video_to_video with no step left to run: the input's latent is the output.
-      latent = prepared.init.data;
-    } else if (spec.sampler.kind === 'picard') {
-      const policy = createPicardPolicy(spec.sampler.policy || 'forecast', spec.sampler.tolerance);
-      const result = await samplePicard({
-        scheduler,
-        denoise,
-        initial,
-        noise: stepNoise(spec.seed),
-        window: spec.sampler.window,
-        policy,
-        signal,
-        onRound: (r) => {
-          const finite = r.ratios.filter(Number.isFinite);
-          const mean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : 0;
-          report.progress({
-            step: r.converged,
-            totalSteps: scheduler.numSteps,
-            picardIteration: r.round,
-            stride: r.stride,
-            errorRatio: r.threshold > 0 ? mean / r.threshold : mean,
-            evaluations,
-            etaSeconds: eta(r.converged, scheduler.numSteps),
-          });
-        },
-      });
-      latent = result.sample;
-      report.metrics({ picard_rounds: result.rounds, picard_points: result.evaluations });
-    } else {
-      latent = await sampleSequential({
-        scheduler,
-        denoise,
-        initial,
-        // The render holds no other use for the initial noise: sample in place (one latent less).
-        consumeInitial: true,
-        noise: stepNoise(spec.seed),
-        signal,
-        onStep: (step, totalSteps) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
-      });
+    try {
+      if (prepared?.passthrough && prepared.init) {
+        // video_to_video with no step left to run: the input's latent is the output.
+        latent = prepared.init.data;
+      } else if (spec.sampler.kind === 'picard') {
+        const policy = createPicardPolicy(spec.sampler.policy || 'forecast', spec.sampler.tolerance);
+        const result = await samplePicard({
+          scheduler,
+          denoise,
+          initial,
+          noise: stepNoise(spec.seed),
+          window: spec.sampler.window,
+          policy,
+          signal,
+          resume: resume?.engine === 'picard' ? resume.state : undefined,
+          onCheckpoint: writer && ((state) => writer.offer(() => encodeSamplerCheckpoint({ engine: 'picard', fingerprint, state, extra: { evaluations } }), state.begin >= scheduler.numSteps)),
+          onRound: (r) => {
+            const finite = r.ratios.filter(Number.isFinite);
+            const mean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : 0;
+            report.progress({
+              step: r.converged,
+              totalSteps: scheduler.numSteps,
+              picardIteration: r.round,
+              stride: r.stride,
+              errorRatio: r.threshold > 0 ? mean / r.threshold : mean,
+              evaluations,
+              etaSeconds: eta(r.converged, scheduler.numSteps),
+            });
+          },
+        });
+        latent = result.sample;
+        report.metrics({ picard_rounds: result.rounds, picard_points: result.evaluations });
+      } else {
+        latent = await sampleSequential({
+          scheduler,
+          denoise,
+          initial,
+          // The render holds no other use for the initial noise: sample in place (one latent less).
+          consumeInitial: true,
+          noise: stepNoise(spec.seed),
+          signal,
+          resume: resume?.engine === 'sequential' ? resume.state : undefined,
+          onCheckpoint: writer && ((state) => writer.offer(() => encodeSamplerCheckpoint({ engine: 'sequential', fingerprint, state, extra: { evaluations } }), state.step >= scheduler.numSteps)),
+          onStep: (step, totalSteps) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
+        });
+      }
+    } finally {
+      // Never leave an upload racing the job's end (the manager deletes the checkpoint then).
+      await writer?.flush();
     }
     // The last step lands at the scheduler's final level, which may keep a little noise: paste the known region.
     if (prepared?.region) pasteKnown(latent, prepared.region);

@@ -1,0 +1,73 @@
+import { createReadStream, mkdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { ObjectStore } from '@nats-io/obj';
+import { NotFoundError } from '../../common/errors.ts';
+import type { ArtifactStore, CheckpointStore } from '../jobs/ports.ts';
+
+const CONTENT_TYPES: Record<string, string> = { mp4: 'video/mp4', webm: 'video/webm', latent: 'application/x-propeller-latent' };
+
+const outputName = (jobId: string) => `outputs/${jobId}`;
+const checkpointName = (jobId: string) => `checkpoints/${jobId}`;
+
+/**
+ * Outputs in a JetStream object store, readable from every coordinator. The
+ * render writes to a local scratch file (ffmpeg needs a path); `commit`
+ * uploads it in chunks and removes the file. The object store checks each
+ * download against the SHA-256 digest it recorded.
+ */
+export class ObjectArtifactStore implements ArtifactStore {
+  constructor(
+    private readonly os: ObjectStore,
+    private readonly scratchDir: string,
+  ) {
+    mkdirSync(scratchDir, { recursive: true });
+  }
+
+  pathFor(jobId: string, ext: string): string {
+    return join(this.scratchDir, `${jobId}.${ext}.tmp`);
+  }
+
+  async commit(jobId: string, path: string): Promise<{ bytes: number }> {
+    const ext = /\.([a-z0-9]+)\.tmp$/.exec(path)?.[1] ?? 'bin';
+    const size = statSync(path).size;
+    const info = await this.os.put(
+      { name: outputName(jobId), description: ext },
+      Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>,
+    );
+    await rm(path, { force: true });
+    if (info.size !== size) throw new Error(`uploaded ${info.size} of ${size} bytes of the output of job ${jobId}`);
+    return { bytes: info.size };
+  }
+
+  async open(jobId: string): Promise<{ stream: Readable; bytes: number; contentType: string }> {
+    const result = await this.os.get(outputName(jobId));
+    if (!result) throw new NotFoundError('output of job', jobId);
+    const stream = Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>);
+    // A digest mismatch or a lost chunk fails the stream instead of ending it short.
+    result.error.then((err) => {
+      if (err) stream.destroy(err);
+    }, (err: unknown) => stream.destroy(err instanceof Error ? err : new Error(String(err))));
+    const ext = result.info.description ?? '';
+    return { stream, bytes: result.info.size, contentType: CONTENT_TYPES[ext] ?? 'application/octet-stream' };
+  }
+}
+
+/** Sampler checkpoints as objects `checkpoints/<jobId>` (each save replaces the last). */
+export class ObjectCheckpointStore implements CheckpointStore {
+  constructor(private readonly os: ObjectStore) {}
+
+  async save(jobId: string, bytes: Uint8Array): Promise<void> {
+    await this.os.putBlob({ name: checkpointName(jobId) }, bytes);
+  }
+
+  async load(jobId: string): Promise<Uint8Array | undefined> {
+    return (await this.os.getBlob(checkpointName(jobId))) ?? undefined;
+  }
+
+  async delete(jobId: string): Promise<void> {
+    if (await this.os.info(checkpointName(jobId))) await this.os.delete(checkpointName(jobId));
+  }
+}

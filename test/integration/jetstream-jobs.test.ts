@@ -1,0 +1,214 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { JobClient } from '../../cli/job-client.ts';
+import type { CoordinatorHandle } from '../../coordinator/server.ts';
+import type { WorkerHandle } from '../../worker/server.ts';
+import type { JobLease } from '../../coordinator/jobs/ports.ts';
+import { destroyJetStreamJobs, jetStreamNames, openJetStreamJobs, PRIORITY_BANDS, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import { follow, smallJob, waitFor } from '../helpers/cluster.ts';
+import { startTestCoordinator, startTestWorker, testLog } from '../helpers/servers.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Jobs on the real NATS JetStream server (NATS_URL, default
+ * nats://127.0.0.1:4222): the adapters and in-process coordinators sharing
+ * them. Without the server these tests fail; they never skip. Every test
+ * uses a prefix of its own and deletes what it created.
+ */
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const prefixes: string[] = [];
+const closers: (() => Promise<unknown> | unknown)[] = [];
+let nc: NatsConnection;
+
+function newPrefix(): string {
+  const p = `ptest-${process.pid}-${randomBytes(3).toString('hex')}`;
+  prefixes.push(p);
+  return p;
+}
+
+before(async () => {
+  try {
+    nc = await connect({ servers: NATS_URL, timeout: 3_000 });
+  } catch (err) {
+    assert.fail(`no NATS server at ${NATS_URL} (${String(err)}); start nats-server with JetStream (-js) — see README`);
+  }
+});
+
+after(async () => {
+  for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+  if (!nc) return;
+  for (const p of prefixes) await destroyJetStreamJobs(nc, p);
+  await nc.close();
+});
+
+async function backend(prefix: string, extra: { ackWaitMs?: number } = {}): Promise<JetStreamJobs> {
+  const b = await openJetStreamJobs({ servers: NATS_URL, prefix, ...extra }, mkdtempSync(join(tmpdir(), 'propeller-js-')), testLog);
+  closers.push(() => b.close());
+  return b;
+}
+
+async function coordinator(prefix: string, workers: WorkerHandle[], extra: { ackWaitMs?: number; maxConcurrentJobs?: number } = {}): Promise<CoordinatorHandle> {
+  const c = await startTestCoordinator({
+    workers: workers.map((w) => w.address),
+    maxConcurrentJobs: extra.maxConcurrentJobs ?? 2,
+    jetstream: { servers: NATS_URL, prefix, ackWaitMs: extra.ackWaitMs ?? 3_000, checkpointIntervalMs: 0 },
+  });
+  closers.push(() => c.close());
+  return c;
+}
+
+test('jetstream - the stream, bucket and object store are created with the documented retention, replicas and limits', async () => {
+  const prefix = newPrefix();
+  await backend(prefix);
+  const names = jetStreamNames(prefix);
+  const jsm = await jetstreamManager(nc);
+  const stream = await jsm.streams.info(names.stream);
+  assert.equal(stream.config.retention, 'workqueue');
+  assert.equal(stream.config.num_replicas, 1);
+  assert.equal(stream.config.max_msgs, 100_000);
+  assert.equal(stream.config.discard, 'new');
+  assert.equal(stream.config.duplicate_window, 120_000_000_000);
+  assert.deepEqual(stream.config.subjects, [`${prefix}.submit.*`]);
+  for (const band of PRIORITY_BANDS) {
+    const c = await jsm.consumers.info(names.stream, names.consumer(band));
+    assert.equal(c.config.ack_policy, 'explicit');
+    assert.equal(c.config.ack_wait, 30_000_000_000);
+    assert.equal(c.config.filter_subject, `${prefix}.submit.${band}`);
+  }
+  const kv = await jsm.streams.info(`KV_${names.jobs}`);
+  assert.equal(kv.config.max_msgs_per_subject, 1);
+  assert.equal(kv.config.max_age, 7 * 24 * 3600 * 1e9);
+  const obj = await jsm.streams.info(`OBJ_${names.artifacts}`);
+  assert.equal(obj.config.max_age, 7 * 24 * 3600 * 1e9);
+  // Opening again (a second coordinator, a restart) keeps what exists.
+  await backend(prefix);
+});
+
+test('jetstream - queue: higher bands first, FIFO within one, a lapsed lease goes to another taker, release hands back at once', async () => {
+  const prefix = newPrefix();
+  const a = await backend(prefix, { ackWaitMs: 1_500 });
+  const b = await backend(prefix, { ackWaitMs: 1_500 });
+  const signal = new AbortController().signal;
+  await a.queue.push('job-low', -5);
+  await a.queue.push('job-normal-1', 0);
+  await a.queue.push('job-high', 7);
+  await a.queue.push('job-normal-2', 0);
+  await a.queue.push('job-normal-1', 0); // a repeated submission of one job id is dropped
+  assert.equal(await a.queue.size(), 4);
+  const order: string[] = [];
+  const leases: JobLease[] = [];
+  for (let i = 0; i < 4; i++) {
+    const l = await a.queue.take(signal);
+    order.push(l.id);
+    leases.push(l);
+  }
+  assert.deepEqual(order, ['job-high', 'job-normal-1', 'job-normal-2', 'job-low']);
+  assert.equal(await a.queue.size(), 0);
+  // job-high is finished, job-normal-1 is given back, job-normal-2 kept alive; job-low is abandoned.
+  await leases[0]!.ack();
+  await leases[1]!.release();
+  const back = await b.queue.take(signal);
+  assert.equal(back.id, 'job-normal-1');
+  assert.equal(back.redeliveries, 1);
+  await back.ack();
+  const keepAlive = setInterval(() => leases[2]!.working(), 400);
+  try {
+    const lapsed = await b.queue.take(signal);
+    assert.equal(lapsed.id, 'job-low', 'only the abandoned lease lapses');
+    assert.equal(lapsed.redeliveries, 1);
+    await lapsed.ack();
+  } finally {
+    clearInterval(keepAlive);
+  }
+  await leases[2]!.ack();
+  // A take that is aborted rejects with the reason.
+  const ctl = new AbortController();
+  const pending = b.queue.take(ctl.signal);
+  ctl.abort(new Error('closing'));
+  await assert.rejects(pending, /closing/);
+});
+
+test('jetstream - job store: idempotent create by client request id, fenced writers, watch of every write', async () => {
+  const prefix = newPrefix();
+  const a = await backend(prefix);
+  const b = await backend(prefix);
+  const job = (id: string) => ({
+    id,
+    spec: {} as never,
+    state: 'QUEUED' as const,
+    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0 },
+    error: '',
+    createdAtMs: Date.now(),
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    outputBytes: 0,
+    outputFormat: 'latent',
+    clientRequestId: 'req-1',
+    metrics: {},
+  });
+  const [x, y] = await Promise.all([a.store.create(job('job-x')), b.store.create(job('job-y'))]);
+  assert.equal(x.id, y.id, 'two creates with one client request id make one job');
+  const id = x.id;
+  assert.equal((await a.store.findByClientRequestId('req-1'))?.id, id);
+  assert.equal((await a.store.list()).length, 1);
+
+  const seen: string[] = [];
+  const stop = await b.store.watch(id, (j, message) => seen.push(`${j.state}:${message}`));
+  // a claims the job; b takes it over (a stopped renewing); a's next write is refused.
+  const claimed = await a.store.update(id, (j) => ({ ...j, state: 'RUNNING' }), 'started');
+  assert.equal(claimed?.state, 'RUNNING');
+  await b.store.update(id, (j) => ({ ...j }), 'taken over');
+  await assert.rejects(a.store.put({ ...claimed!, progress: { ...claimed!.progress, step: 2 } }, 'progress'), { name: 'LeaseLostError' });
+  await b.store.put({ ...claimed!, state: 'SUCCEEDED' }, 'done');
+  await waitFor('the watch to see every write', 5_000, () => (seen.length >= 4 ? true : undefined));
+  stop();
+  assert.deepEqual(seen, ['QUEUED:queued', 'RUNNING:started', 'RUNNING:taken over', 'SUCCEEDED:done']);
+});
+
+test('jetstream - two coordinators: one submit per client request id, watch and cancel from the one not running the job', { timeout: 180_000 }, async () => {
+  const prefix = newPrefix();
+  const worker = await startTestWorker({ intraOpThreads: 1 });
+  closers.push(() => worker.drain());
+  const runner = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
+  const rc = new JobClient(runner.address);
+  closers.push(() => rc.close());
+
+  // A long job, taken by the only coordinator there is.
+  const long = await rc.submit(smallJob(3, 40));
+  await waitFor('the long job to run', 30_000, async () => ((await rc.get(long.id)).state === 'RUNNING' ? true : undefined));
+  const other = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
+  const oc = new JobClient(other.address);
+  closers.push(() => oc.close());
+
+  // Submitted twice with one client request id, through both coordinators: one job.
+  const spec = smallJob(11, 3, { frames: 32, height: 128, width: 128 });
+  const [s1, s2] = await Promise.all([oc.submit(spec, 'client-req-42'), rc.submit(spec, 'client-req-42')]);
+  assert.equal(s1.id, s2.id);
+  assert.equal((await oc.submit(spec, 'client-req-42')).id, s1.id);
+
+  // Watch the long job from the coordinator that does not run it, then cancel it there.
+  const events: string[] = [];
+  let steps = 0;
+  const watched = oc.watch(long.id, (e) => {
+    events.push(e.message);
+    if (e.job) steps = Math.max(steps, e.job.progress?.step ?? 0);
+  });
+  await waitFor('progress seen through the other coordinator', 60_000, () => (steps >= 2 ? true : undefined));
+  const canceled = await oc.cancel(long.id);
+  assert.equal(canceled.state, 'CANCELED');
+  assert.equal((await watched).state, 'CANCELED');
+  assert.ok(events.includes('canceled'), events.join(' | '));
+
+  const done = await follow(oc, s1.id);
+  assert.equal(done.state, 'SUCCEEDED', done.error);
+  const all = await oc.list();
+  assert.equal(all.filter((j) => j.clientRequestId === 'client-req-42').length, 1);
+  assert.equal(all.length, 2);
+  // Nothing is left on the queue: the duplicate never became a second run.
+  assert.equal(await runner.jetstream!.queue.size(), 0);
+});
