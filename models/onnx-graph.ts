@@ -16,7 +16,7 @@ const DataType = onnx.TensorProto.DataType;
 const AttributeType = onnx.AttributeProto.AttributeType;
 
 /** Element types the builder can declare. */
-export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'uint8';
+export type DType = 'float32' | 'float16' | 'float64' | 'int32' | 'int64' | 'bool' | 'uint8';
 
 /** A dimension: a fixed size, or a symbolic name such as `'B'` for a dynamic axis. */
 export type Dim = number | string;
@@ -54,6 +54,7 @@ export class GraphBuildError extends Error {
 
 const DTYPE_CODE: Record<DType, TensorDataType> = {
   float32: DataType.FLOAT,
+  float16: DataType.FLOAT16,
   float64: DataType.DOUBLE,
   int32: DataType.INT32,
   int64: DataType.INT64,

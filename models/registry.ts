@@ -16,6 +16,8 @@ import {
   fieldEncoderManifest,
 } from './field-vae/build.ts';
 import { TINY_UNET3D, buildTinyUnet3dModel, tinyUnet3dManifest } from './tiny-unet3d/build.ts';
+import { TINY_DIT, buildTinyDitModel, tinyDitManifest } from './tiny-dit/build.ts';
+import { TINY_SVD, buildTinySvdModel, tinySvdManifest } from './tiny-svd/build.ts';
 
 /**
  * The reference models, built on first use into a cache directory:
@@ -51,7 +53,7 @@ export type ReferenceModelName = (typeof REFERENCE_MODEL_NAMES)[number];
  * (`ensureStandinModels`), since a worker that loads them pays for their
  * compute and memory.
  */
-export const STANDIN_MODEL_NAMES = ['tiny-unet3d-s', 'tiny-unet3d-m'] as const;
+export const STANDIN_MODEL_NAMES = ['tiny-unet3d-s', 'tiny-unet3d-m', 'tiny-dit', 'tiny-svd'] as const;
 export type StandinModelName = (typeof STANDIN_MODEL_NAMES)[number];
 
 /** Any model this registry builds. */
@@ -99,6 +101,16 @@ const MODELS: Record<BuiltModelName, ReferenceModel> = {
     manifest: () => tinyUnet3dManifest(TINY_UNET3D.m),
     parameters: () => TINY_UNET3D.m,
     build: () => buildTinyUnet3dModel(TINY_UNET3D.m),
+  },
+  'tiny-dit': {
+    manifest: () => tinyDitManifest(),
+    parameters: () => TINY_DIT,
+    build: () => buildTinyDitModel(),
+  },
+  'tiny-svd': {
+    manifest: () => tinySvdManifest(),
+    parameters: () => TINY_SVD,
+    build: () => buildTinySvdModel(),
   },
 };
 

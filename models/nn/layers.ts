@@ -66,13 +66,13 @@ export class Layers {
 
   /**
    * Conv over [B, C, F, H, W] with kernel [kt, kh, kw] ("same" padding),
-   * optional spatial stride.
+   * optional stride (patchify: `noPadding`).
    */
-  conv3d(x: string, cin: number, cout: number, kernel: readonly [number, number, number], opts: { stride?: readonly [number, number, number]; gain?: number } = {}): string {
+  conv3d(x: string, cin: number, cout: number, kernel: readonly [number, number, number], opts: { stride?: readonly [number, number, number]; gain?: number; noPadding?: boolean } = {}): string {
     const [kt, kh, kw] = kernel;
     const w = this.weight('conv_w', [cout, cin, kt, kh, kw], cin * kt * kh * kw, opts.gain ?? 1);
     const b = this.filled('conv_b', [cout], 0);
-    const pads = [kt >> 1, kh >> 1, kw >> 1, kt >> 1, kh >> 1, kw >> 1];
+    const pads = opts.noPadding ? [0, 0, 0, 0, 0, 0] : [kt >> 1, kh >> 1, kw >> 1, kt >> 1, kh >> 1, kw >> 1];
     return this.g.op('Conv', [x, w, b], { kernel_shape: [kt, kh, kw], pads, strides: [...(opts.stride ?? [1, 1, 1])] });
   }
 

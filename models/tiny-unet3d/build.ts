@@ -56,20 +56,37 @@ export function buildTinyUnet3dModel(cfg: TinyUnet3dConfig): Uint8Array {
   const g = new GraphBuilder(cfg.name.replace(/-/g, '_'));
   const L = new Layers(g, cfg.seed);
   const { channels: C, frames: F, height: H, width: W } = cfg;
-  const [c0, c1] = cfg.widths;
   const sample = g.input('sample', 'float32', ['B', C, F, H, W]);
   const timestep = g.input('timestep', 'float32', ['B']);
   const text = g.input('encoder_hidden_states', 'float32', ['B', cfg.textTokens, cfg.textDim]);
   const context = g.op('Unsqueeze', [text, L.ints('axis', [1])]); // [B,1,L,D]: broadcast over frames
-  const tembDim = 4 * c0;
+  const tembDim = 4 * cfg.widths[0];
   const temb = L.timestepEmbedding(timestep, TIMESTEP_DIM, tembDim);
+  const net = unet3dBody(L, sample, C, C, temb, tembDim, context, cfg);
+  const out = predictionHead(L, sample, net, timestep, DEFAULT_TRAIN_SCHEDULE, 'epsilon');
+  g.output(out, 'noise_pred', 'float32', ['B', C, F, H, W]);
+  return g.toModel({ opset: 17, docString: `Propeller ${cfg.name}: random-weight UNet3D stand-in (${L.params} parameters)` });
+}
+
+/** Geometry and widths of a UNet3D body. */
+export type Unet3dBodyConfig = Pick<TinyUnet3dConfig, 'frames' | 'height' | 'width' | 'widths' | 'attentionAtLevel0' | 'heads' | 'textDim'>;
+
+/**
+ * The UNet body on x [B, cin, F, H, W] -> [B, cout, F, H, W] (see the file
+ * comment), conditioned on the time embedding `temb` [B, tembDim] and the
+ * cross-attention context [B, 1, L, textDim]. Shared with tiny-svd.
+ */
+export function unet3dBody(L: Layers, x: string, cin: number, cout: number, temb: string, tembDim: number, context: string, cfg: Unet3dBodyConfig): string {
+  const g = L.g;
+  const { frames: F, height: H, width: W } = cfg;
+  const [c0, c1] = cfg.widths;
   const e0: Extent = { channels: c0, frames: F, height: H, width: W };
   const e1: Extent = { channels: c1, frames: F, height: H / 2, width: W / 2 };
-  const transformers = (x: string, e: Extent): string =>
-    temporalTransformer(L, spatialTransformer(L, x, e, cfg.heads, context, cfg.textDim), e, cfg.heads);
+  const transformers = (v: string, e: Extent): string =>
+    temporalTransformer(L, spatialTransformer(L, v, e, cfg.heads, context, cfg.textDim), e, cfg.heads);
 
   // Down.
-  let h = L.conv3d(sample, C, c0, [1, 3, 3]);
+  let h = L.conv3d(x, cin, c0, [1, 3, 3]);
   h = temporalConv(L, resBlock(L, h, c0, c0, temb, tembDim), c0);
   if (cfg.attentionAtLevel0) h = transformers(h, e0);
   const skip0 = h;
@@ -84,10 +101,7 @@ export function buildTinyUnet3dModel(cfg: TinyUnet3dConfig): Uint8Array {
   h = g.op('Concat', [h, skip0], { axis: 1 });
   h = temporalConv(L, resBlock(L, h, 2 * c0, c0, temb, tembDim), c0);
   if (cfg.attentionAtLevel0) h = transformers(h, e0);
-  const net = L.conv3d(L.silu(L.groupNorm(h, c0, 8, 5)), c0, C, [1, 3, 3]);
-  const out = predictionHead(L, sample, net, timestep, DEFAULT_TRAIN_SCHEDULE, 'epsilon');
-  g.output(out, 'noise_pred', 'float32', ['B', C, F, H, W]);
-  return g.toModel({ opset: 17, docString: `Propeller ${cfg.name}: random-weight UNet3D stand-in (${L.params} parameters)` });
+  return L.conv3d(L.silu(L.groupNorm(h, c0, 8, 5)), c0, cout, [1, 3, 3]);
 }
 
 /** Manifest of a stand-in UNet3D. */
