@@ -67,7 +67,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   });
   let shared: JetStreamJobs | undefined;
   try {
-    shared = config.jetstream ? await openJetStreamJobs(config.jetstream, resolve(config.dataDir, 'outputs'), log.child('jetstream')) : undefined;
+    shared = config.jetstream ? await openJetStreamJobs(config.jetstream, resolve(config.dataDir, 'outputs'), resolve(config.dataDir, 'inputs'), log.child('jetstream')) : undefined;
   } catch (err) {
     await discovery?.close().catch(() => undefined);
     dispatcher.close();
@@ -75,7 +75,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     throw err;
   }
   const artifacts = shared?.artifacts ?? new LocalArtifactStore(resolve(config.dataDir, 'outputs'));
-  const inputs = new LocalInputStore(resolve(config.dataDir, 'inputs'));
+  const inputs = shared?.inputs ?? new LocalInputStore(resolve(config.dataDir, 'inputs'));
   const manifest = (name: string) => {
     const m = registry.manifest(name);
     return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;

@@ -1,13 +1,20 @@
 import { createHash } from 'node:crypto';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import type { ObjectStore } from '@nats-io/obj';
 import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
 import { LeaseLostError, type CancelRequests, type JobStore } from '../jobs/ports.ts';
 
-/** A KV value: the record and the message of the write that produced it (what Watch shows). */
+/**
+ * A KV value: the record and the message of the write that produced it (what
+ * Watch shows). Uploaded conditioning tensors (megabytes, and the record is
+ * rewritten on every progress event) are kept once in the object store; the
+ * KV copy keeps their shapes only and `blob` says where the values are.
+ */
 interface StoredJob {
   job: JobRecord;
   message: string;
+  blob?: string;
 }
 
 /** JetStream's answer to a compare-and-set against a newer revision. */
@@ -22,6 +29,7 @@ function isConflict(err: unknown): boolean {
 const jobKey = (id: string) => `job.${id}`;
 const requestKey = (clientRequestId: string) => `req.${createHash('sha256').update(clientRequestId).digest('hex')}`;
 const cancelKey = (id: string) => `cancel.${id}`;
+const conditioningBlob = (id: string) => `specs/${id}/conditioning`;
 
 /**
  * Job records in a JetStream KV bucket, shared by every coordinator.
@@ -39,9 +47,13 @@ export class KvJobStore implements JobStore {
   private readonly revisions = new Map<string, number>();
   private readonly chains = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly blobs: ObjectStore,
+  ) {}
 
   async create(job: JobRecord): Promise<JobRecord> {
+    if (job.spec.conditioning) await this.blobs.putBlob({ name: conditioningBlob(job.id) }, Buffer.from(JSON.stringify(job.spec.conditioning)));
     const rev = await this.kv.create(jobKey(job.id), encode(job, 'queued'));
     if (job.clientRequestId) {
       try {
@@ -50,6 +62,7 @@ export class KvJobStore implements JobStore {
         if (!isConflict(err)) throw err;
         // Another submit claimed the id first: drop this record, answer with that job.
         await this.kv.purge(jobKey(job.id));
+        if (job.spec.conditioning) await this.blobs.delete(conditioningBlob(job.id)).catch(() => undefined);
         const earlier = await this.findByClientRequestId(job.clientRequestId);
         if (!earlier) throw new Error(`client request id ${job.clientRequestId} is claimed by a job that no longer exists`, { cause: err });
         return earlier;
@@ -59,8 +72,9 @@ export class KvJobStore implements JobStore {
     return structuredClone(job);
   }
 
+  /** The whole record, conditioning tensors included. */
   async get(id: string): Promise<JobRecord | undefined> {
-    return (await this.entry(id))?.stored.job;
+    return (await this.entry(id, true))?.stored.job;
   }
 
   put(job: JobRecord, message = 'update'): Promise<void> {
@@ -82,7 +96,7 @@ export class KvJobStore implements JobStore {
   update(id: string, change: (job: JobRecord) => JobRecord | undefined, message?: string): Promise<JobRecord | undefined> {
     return this.serialised(id, async () => {
       for (;;) {
-        const current = await this.entry(id);
+        const current = await this.entry(id, true);
         if (!current) return undefined;
         const next = change(structuredClone(current.stored.job));
         if (!next) return current.stored.job;
@@ -104,8 +118,9 @@ export class KvJobStore implements JobStore {
     for await (const k of await this.kv.keys('job.*')) keys.push(k);
     const jobs: JobRecord[] = [];
     for (let i = 0; i < keys.length; i += LIST_CONCURRENCY) {
-      const part = await Promise.all(keys.slice(i, i + LIST_CONCURRENCY).map((k) => this.get(k.slice('job.'.length))));
-      for (const j of part) if (j) jobs.push(j);
+      // Listed records carry the shapes of conditioning tensors, not their values.
+      const part = await Promise.all(keys.slice(i, i + LIST_CONCURRENCY).map((k) => this.entry(k.slice('job.'.length), false)));
+      for (const e of part) if (e) jobs.push(e.stored.job);
     }
     const states = filter.states && filter.states.length ? new Set(filter.states) : undefined;
     const out = jobs.filter((j) => !states || states.has(j.state)).sort((a, b) => b.createdAtMs - a.createdAtMs);
@@ -131,10 +146,16 @@ export class KvJobStore implements JobStore {
     return () => iter.stop();
   }
 
-  private async entry(id: string): Promise<{ stored: StoredJob; revision: number } | undefined> {
+  private async entry(id: string, whole: boolean): Promise<{ stored: StoredJob; revision: number } | undefined> {
     const e = await this.kv.get(jobKey(id));
     if (!e || e.operation !== 'PUT') return undefined;
-    return { stored: decode(e), revision: e.revision };
+    const stored = decode(e);
+    if (whole && stored.blob) {
+      const bytes = await this.blobs.getBlob(stored.blob);
+      if (!bytes) throw new Error(`conditioning tensors of job ${id} are missing from the object store (expired?)`);
+      stored.job.spec.conditioning = JSON.parse(Buffer.from(bytes).toString('utf8')) as JobRecord['spec']['conditioning'];
+    }
+    return { stored, revision: e.revision };
   }
 
   private serialised<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -195,7 +216,10 @@ export class KvCancelRequests implements CancelRequests {
 }
 
 function encode(job: JobRecord, message: string): string {
-  return JSON.stringify({ job, message } satisfies StoredJob);
+  const c = job.spec.conditioning;
+  if (!c) return JSON.stringify({ job, message } satisfies StoredJob);
+  const shapesOnly = Object.fromEntries(Object.entries(c).map(([k, t]) => [k, { shape: t.shape, data: '' }]));
+  return JSON.stringify({ job: { ...job, spec: { ...job.spec, conditioning: shapesOnly } }, message, blob: conditioningBlob(job.id) } satisfies StoredJob);
 }
 
 function decode(e: KvEntry): StoredJob {

@@ -11,7 +11,8 @@ import type { Logger } from '../../common/logger.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { JetStreamJobQueue } from './job-queue.ts';
 import { KvCancelRequests, KvJobStore } from './job-store.ts';
-import { ObjectArtifactStore, ObjectCheckpointStore } from './object-stores.ts';
+import { ObjectArtifactStore, ObjectCheckpointStore, ObjectInputStore } from './object-stores.ts';
+import { LocalInputStore } from '../jobs/local-inputs.ts';
 import { SUBMISSION_DEDUP_WINDOW_MS, jetStreamNames, jetStreamOptionsSchema, type JetStreamConfig, type JetStreamOptions } from './options.ts';
 
 export { jetStreamOptionsSchema, type JetStreamConfig, type JetStreamOptions } from './options.ts';
@@ -28,6 +29,7 @@ export interface JetStreamJobs {
   readonly cancels: KvCancelRequests;
   readonly artifacts: ObjectArtifactStore;
   readonly checkpoints: ObjectCheckpointStore;
+  readonly inputs: ObjectInputStore;
   /** Drains the connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -35,9 +37,10 @@ export interface JetStreamJobs {
 /**
  * Connects and opens (creating where missing) the submissions stream with
  * its consumers, the jobs KV bucket and the artifacts object store.
- * `scratchDir` holds outputs while they are written, before upload.
+ * `scratchDir` holds outputs while they are written, before upload;
+ * `inputsDir` local copies of uploaded inputs (for ffmpeg).
  */
-export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: string, log: Logger): Promise<JetStreamJobs> {
+export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: string, inputsDir: string, log: Logger): Promise<JetStreamJobs> {
   const config = Object.freeze(jetStreamOptionsSchema.parse(options));
   const names = jetStreamNames(config.prefix);
   const nc = await connect({ servers: config.servers.split(','), name: `propeller-coordinator-${process.pid}` });
@@ -66,7 +69,7 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
       storage: StorageType.File,
     });
     const os = await new Objm(js).create(names.artifacts, {
-      description: 'Propeller job outputs and sampler checkpoints',
+      description: 'Propeller job outputs, sampler checkpoints, uploaded inputs and conditioning tensors',
       replicas: config.replicas,
       ttl: nanos(config.retentionMs),
       max_bytes: config.maxArtifactBytes,
@@ -96,10 +99,11 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
     return {
       config,
       queue,
-      store: new KvJobStore(kv),
+      store: new KvJobStore(kv, os),
       cancels,
       artifacts: new ObjectArtifactStore(os, scratchDir),
       checkpoints: new ObjectCheckpointStore(os),
+      inputs: new ObjectInputStore(os, new LocalInputStore(inputsDir)),
       close,
     };
   } catch (err) {

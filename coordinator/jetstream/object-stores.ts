@@ -1,11 +1,12 @@
-import { createReadStream, mkdirSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ObjectStore } from '@nats-io/obj';
 import { NotFoundError } from '../../common/errors.ts';
-import type { ArtifactStore, CheckpointStore } from '../jobs/ports.ts';
+import type { ArtifactStore, CheckpointStore, InputStore } from '../jobs/ports.ts';
+import type { LocalInputStore } from '../jobs/local-inputs.ts';
 
 const CONTENT_TYPES: Record<string, string> = { mp4: 'video/mp4', webm: 'video/webm', latent: 'application/x-propeller-latent' };
 
@@ -69,5 +70,48 @@ export class ObjectCheckpointStore implements CheckpointStore {
 
   async delete(jobId: string): Promise<void> {
     if (await this.os.info(checkpointName(jobId))) await this.os.delete(checkpointName(jobId));
+  }
+}
+
+/**
+ * Uploaded inputs (masked modes) shared by every coordinator: kept in the
+ * object store as `inputs/<ref>`, with a private local copy for ffmpeg on
+ * whichever coordinator renders the job (`materialize`). They stay until
+ * the job ends, so a job taken over after a crash still reads its input.
+ */
+export class ObjectInputStore implements InputStore {
+  readonly shared = true;
+
+  constructor(
+    private readonly os: ObjectStore,
+    private readonly local: LocalInputStore,
+  ) {}
+
+  async put(data: Uint8Array): Promise<string> {
+    const ref = await this.local.put(data);
+    try {
+      await this.os.putBlob({ name: `inputs/${ref}` }, data);
+    } catch (err) {
+      await this.local.delete(ref);
+      throw err;
+    }
+    return ref;
+  }
+
+  path(ref: string): string {
+    return this.local.path(ref);
+  }
+
+  async materialize(ref: string): Promise<void> {
+    const path = this.local.path(ref);
+    if (existsSync(path)) return;
+    const bytes = await this.os.getBlob(`inputs/${ref}`);
+    if (!bytes) throw new NotFoundError('uploaded input', ref);
+    await writeFile(path, bytes, { mode: 0o600 });
+  }
+
+  async delete(ref: string): Promise<void> {
+    await this.local.delete(ref);
+    if (await this.os.info(`inputs/${ref}`)) await this.os.delete(`inputs/${ref}`);
   }
 }

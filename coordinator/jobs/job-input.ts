@@ -8,7 +8,9 @@ import type { ValidSpec } from './spec.ts';
 /**
  * The render's side of a job's uploaded input: decode and encode it into the
  * mode's known region (see `modes/prepare-input.ts`), then delete the
- * upload, which no later stage needs. Undefined for text_to_video.
+ * upload, which no later stage needs — except with a shared input store,
+ * where a coordinator taking the job over reads it again (the render deletes
+ * it when the job ends). Undefined for text_to_video.
  */
 export async function loadJobInput(opts: {
   spec: ValidSpec;
@@ -22,7 +24,9 @@ export async function loadJobInput(opts: {
   if (spec.mode === 'text_to_video') return undefined;
   if (!spec.input) throw new Error(`job in mode ${spec.mode} has no stored input`);
   const ref = spec.input.ref;
+  const shared = inputs.materialize !== undefined;
   try {
+    await inputs.materialize?.(ref);
     return await prepareInput({
       mode: spec.mode,
       strength: spec.strength,
@@ -39,6 +43,6 @@ export async function loadJobInput(opts: {
     if (err instanceof InputMediaError) throw new Error(`spec.input.data ${err.message}`, { cause: err });
     throw err;
   } finally {
-    await inputs.delete(ref);
+    if (!shared) await inputs.delete(ref);
   }
 }

@@ -115,4 +115,10 @@ export interface InputStore {
   path(ref: string): string;
   /** Forgets the input. Idempotent. */
   delete(ref: string): Promise<void>;
+  /**
+   * Shared stores only: makes `path(ref)` valid on this machine (fetches the
+   * input). Their inputs outlive a render, so a job taken over still has it;
+   * they are deleted when the job ends.
+   */
+  materialize?(ref: string): Promise<void>;
 }

@@ -14,7 +14,8 @@ import { streamDecodedFrames } from '../video/frame-stream.ts';
 import { writeLatentFile } from '../video/latent-file.ts';
 import type { JobRecord } from './job.ts';
 import { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-manager.ts';
-import type { ArtifactStore, CheckpointStore, InputStore } from './ports.ts';
+import { LeaseLostError, type ArtifactStore, type CheckpointStore, type InputStore } from './ports.ts';
+import { UnavailableError, errorMessage } from '../../common/errors.ts';
 import { CheckpointWriter, loadCheckpoint } from './checkpoints.ts';
 import { encodeSamplerCheckpoint } from '../sampling/checkpoint.ts';
 import { windowClassWeights } from './prompts.ts';
@@ -43,7 +44,7 @@ export interface RenderDeps {
  * encode frame by frame (or write the raw latent).
  */
 export function createRenderer(deps: RenderDeps): RenderFn {
-  return async (job: JobRecord, report: JobReporter, signal: AbortSignal) => {
+  const run = async (job: JobRecord, report: JobReporter, signal: AbortSignal) => {
     const spec = job.spec;
     const m = deps.manifest(spec.model);
     if (!m) throw new Error(`model "${spec.model}" is no longer served by any worker`);
@@ -198,6 +199,19 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     } catch (err) {
       await sink.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
+    }
+  };
+  return async (job: JobRecord, report: JobReporter, signal: AbortSignal) => {
+    try {
+      return await run(job, report, signal);
+    } finally {
+      // A shared input store keeps the upload for a coordinator that takes the job over;
+      // it goes once the job has ended, not when this coordinator merely stops or lost the job.
+      const reason: unknown = signal.aborted ? signal.reason : undefined;
+      const handedOver = reason instanceof UnavailableError || reason instanceof LeaseLostError;
+      if (job.spec.input && deps.inputs.materialize && !handedOver) {
+        await deps.inputs.delete(job.spec.input.ref).catch((err: unknown) => deps.log.warn('deleting input failed', { job: job.id, error: errorMessage(err) }));
+      }
     }
   };
 }

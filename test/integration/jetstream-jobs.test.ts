@@ -10,7 +10,11 @@ import type { JobLease } from '../../coordinator/jobs/ports.ts';
 import { destroyJetStreamJobs, jetStreamNames, openJetStreamJobs, PRIORITY_BANDS, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import { follow, smallJob, waitFor } from '../helpers/cluster.ts';
 import { startTestCoordinator, startTestWorker, testLog } from '../helpers/servers.ts';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { Objm } from '@nats-io/obj';
+import { syntheticFrame, writeTestPng } from '../helpers/media.ts';
+import { downloadBytes } from '../helpers/cluster.ts';
+import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,7 +51,8 @@ after(async () => {
 });
 
 async function backend(prefix: string, extra: { ackWaitMs?: number } = {}): Promise<JetStreamJobs> {
-  const b = await openJetStreamJobs({ servers: NATS_URL, prefix, ...extra }, mkdtempSync(join(tmpdir(), 'propeller-js-')), testLog);
+  const dir = mkdtempSync(join(tmpdir(), 'propeller-js-'));
+  const b = await openJetStreamJobs({ servers: NATS_URL, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
   closers.push(() => b.close());
   return b;
 }
@@ -170,6 +175,36 @@ test('jetstream - job store: idempotent create by client request id, fenced writ
   assert.deepEqual(seen, ['QUEUED:queued', 'RUNNING:started', 'RUNNING:taken over', 'SUCCEEDED:done']);
 });
 
+test('jetstream - job store: conditioning tensors larger than a NATS message live in the object store; lists carry their shapes', async () => {
+  const prefix = newPrefix();
+  const a = await backend(prefix);
+  const values = new Float32Array(400_000).map((_, i) => Math.sin(i));
+  const data = Buffer.from(values.buffer).toString('base64');
+  const record = {
+    id: 'job-big-conditioning',
+    spec: { conditioning: { prompt_embeds: { shape: [1000, 400], data } } } as never,
+    state: 'QUEUED' as const,
+    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0 },
+    error: '',
+    createdAtMs: Date.now(),
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    outputBytes: 0,
+    outputFormat: 'latent',
+    clientRequestId: '',
+    metrics: {},
+  };
+  await a.store.create(record);
+  const got = await a.store.get(record.id);
+  assert.equal(got?.spec.conditioning?.prompt_embeds?.data, data);
+  const claimed = await a.store.update(record.id, (j) => ({ ...j, state: 'RUNNING' }));
+  await a.store.put({ ...claimed!, progress: { ...claimed!.progress, step: 1 } }, 'progress');
+  assert.equal((await a.store.get(record.id))?.spec.conditioning?.prompt_embeds?.data, data);
+  const [listed] = await a.store.list();
+  assert.deepEqual(listed!.spec.conditioning, { prompt_embeds: { shape: [1000, 400], data: '' } });
+  assert.equal(listed!.progress.step, 1);
+});
+
 test('jetstream - two coordinators: one submit per client request id, watch and cancel from the one not running the job', { timeout: 180_000 }, async () => {
   const prefix = newPrefix();
   const worker = await startTestWorker({ intraOpThreads: 1 });
@@ -211,4 +246,60 @@ test('jetstream - two coordinators: one submit per client request id, watch and 
   assert.equal(all.length, 2);
   // Nothing is left on the queue: the duplicate never became a second run.
   assert.equal(await runner.jetstream!.queue.size(), 0);
+});
+
+test('jetstream - a coordinator that stops hands its Picard image_to_video job over: the other reads the upload and resumes bit for bit', { timeout: 240_000 }, async () => {
+  const prefix = newPrefix();
+  const worker = await startTestWorker({ intraOpThreads: 1 });
+  closers.push(() => worker.drain());
+  const first = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
+  const fc = new JobClient(first.address);
+  closers.push(() => fc.close());
+  const dir = mkdtempSync(join(tmpdir(), 'propeller-js-media-'));
+  const png = join(dir, 'first.png');
+  writeTestPng(png, syntheticFrame(128, 128, 0), 128, 128);
+  const spec: JobSpec = {
+    model: 'field-mixture',
+    prompt: 'ocean',
+    frames: 48,
+    height: 128,
+    width: 128,
+    steps: 16,
+    seed: 5,
+    mode: 'image_to_video',
+    input: { data: readFileSync(png) },
+    sampler: { kind: 'picard', window: 4, tolerance: 0.1, policy: 'forecast' },
+    output: { format: 'latent' },
+  };
+  const job = await fc.submit(spec);
+  let step = 0;
+  const watching = fc.watch(job.id, (e) => (step = Math.max(step, e.job?.progress?.step ?? 0))).catch(() => undefined);
+  await waitFor('the job to be a quarter done', 120_000, () => (step >= 4 ? true : undefined));
+
+  // A second coordinator joins; the first stops gracefully and gives the job back at once.
+  const second = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
+  const sc = new JobClient(second.address);
+  closers.push(() => sc.close());
+  const events: string[] = [];
+  const done = sc.watch(job.id, (e) => events.push(e.message));
+  await first.close();
+  await watching;
+  const end = await done;
+  assert.equal(end.state, 'SUCCEEDED', end.error);
+  const resumed = events.find((m) => m.startsWith('resumed from checkpoint at step'));
+  assert.ok(resumed, events.join(' | '));
+  assert.ok(Number(/step (\d+)/.exec(resumed)![1]) > 0);
+  assert.ok(end.metrics.picard_rounds! > 0);
+
+  // The same job run without interruption gives the same latent, bit for bit.
+  const again = await sc.submit(spec);
+  assert.equal((await follow(sc, again.id)).state, 'SUCCEEDED');
+  const a = await downloadBytes(sc, job.id, dir);
+  const b = await downloadBytes(sc, again.id, dir);
+  assert.ok(a.equals(b), 'the handed-over job differs from an uninterrupted run');
+
+  // Uploads and checkpoints are gone once their jobs ended; outputs stay.
+  const objects = await (await new Objm(nc).open(jetStreamNames(prefix).artifacts)).list();
+  const names = objects.map((o) => o.name).sort();
+  assert.deepEqual(names, [`outputs/${again.id}`, `outputs/${job.id}`].sort());
 });
