@@ -228,12 +228,15 @@ export class JobManager {
     // Unknown, or finished before (its coordinator stopped between the last write and the ack).
     if (!found || TERMINAL_STATES.has(found.state)) {
       await lease.ack();
+      // A job canceled while queued leaves its request behind until its message comes by.
+      await this.opts.cancels?.clear(id).catch(() => undefined);
       return;
     }
     if (this.opts.cancels && (await this.opts.cancels.isRequested(id))) {
       const canceled = await this.opts.store.update(id, (j) => (TERMINAL_STATES.has(j.state) ? undefined : { ...j, state: 'CANCELED', finishedAtMs: Date.now() }), 'canceled');
       if (canceled) this.emit(canceled, 'canceled');
       await lease.ack();
+      await this.opts.cancels.clear(id).catch(() => undefined);
       return;
     }
     // QUEUED: a fresh start. RUNNING or ENCODING: a shared queue handed the job over
