@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../common/logger.ts';
+import { serveMetrics } from '../common/metrics-server.ts';
 import { startCoordinator } from '../coordinator/server.ts';
 import type { CoordinatorOptions } from '../coordinator/config.ts';
 import type { JetStreamOptions } from '../coordinator/jetstream/options.ts';
@@ -29,6 +30,7 @@ const HELP = `propeller coordinator [options]
   --max-failures N         failed calls in a row before a worker is marked dead (default 3)
   --straggler-min-ms N     never duplicate a slow batch before N ms (default 2000; 3x the usual latency)
   --progress-interval-ms N least time between progress events of a job (default 200)
+  --metrics-listen HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default; port 0 picks one)
 Prints {"event":"listening","address":...} on stdout once serving; stops on SIGTERM/SIGINT.`;
 
 /** `propeller coordinator`: runs a coordinator until a signal. Returns -1 (keep running) or an exit code. */
@@ -55,6 +57,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     'max-failures': { type: 'string' },
     'straggler-min-ms': { type: 'string' },
     'progress-interval-ms': { type: 'string' },
+    'metrics-listen': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');
@@ -111,8 +114,11 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     },
     log,
   );
-  process.stdout.write(JSON.stringify({ event: 'listening', address: coordinator.address, pid: process.pid }) + '\n');
+  const metricsListen = values['metrics-listen'] as string | undefined;
+  const metrics = metricsListen ? await serveMetrics(coordinator.metrics.registry, metricsListen, { log: log.child('metrics'), processMetrics: true }) : undefined;
+  process.stdout.write(JSON.stringify({ event: 'listening', address: coordinator.address, pid: process.pid, ...(metrics ? { metrics: metrics.address } : {}) }) + '\n');
   const stop = () => {
+    void metrics?.close();
     coordinator.close().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -1,4 +1,5 @@
 import { createLogger, type Logger } from '../common/logger.ts';
+import { serveMetrics, type MetricsServer } from '../common/metrics-server.ts';
 import { startCoordinator, type CoordinatorHandle } from '../coordinator/server.ts';
 import { probeVideo } from '../coordinator/video/probe.ts';
 import { ensureReferenceModels } from '../models/registry.ts';
@@ -12,6 +13,8 @@ export interface EmbeddedCluster {
   readonly address: string;
   readonly coordinator: CoordinatorHandle;
   readonly workers: readonly ChildServer[];
+  /** `/metrics` addresses (host:port) of the coordinator and each worker, when started with `metricsListen`. */
+  readonly metrics: { coordinator: string; workers: string[] } | undefined;
   stop(): Promise<void>;
 }
 
@@ -29,12 +32,14 @@ export async function startEmbeddedCluster(opts: {
   workerLogLevel: string;
   /** Device of every worker: cpu (default) or a simulated GPU, sim:<profile>. */
   device?: string;
+  /** Serve Prometheus metrics: the coordinator's here (host:port, port 0 picks one), each worker's on a free loopback port. */
+  metricsListen?: string;
 }): Promise<EmbeddedCluster> {
   const modelDir = await ensureReferenceModels(opts.modelDir);
   const workers = await Promise.all(
     Array.from({ length: opts.workers }, (_, i) =>
       spawnCliServer(
-        ['worker', '--listen', '127.0.0.1:0', '--models', modelDir, '--threads', String(opts.threadsPerWorker), '--id', `worker-${i}`, '--device', opts.device ?? 'cpu'],
+        ['worker', '--listen', '127.0.0.1:0', '--models', modelDir, '--threads', String(opts.threadsPerWorker), '--id', `worker-${i}`, '--device', opts.device ?? 'cpu', ...(opts.metricsListen ? ['--metrics-listen', '127.0.0.1:0'] : [])],
         {
           env: { PROPELLER_LOG_LEVEL: opts.workerLogLevel },
           stderr: (line) => process.stderr.write(`[worker-${i}] ${line}\n`),
@@ -47,13 +52,23 @@ export async function startEmbeddedCluster(opts: {
     throw err;
   });
   const coordinator = await startCoordinator({ listen: opts.listen, workers: workers.map((w) => w.address), dataDir: opts.dataDir }, opts.log);
+  let metricsServer: MetricsServer | undefined;
+  try {
+    metricsServer = opts.metricsListen ? await serveMetrics(coordinator.metrics.registry, opts.metricsListen, { log: opts.log.child('metrics'), processMetrics: true }) : undefined;
+  } catch (err) {
+    await coordinator.close();
+    await Promise.all(workers.map((w) => w.stop()));
+    throw err;
+  }
   let stopping: Promise<void> | undefined;
   return {
     address: coordinator.address,
     coordinator,
     workers,
+    metrics: metricsServer ? { coordinator: metricsServer.address, workers: workers.map((w) => w.metrics ?? '') } : undefined,
     stop: () =>
       (stopping ??= (async () => {
+        await metricsServer?.close();
         await coordinator.close();
         await Promise.all(workers.map((w) => w.stop()));
       })()),
@@ -68,9 +83,13 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
     'data-dir': { type: 'string', default: 'data' },
     threads: { type: 'string', default: '1' },
     device: { type: 'string', default: 'cpu' },
+    'metrics-listen': { type: 'string' },
   });
   if (values.help) {
-    process.stdout.write('propeller up [--workers N] [--listen HOST:PORT] [--data-dir DIR] [--threads N per worker] [--device cpu|sim:PROFILE]\n');
+    process.stdout.write(
+      'propeller up [--workers N] [--listen HOST:PORT] [--data-dir DIR] [--threads N per worker] [--device cpu|sim:PROFILE] [--metrics-listen HOST:PORT]\n' +
+        "  --metrics-listen: the coordinator's Prometheus metrics there, each worker's on a free loopback port (printed)\n",
+    );
     return 0;
   }
   const log = createLogger('coordinator', { level: env.logLevel });
@@ -83,8 +102,9 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
     log,
     workerLogLevel: env.logLevel,
     device: values.device as string,
+    metricsListen: values['metrics-listen'] as string | undefined,
   });
-  process.stdout.write(JSON.stringify({ event: 'listening', address: cluster.address, workers: cluster.workers.map((w) => w.address) }) + '\n');
+  process.stdout.write(JSON.stringify({ event: 'listening', address: cluster.address, workers: cluster.workers.map((w) => w.address), ...(cluster.metrics ? { metrics: cluster.metrics } : {}) }) + '\n');
   process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers; try: propeller submit --wait --prompt clouds\n`);
   const stop = () => {
     cluster.stop().then(

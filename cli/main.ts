@@ -65,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
         nats: { type: 'string' },
         'nats-bucket': { type: 'string' },
         'fail-rate': { type: 'string' },
+        'metrics-listen': { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(
@@ -72,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
             '  Without --models, serves the reference models, built into $PROPELLER_MODEL_DIR (default .cache/models).\n' +
             '  --nats URL[,URL] [--nats-bucket NAME]  announce this worker in a NATS KV bucket (refreshed every 2 s, deleted on drain)\n' +
             '  --advertise HOST:PORT  address announced to coordinators (default: the bound address)\n' +
+            '  --metrics-listen HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default; port 0 picks one)\n' +
             '  --fail-rate R  TESTING AID: fail that share (0-1) of Evaluate calls on purpose, deterministically\n' +
             `  --device sim:PROFILE simulates a GPU: real outputs computed on the CPU, then each batch waits out the\n  profile's modelled latency (a simulation, for measuring scaling). Profiles:\n` +
             simProfileNames()
@@ -94,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
           failRate: values['fail-rate'] === undefined ? 0 : Number(values['fail-rate']),
         },
         env.logLevel,
+        values['metrics-listen'] as string | undefined,
       );
       return -1; // keeps running until a signal
     }

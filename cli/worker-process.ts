@@ -10,6 +10,8 @@ export const CLI_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts')
 export interface ChildServer {
   readonly process: ChildProcess;
   readonly address: string;
+  /** host:port of its `/metrics` endpoint, when it serves one (`--metrics-listen`). */
+  readonly metrics: string | undefined;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -37,7 +39,7 @@ export function spawnCliServer(args: string[], opts: { env?: NodeJS.ProcessEnv; 
     child.once('exit', onExit);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      let msg: { event?: string; address?: string };
+      let msg: { event?: string; address?: string; metrics?: string };
       try {
         msg = JSON.parse(line);
       } catch {
@@ -50,6 +52,7 @@ export function spawnCliServer(args: string[], opts: { env?: NodeJS.ProcessEnv; 
       resolve({
         process: child,
         address: msg.address,
+        metrics: msg.metrics,
         stop: async (graceMs = 10_000) => {
           if (child.exitCode === null && child.signalCode === null) {
             child.kill('SIGTERM');

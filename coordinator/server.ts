@@ -9,6 +9,7 @@ import { Dispatcher } from './cluster/dispatcher.ts';
 import { NatsDiscovery } from './cluster/nats-registry.ts';
 import { WorkerRegistry } from './cluster/worker-registry.ts';
 import { compileCoordinatorConfig, type CoordinatorConfig, type CoordinatorOptions } from './config.ts';
+import { CoordinatorMetrics } from './metrics.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import { openJetStreamJobs, type JetStreamJobs } from './jetstream/mod.ts';
 import { LocalArtifactStore } from './jobs/local-artifacts.ts';
@@ -29,6 +30,8 @@ export interface CoordinatorHandle {
   readonly discovery: NatsDiscovery | undefined;
   /** Jobs on NATS JetStream (shared with other coordinators), when configured. */
   readonly jetstream: JetStreamJobs | undefined;
+  /** Prometheus metrics (served by the process, see common/metrics-server.ts). */
+  readonly metrics: CoordinatorMetrics;
   /** Stops the API, cancels running jobs, closes worker connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -40,7 +43,9 @@ export interface CoordinatorHandle {
  */
 export async function startCoordinator(options: CoordinatorOptions, log: Logger = createLogger('coordinator')): Promise<CoordinatorHandle> {
   const config = compileCoordinatorConfig(options);
+  const metrics = new CoordinatorMetrics();
   const registry = new WorkerRegistry({
+    connect: metrics.connect,
     maxMessageBytes: config.maxMessageBytes,
     infoTimeoutMs: config.infoTimeoutMs,
     probeIntervalMs: config.workerProbeIntervalMs,
@@ -86,13 +91,14 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     cancels: shared?.cancels,
     checkpoints: shared?.checkpoints,
     leaseRefreshMs: shared ? Math.max(250, Math.floor(shared.config.ackWaitMs / 3)) : undefined,
-    render: createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs }),
+    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs })),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
     progressIntervalMs: config.progressIntervalMs,
     log: log.child('jobs'),
   });
   jobs.start();
+  metrics.observe({ jobs, registry, dispatcher });
 
   const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
@@ -137,5 +143,5 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
       dispatcher.close();
       registry.close();
     })());
-  return { address, config, registry, jobs, dispatcher, discovery, jetstream: shared, close };
+  return { address, config, registry, jobs, dispatcher, discovery, jetstream: shared, metrics, close };
 }

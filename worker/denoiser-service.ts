@@ -26,6 +26,8 @@ export interface DenoiserServiceOptions {
   log: Logger;
   /** Extra latency per call (simulated devices); resolves when the wait is over. */
   afterCompute?: (items: number, computeSeconds: number) => Promise<void>;
+  /** Told after every call's model runs: the model run, the method, items and seconds in ONNX Runtime (metrics). */
+  onCompute?: (model: string, method: 'evaluate' | 'decode' | 'encode', items: number, seconds: number) => void;
 }
 
 /** Counters the worker exposes (metrics come later; the CLI reads these). */
@@ -72,6 +74,7 @@ export class DenoiserService {
           checkFrames(latents.shape, 'latents');
           if (!allFinite(latents.data)) throw new InvalidArgumentError('latents.data', 'contains NaN or Inf');
           const out = await runner.vae(latents.data, latents.shape);
+          this.opts.onCompute?.(runner.model.name, 'decode', latents.shape[0]!, out.seconds);
           const bytes = new Uint8Array(out.data.length);
           for (let i = 0; i < bytes.length; i++) {
             const v = out.data[i]!;
@@ -88,6 +91,7 @@ export class DenoiserService {
           const input = new Float32Array(frames.data.length);
           for (let i = 0; i < input.length; i++) input[i] = frames.data[i]! / 255;
           const out = await runner.vae(input, frames.shape);
+          this.opts.onCompute?.(runner.model.name, 'encode', frames.shape[0]!, out.seconds);
           return { latents: encodeTensor(out.data, out.shape, 'float32') };
         }),
     };
@@ -136,6 +140,7 @@ export class DenoiserService {
     const { outputs, seconds } = await runner.denoise(inputs);
     this.counters.evaluations += outputs.length;
     this.counters.computeSeconds += seconds;
+    this.opts.onCompute?.(req.model, 'evaluate', outputs.length, seconds);
     if (this.opts.afterCompute) await this.opts.afterCompute(outputs.length, (performance.now() - started) / 1000);
     const shape = [m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth];
     return { outputs: outputs.map((o) => encodeTensor(o, shape, outputDtype)), computeSeconds: seconds };

@@ -11,6 +11,7 @@ import { loadModels } from './model-registry.ts';
 import { errorMessage } from '../common/errors.ts';
 import type { WorkerAnnouncement } from '../common/worker-announcement.ts';
 import { FaultInjector } from './fault-injection.ts';
+import { WorkerMetrics } from './metrics.ts';
 import { NatsAnnouncer } from './nats-announcer.ts';
 import { SimulatedGpu } from './sim-device.ts';
 import { isSimDevice, simProfileOf } from './sim-profiles.ts';
@@ -23,6 +24,8 @@ export interface WorkerHandle {
   readonly lifecycle: WorkerLifecycle;
   /** The simulated GPU when the device is `sim:<profile>` (its stats), else undefined. */
   readonly simulation: SimulatedGpu | undefined;
+  /** Prometheus metrics (served by the process, see common/metrics-server.ts). */
+  readonly metrics: WorkerMetrics;
   /** Stops taking new calls, finishes in-flight ones, shuts down. Idempotent. */
   drain(): Promise<void>;
 }
@@ -46,6 +49,7 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
   const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'propeller.v1.DenoiserService': 'NOT_SERVING' });
   health.addToServer(server);
+  const metrics = new WorkerMetrics();
   const service = new DenoiserService({
     workerId: config.workerId ?? `${hostname()}-${process.pid}`,
     device: config.device,
@@ -56,9 +60,11 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
     maxMessageBytes: config.maxMessageBytes,
     lifecycle,
     log,
+    onCompute: metrics.onCompute,
     afterCompute: withFaults(simulation?.afterCompute, config.failRate > 0 ? new FaultInjector(config.failRate) : undefined),
   });
   service.addToServer(server);
+  metrics.observe({ service, models, lifecycle, info: { workerId: service.info().workerId ?? '', device: config.device, version: PROPELLER_VERSION } });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -110,7 +116,7 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
     })();
     return drained;
   };
-  return { address, config, service, lifecycle, simulation, drain };
+  return { address, config, service, lifecycle, simulation, metrics, drain };
 }
 
 /** The service's afterCompute hook with fault injection (a testing aid) after the simulated latency. */

@@ -1,0 +1,334 @@
+/**
+ * The coordinator's Prometheus metrics: one prom-client {@link Registry} per
+ * coordinator (an embedded cluster in one process does not collide), filled
+ * from what the parts already expose — job records, the worker registry's
+ * entries, the dispatcher's wire counters — plus three wrappers at the
+ * points where things happen: the render function (jobs, rounds, Picard,
+ * frames, seams), the worker connection (batch latency and size) and the
+ * job list at scrape time (jobs by state, queue depth).
+ *
+ * Names are `propeller_*` with units in the name; `deploy/grafana` and
+ * `deploy/prometheus` use them, and test/unit/metrics-names.test.ts keeps the
+ * three in step.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CanceledError } from '../common/errors.ts';
+import type { Dispatcher } from './cluster/dispatcher.ts';
+import { WorkerClient, type WorkerCalls } from './cluster/worker-client.ts';
+import type { WorkerHealth, WorkerRegistry } from './cluster/worker-registry.ts';
+import type { JobState } from './jobs/job.ts';
+import type { JobManager, JobReporter, RenderFn } from './jobs/job-manager.ts';
+
+const JOB_STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
+const WORKER_STATES: readonly WorkerHealth[] = ['unknown', 'serving', 'suspect', 'draining', 'dead'];
+
+/** How a job's render ended. */
+type Outcome = 'succeeded' | 'failed' | 'canceled';
+
+/** The parts read at scrape time. */
+export interface CoordinatorMetricSources {
+  jobs: Pick<JobManager, 'list'>;
+  registry: Pick<WorkerRegistry, 'all'>;
+  dispatcher: Pick<Dispatcher, 'wire'>;
+}
+
+/** A running job, as the stall gauge sees it. */
+interface Running {
+  lastProgressMs: number;
+}
+
+/** Prometheus metrics of one coordinator. */
+export class CoordinatorMetrics {
+  readonly registry = new Registry();
+  private sources: CoordinatorMetricSources | undefined;
+  private readonly running = new Map<string, Running>();
+
+  private readonly jobDuration = new Histogram({
+    name: 'propeller_job_duration_seconds',
+    help: 'Time from a job starting to run to its end (sampling, decoding and encoding), by outcome.',
+    labelNames: ['outcome'],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+    registers: [this.registry],
+  });
+  private readonly queueWait = new Histogram({
+    name: 'propeller_job_queue_wait_seconds',
+    help: 'Time a job waited in the queue before it started.',
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+  private readonly completed = new Counter({
+    name: 'propeller_jobs_completed_total',
+    help: 'Jobs whose render ended, by outcome (succeeded, failed, canceled).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly roundDuration = new Histogram({
+    name: 'propeller_round_duration_seconds',
+    help: 'Wall time of one sampling round: a step (sequential engine) or a Picard iteration over the window, all layout windows included.',
+    labelNames: ['engine'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly picardRounds = new Counter({
+    name: 'propeller_picard_iterations_total',
+    help: 'Picard iterations (rounds) run, over all jobs.',
+    registers: [this.registry],
+  });
+  private readonly picardStride = new Histogram({
+    name: 'propeller_picard_stride_steps',
+    help: 'Steps the Picard window advanced in one iteration.',
+    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128],
+    registers: [this.registry],
+  });
+  private readonly picardError = new Histogram({
+    name: 'propeller_picard_error_ratio',
+    help: "Mean error of a Picard iteration's points over the acceptance threshold (below 1 converges).",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 100, 1000, 10000],
+    registers: [this.registry],
+  });
+  private readonly framesEncoded = new Counter({
+    name: 'propeller_frames_encoded_total',
+    help: 'Video frames decoded on the workers and written to ffmpeg.',
+    registers: [this.registry],
+  });
+  private readonly seamRatio = new Histogram({
+    name: 'propeller_seam_ratio',
+    help: "A finished job's mean latent change across window edges over the median change elsewhere (1 = invisible), by axis.",
+    labelNames: ['axis'],
+    buckets: [0.9, 0.95, 1, 1.02, 1.05, 1.1, 1.25, 1.5, 2, 3, 5],
+    registers: [this.registry],
+  });
+  private readonly batchDuration = new Histogram({
+    name: 'propeller_batch_duration_seconds',
+    help: 'Latency of one call to a worker (evaluate: a micro-batch; decode, encode), by worker, method and outcome (ok, error, canceled).',
+    labelNames: ['worker', 'method', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly batchItems = new Histogram({
+    name: 'propeller_batch_size_items',
+    help: 'Window evaluations in one micro-batch sent to a worker.',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const self = this;
+    new Gauge({
+      name: 'propeller_jobs',
+      help: 'Jobs the coordinator knows, by state.',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const counts = await self.jobCounts();
+        for (const s of JOB_STATES) this.set({ state: s }, counts.get(s) ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'propeller_queue_depth_jobs',
+      help: 'Jobs waiting in the queue for a run slot.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await self.jobCounts()).get('QUEUED') ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'propeller_job_stalled_seconds',
+      help: 'Longest time any running job has gone without progress (0 when none runs).',
+      registers: [this.registry],
+      collect() {
+        const now = performance.now();
+        let worst = 0;
+        for (const r of self.running.values()) worst = Math.max(worst, (now - r.lastProgressMs) / 1000);
+        this.set(worst);
+      },
+    });
+    new Gauge({
+      name: 'propeller_workers',
+      help: "Workers in the coordinator's registry, by state (unknown, serving, suspect, draining, dead).",
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const counts = new Map<string, number>();
+        for (const w of self.sources?.registry.all() ?? []) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
+        for (const s of WORKER_STATES) this.set({ state: s }, counts.get(s) ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'propeller_worker_in_flight_batches',
+      help: 'Calls in flight to each worker, as the coordinator counts them.',
+      labelNames: ['worker'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const w of self.sources?.registry.all() ?? []) this.set({ worker: w.id }, w.inFlight);
+      },
+    });
+    new Counter({
+      name: 'propeller_worker_evaluations_total',
+      help: 'Window evaluations each worker answered, as the coordinator counts them.',
+      labelNames: ['worker'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const w of self.sources?.registry.all() ?? []) this.inc({ worker: w.id }, w.evaluations);
+      },
+    });
+    new Counter({
+      name: 'propeller_dispatch_retries_total',
+      help: 'Micro-batches that failed or timed out and went back to the queue for another worker.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(self.sources?.dispatcher.wire.retries ?? 0);
+      },
+    });
+    new Counter({
+      name: 'propeller_dispatch_duplicates_total',
+      help: 'Slow micro-batches sent again to an idle worker (stragglers).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(self.sources?.dispatcher.wire.duplicates ?? 0);
+      },
+    });
+    new Counter({
+      name: 'propeller_wire_bytes_total',
+      help: 'Latent tensor bytes on the wire to and from workers, by direction (sent, received).',
+      labelNames: ['direction'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const wire = self.sources?.dispatcher.wire;
+        this.inc({ direction: 'sent' }, wire?.sentBytes ?? 0);
+        this.inc({ direction: 'received' }, wire?.receivedBytes ?? 0);
+      },
+    });
+    // Labelled series exist from the start: a series first scraped with a count already in it
+    // loses that increase to rate() (and a dashboard would show nothing for the first jobs).
+    for (const outcome of ['succeeded', 'failed', 'canceled'] satisfies Outcome[]) {
+      this.completed.inc({ outcome }, 0);
+      this.jobDuration.zero({ outcome });
+    }
+    for (const engine of ['sequential', 'picard']) this.roundDuration.zero({ engine });
+    for (const axis of ['temporal', 'spatial']) this.seamRatio.zero({ axis });
+  }
+
+  /** Reads jobs, workers and wire counters from these at scrape time. */
+  observe(sources: CoordinatorMetricSources): void {
+    this.sources = sources;
+  }
+
+  /**
+   * `RegistryOptions.connect`: a gRPC worker client whose calls are timed
+   * (`propeller_batch_duration_seconds`, `propeller_batch_size_items`).
+   */
+  readonly connect = (address: string, maxMessageBytes: number): WorkerCalls => {
+    const client = new WorkerClient(address, maxMessageBytes);
+    const timed = <T>(method: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const done = (outcome: string) => this.batchDuration.observe({ worker: this.workerLabel(address), method, outcome }, (performance.now() - started) / 1000);
+      return call().then(
+        (res) => {
+          done('ok');
+          return res;
+        },
+        (err: unknown) => {
+          done(signal?.aborted ? 'canceled' : 'error');
+          throw err;
+        },
+      );
+    };
+    return {
+      info: (timeoutMs) => client.info(timeoutMs),
+      evaluate: (req, timeoutMs, signal) => {
+        this.batchItems.observe(req.items?.length ?? 0);
+        return timed('evaluate', signal, () => client.evaluate(req, timeoutMs, signal));
+      },
+      decode: (req, timeoutMs, signal) => timed('decode', signal, () => client.decode(req, timeoutMs, signal)),
+      encode: (req, timeoutMs, signal) => timed('encode', signal, () => client.encode(req, timeoutMs, signal)),
+      close: () => client.close(),
+    };
+  };
+
+  /**
+   * Wraps the job pipeline: times the job and each round, and reads the
+   * reporter's progress (Picard iterations, stride, error ratio, frames) and
+   * final metrics (seam ratios) on their way to the job manager.
+   */
+  instrumentRender(render: RenderFn): RenderFn {
+    return async (job, report, signal) => {
+      const started = performance.now();
+      if (job.startedAtMs && job.createdAtMs) this.queueWait.observe(Math.max(0, (job.startedAtMs - job.createdAtMs) / 1000));
+      const running: Running = { lastProgressMs: started };
+      this.running.set(job.id, running);
+      let lastRound = started;
+      let frames = 0;
+      const reporter: JobReporter = {
+        progress: (patch) => {
+          const now = performance.now();
+          running.lastProgressMs = now;
+          // A step without an ETA is a resume from a checkpoint, not a round: rounds count from there.
+          const engine = patch.picardIteration !== undefined ? 'picard' : patch.step !== undefined && patch.etaSeconds !== undefined ? 'sequential' : undefined;
+          if (patch.step !== undefined && !engine) lastRound = now;
+          if (engine) {
+            this.roundDuration.observe({ engine }, (now - lastRound) / 1000);
+            lastRound = now;
+          }
+          if (engine === 'picard') {
+            this.picardRounds.inc();
+            if (patch.stride !== undefined) this.picardStride.observe(patch.stride);
+            if (patch.errorRatio !== undefined && Number.isFinite(patch.errorRatio)) this.picardError.observe(patch.errorRatio);
+          }
+          if (patch.framesEncoded !== undefined && patch.framesEncoded > frames) {
+            this.framesEncoded.inc(patch.framesEncoded - frames);
+            frames = patch.framesEncoded;
+          }
+          report.progress(patch);
+        },
+        setState: (state) => report.setState(state),
+        metrics: (values) => {
+          for (const axis of ['temporal', 'spatial'] as const) {
+            const v = values[`seam_${axis}`];
+            if (v !== undefined && Number.isFinite(v)) this.seamRatio.observe({ axis }, v);
+          }
+          report.metrics(values);
+        },
+      };
+      let outcome: Outcome = 'failed';
+      try {
+        const result = await render(job, reporter, signal);
+        outcome = 'succeeded';
+        return result;
+      } catch (err) {
+        outcome = signal.aborted && signal.reason instanceof CanceledError ? 'canceled' : 'failed';
+        throw err;
+      } finally {
+        this.running.delete(job.id);
+        this.completed.inc({ outcome });
+        this.jobDuration.observe({ outcome }, (performance.now() - started) / 1000);
+      }
+    };
+  }
+
+  /** The `worker` label of an address: the id the worker reports (as the other worker metrics use), else the address. */
+  private workerLabel(address: string): string {
+    return this.sources?.registry.all().find((w) => w.address === address)?.id ?? address;
+  }
+
+  /** Job counts by state, listed once per scrape (the two gauges share it). */
+  private countsAt = 0;
+  private counts: Promise<Map<string, number>> | undefined;
+  private jobCounts(): Promise<Map<string, number>> {
+    const now = performance.now();
+    if (!this.counts || now - this.countsAt > 100) {
+      this.countsAt = now;
+      this.counts = (async () => {
+        const counts = new Map<string, number>();
+        for (const j of (await this.sources?.jobs.list({})) ?? []) counts.set(j.state, (counts.get(j.state) ?? 0) + 1);
+        return counts;
+      })();
+    }
+    return this.counts;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The Kubernetes manifests validated offline against the Kubernetes API
+ * schemas (kubernetes-models; prometheus-operator's for ServiceMonitor and
+ * PrometheusRule), plus what the schemas cannot say: GPU limits, probes,
+ * the disruption budget, and that Services and ServiceMonitors select the
+ * pods and ports that exist.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { ROOT } from '../../deploy/generate.ts';
+
+const DIR = join(ROOT, 'deploy/kubernetes');
+
+// Loose shapes for reading the parsed manifests.
+type Obj = Record<string, any>;
+
+interface Manifest {
+  file: string;
+  doc: Obj;
+}
+
+function manifests(): Manifest[] {
+  const out: Manifest[] = [];
+  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
+    for (const d of parseAllDocuments(readFileSync(join(DIR, file), 'utf8'))) {
+      assert.deepEqual(d.errors, [], `${file}: YAML errors`);
+      const doc = d.toJS() as Obj | null;
+      if (doc) out.push({ file, doc });
+    }
+  }
+  return out;
+}
+
+/** The kubernetes-models class of an apiVersion/kind. */
+async function modelOf(apiVersion: string, kind: string): Promise<new (data: Obj) => { validate(): void }> {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const path =
+    group === 'monitoring.coreos.com' ? `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}` : group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
+  const mod = (await import(path)) as Obj;
+  assert.ok(mod[kind], `no model for ${apiVersion} ${kind}`);
+  return mod[kind];
+}
+
+const find = (all: Manifest[], kind: string, name: string): Obj => {
+  const m = all.find((x) => x.doc.kind === kind && x.doc.metadata?.name === name);
+  assert.ok(m, `${kind} ${name} exists`);
+  return m.doc;
+};
+
+const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+
+/** Keys a container may have (the schemas accept unknown keys; a typo would silently do nothing). */
+const CONTAINER_KEYS = new Set(['name', 'image', 'args', 'command', 'env', 'ports', 'startupProbe', 'readinessProbe', 'livenessProbe', 'resources', 'volumeMounts', 'securityContext', 'imagePullPolicy']);
+
+describe('deploy - Kubernetes manifests', () => {
+  it('every manifest validates against its Kubernetes schema, and kustomization lists every file', async () => {
+    const all = manifests();
+    const kinds = all.map((m) => `${m.doc.kind}/${m.doc.metadata?.name}`).sort();
+    assert.deepEqual(kinds, [
+      'ConfigMap/nats-config',
+      'ConfigMap/propeller-grafana-dashboards',
+      'Deployment/propeller-coordinator',
+      'Namespace/propeller',
+      'PersistentVolumeClaim/propeller-models',
+      'PodDisruptionBudget/propeller-coordinator',
+      'PrometheusRule/propeller-alerts',
+      'Service/nats',
+      'Service/propeller-coordinator',
+      'Service/propeller-worker',
+      'ServiceMonitor/propeller-coordinator',
+      'ServiceMonitor/propeller-worker',
+      'StatefulSet/nats',
+      'StatefulSet/propeller-worker',
+    ]);
+    for (const { file, doc } of all) {
+      const Model = await modelOf(doc.apiVersion, doc.kind);
+      assert.doesNotThrow(() => new Model(doc).validate(), `${file}: ${doc.kind} ${doc.metadata?.name}`);
+      if (doc.kind !== 'Namespace') assert.equal(doc.metadata.namespace, 'propeller', `${file}: ${doc.kind} ${doc.metadata.name} namespace`);
+      for (const c of [...(doc.spec?.template?.spec?.containers ?? [])]) {
+        for (const k of Object.keys(c)) assert.ok(CONTAINER_KEYS.has(k), `${file}: container ${c.name} has unknown key ${k}`);
+      }
+    }
+    const kustomization = readFileSync(join(DIR, 'kustomization.yaml'), 'utf8');
+    for (const f of new Set(all.map((m) => m.file))) assert.ok(kustomization.includes(`- ${f}`), `kustomization lists ${f}`);
+  });
+
+  it('the validator is real: broken manifests are rejected', async () => {
+    const worker = structuredClone(find(manifests(), 'StatefulSet', 'propeller-worker'));
+    worker.spec.template.spec.containers[0].readinessProbe.grpc.port = 'grpc-port';
+    const StatefulSet = await modelOf('apps/v1', 'StatefulSet');
+    assert.throws(() => new StatefulSet(worker).validate(), /grpc\/port must be integer/);
+    const pdb = structuredClone(find(manifests(), 'PodDisruptionBudget', 'propeller-coordinator'));
+    delete pdb.spec.selector;
+    pdb.spec.minAvailable = { one: 1 };
+    const Pdb = await modelOf('policy/v1', 'PodDisruptionBudget');
+    assert.throws(() => new Pdb(pdb).validate());
+    const sm = structuredClone(find(manifests(), 'ServiceMonitor', 'propeller-worker'));
+    sm.spec.endpoints = 'metrics';
+    const ServiceMonitor = await modelOf('monitoring.coreos.com/v1', 'ServiceMonitor');
+    assert.throws(() => new ServiceMonitor(sm).validate(), /endpoints must be array/);
+  });
+
+  it('coordinators: 2 replicas, a PodDisruptionBudget keeping one, gRPC health probes, metrics port', () => {
+    const all = manifests();
+    const dep = find(all, 'Deployment', 'propeller-coordinator');
+    assert.equal(dep.spec.replicas, 2);
+    const pdb = find(all, 'PodDisruptionBudget', 'propeller-coordinator');
+    assert.equal(pdb.spec.minAvailable, 1);
+    assert.ok(matches(pdb.spec.selector.matchLabels, dep.spec.template.metadata.labels), 'the PDB selects the coordinator pods');
+    const c = dep.spec.template.spec.containers[0];
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].grpc.port, 7400, probe);
+    assert.ok(c.args.includes('--metrics-listen=0.0.0.0:9464'));
+    assert.ok(c.args.includes('--nats=nats://nats:4222'), 'replicas share jobs through JetStream');
+  });
+
+  it('workers: one GPU each, on GPU nodes only, gRPC health probes, announcing their pod IP through NATS', () => {
+    const all = manifests();
+    const sts = find(all, 'StatefulSet', 'propeller-worker');
+    const spec = sts.spec.template.spec;
+    assert.equal(spec.nodeSelector['nvidia.com/gpu.present'], 'true');
+    assert.deepEqual(spec.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    const c = spec.containers[0];
+    assert.equal(c.resources.limits['nvidia.com/gpu'], 1);
+    assert.equal(c.resources.requests['nvidia.com/gpu'], 1);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].grpc.port, 7401, probe);
+    assert.ok(c.args.includes('--device=cuda:0'));
+    assert.ok(c.args.includes('--advertise=$(POD_IP):7401'));
+    assert.ok(c.env.some((e: Obj) => e.name === 'POD_IP' && e.valueFrom.fieldRef.fieldPath === 'status.podIP'));
+    assert.ok(c.args.includes('--metrics-listen=0.0.0.0:9465'));
+    const claim = spec.volumes.find((v: Obj) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName;
+    find(all, 'PersistentVolumeClaim', claim);
+  });
+
+  it('Services select existing pods and ports; ServiceMonitors select those Services by their metrics port', () => {
+    const all = manifests();
+    const pods = all.filter((m) => m.doc.spec?.template).map((m) => m.doc);
+    for (const svc of all.filter((m) => m.doc.kind === 'Service').map((m) => m.doc)) {
+      const target = pods.find((p) => matches(svc.spec.selector, p.spec.template.metadata.labels));
+      assert.ok(target, `Service ${svc.metadata.name} selects pods`);
+      const containerPorts = target.spec.template.spec.containers.flatMap((c: Obj) => c.ports.map((p: Obj) => p.name));
+      for (const p of svc.spec.ports) assert.ok(containerPorts.includes(p.targetPort), `Service ${svc.metadata.name} port ${p.name} -> ${p.targetPort}`);
+    }
+    for (const sm of all.filter((m) => m.doc.kind === 'ServiceMonitor').map((m) => m.doc)) {
+      const svc = all.find((m) => m.doc.kind === 'Service' && matches(sm.spec.selector.matchLabels, m.doc.metadata.labels))?.doc;
+      assert.ok(svc, `ServiceMonitor ${sm.metadata.name} selects a Service`);
+      // The job label Prometheus gives the targets is the Service name: the one the dashboards filter on.
+      assert.equal(svc.metadata.name, sm.metadata.name);
+      for (const ep of sm.spec.endpoints) assert.ok(svc.spec.ports.some((p: Obj) => p.name === ep.port), `${sm.metadata.name} endpoint port ${ep.port}`);
+    }
+    const nats = find(all, 'StatefulSet', 'nats');
+    const conf = find(all, 'ConfigMap', 'nats-config').data['nats.conf'] as string;
+    assert.match(conf, /jetstream \{/);
+    assert.ok(nats.spec.volumeClaimTemplates.length === 1, 'JetStream keeps its store on a volume');
+  });
+});
