@@ -1,7 +1,8 @@
 /**
  * Public surface of the sampling layer: prediction types, the scheduler
  * contract, the schedulers (DDIM, DDPM, Euler, flow Euler) and their
- * registry, the offset (SDEdit) scheduler, the sequential engine and step noise.
+ * registry, the offset (SDEdit) scheduler, the sequential engine, step noise
+ * and sampler checkpoints.
  */
 export {
   PREDICTION_TYPES,
@@ -61,5 +62,6 @@ export {
   type SchedulerKind,
 } from './registry.ts';
 export { STEP_NOISE_STREAM_BASE, stepNoise, type StepNoiseFn } from './step-noise.ts';
-export { sampleSequential, type DenoiseFn, type SequentialOptions } from './sequential.ts';
+export { sampleSequential, type DenoiseFn, type SequentialOptions, type SequentialState } from './sequential.ts';
+export { CHECKPOINT_MAGIC, CheckpointError, checkpointStep, decodeSamplerCheckpoint, encodeSamplerCheckpoint, type SamplerCheckpoint } from './checkpoint.ts';
 export { OffsetScheduler, offsetScheduler, skippedSteps } from './offset-scheduler.ts';
