@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,6 +96,29 @@ describe('deploy - containers and units', () => {
       assert.match(text, /ENTRYPOINT \["node", "--import", "tsx", "cli\/main\.ts"\]/);
       // Every top-level source folder the CLI imports is in the image.
       for (const dir of ['common', 'coordinator', 'worker', 'models', 'cli', 'proto']) assert.match(text, new RegExp(`COPY ${dir} \\./${dir}`), dir);
+    }
+  });
+
+  it("each image's COPY list holds everything the CLI imports: the CLI starts from those files alone", async () => {
+    for (const [file, command] of [
+      ['coordinator.Dockerfile', 'coordinator'],
+      ['worker-cuda.Dockerfile', 'worker'],
+    ] as const) {
+      const text = readFileSync(join(DOCKER, file), 'utf8');
+      const app = mkdtempSync(join(tmpdir(), 'propeller-image-'));
+      try {
+        for (const m of text.matchAll(/^COPY (?!--from)([^\n]+)$/gm)) {
+          const parts = m[1]!.trim().split(/\s+/);
+          for (const src of parts.slice(0, -1)) cpSync(join(ROOT, src), join(app, src), { recursive: true });
+        }
+        // npm ci's output, which the image installs from the same lock file.
+        symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/main.ts', command, '--help'], { cwd: app });
+        assert.match(stdout, new RegExp(`propeller ${command} `), file);
+        assert.match(stdout, /--metrics-listen/, file);
+      } finally {
+        rmSync(app, { recursive: true, force: true });
+      }
     }
   });
 
