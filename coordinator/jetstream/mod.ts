@@ -43,7 +43,9 @@ export interface JetStreamJobs {
 export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: string, inputsDir: string, log: Logger): Promise<JetStreamJobs> {
   const config = Object.freeze(jetStreamOptionsSchema.parse(options));
   const names = jetStreamNames(config.prefix);
-  const nc = await connect({ servers: config.servers.split(','), name: `propeller-coordinator-${process.pid}` });
+  // Reconnect for as long as it takes: a running job's lease lapses meanwhile, and its
+  // writes are fenced if another coordinator took it over.
+  const nc = await connect({ servers: config.servers.split(','), name: `propeller-coordinator-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 1_000 });
   try {
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
@@ -90,7 +92,11 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
           log.warn('closing the cancel watch failed', { error: errorMessage(err) });
         }
         try {
-          await nc.drain();
+          // Drain, but do not wait on a server that is gone.
+          let timer: NodeJS.Timeout | undefined;
+          const gone = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 5_000)));
+          if ((await Promise.race([nc.drain(), gone])) === 'timeout') await nc.close();
+          clearTimeout(timer);
         } catch (err) {
           log.warn('draining the NATS connection failed', { error: errorMessage(err) });
         }
