@@ -69,7 +69,7 @@ export class ObjectCheckpointStore implements CheckpointStore {
   }
 
   async delete(jobId: string): Promise<void> {
-    if (await this.os.info(checkpointName(jobId))) await this.os.delete(checkpointName(jobId));
+    await deleteIfPresent(this.os, checkpointName(jobId));
   }
 }
 
@@ -112,6 +112,15 @@ export class ObjectInputStore implements InputStore {
 
   async delete(ref: string): Promise<void> {
     await this.local.delete(ref);
-    if (await this.os.info(`inputs/${ref}`)) await this.os.delete(`inputs/${ref}`);
+    await deleteIfPresent(this.os, `inputs/${ref}`);
+  }
+}
+
+/** Deletes an object; one already gone (another coordinator got there first) is fine. */
+async function deleteIfPresent(os: ObjectStore, name: string): Promise<void> {
+  try {
+    if (await os.info(name)) await os.delete(name);
+  } catch (err) {
+    if (await os.info(name)) throw err;
   }
 }
