@@ -116,7 +116,7 @@ export class CoordinatorMetrics {
     const self = this;
     new Gauge({
       name: 'propeller_jobs',
-      help: 'Jobs the coordinator knows, by state.',
+      help: "Jobs in the coordinator's job store, by state (a JetStream store is shared: every replica reports all jobs).",
       labelNames: ['state'],
       registers: [this.registry],
       async collect() {

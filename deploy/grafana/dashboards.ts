@@ -81,8 +81,17 @@ const overview: DashboardSpec = {
   description: 'Jobs, queue, workers and throughput of the whole cluster, from the coordinators.',
   variables: [],
   panels: [
-    { title: 'Jobs by state', description: 'Jobs each coordinator knows, summed over coordinators, by state.', targets: [q('sum by (state) (propeller_jobs)', '{{state}}')], stack: true },
-    { title: 'Queue depth', description: 'Jobs waiting for a run slot. A queue that only grows means too few run slots or workers (alert PropellerQueueBacklog).', targets: [q('sum(propeller_queue_depth_jobs)', 'queued')] },
+    {
+      title: 'Jobs by state',
+      description: 'Jobs in the job store by state (max over coordinator replicas, which share one store on JetStream).',
+      targets: [q('max by (state) (propeller_jobs)', '{{state}}')],
+      stack: true,
+    },
+    {
+      title: 'Queue depth',
+      description: 'Jobs waiting for a run slot (max over replicas sharing the queue). A queue that only grows means too few run slots or workers (alert PropellerQueueBacklog).',
+      targets: [q('max(propeller_queue_depth_jobs)', 'queued')],
+    },
     {
       title: 'Jobs completed per minute',
       description: 'Jobs whose render ended, by outcome.',
@@ -138,8 +147,13 @@ const jobs: DashboardSpec = {
   description: 'How jobs run: durations, queue wait, sampling rounds, Picard convergence, seams and encoding.',
   variables: [],
   panels: [
-    { title: 'Jobs running', description: 'Jobs sampling or encoding now.', targets: [q('sum(propeller_jobs{state=~"RUNNING|ENCODING"})', 'running')], type: 'stat' },
-    { title: 'Jobs queued', description: 'Jobs waiting for a run slot.', targets: [q('sum(propeller_queue_depth_jobs)', 'queued')], type: 'stat' },
+    {
+      title: 'Jobs running',
+      description: 'Jobs sampling or encoding now, in the (shared) job store.',
+      targets: [q('max(sum without (state) (propeller_jobs{state=~"RUNNING|ENCODING"}))', 'running')],
+      type: 'stat',
+    },
+    { title: 'Jobs queued', description: 'Jobs waiting for a run slot.', targets: [q('max(propeller_queue_depth_jobs)', 'queued')], type: 'stat' },
     {
       title: 'Job success ratio',
       description: 'Share of jobs ending in the window that succeeded.',

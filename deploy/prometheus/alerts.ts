@@ -51,7 +51,7 @@ export const ALERTS: readonly AlertSpec[] = [
   },
   {
     alert: 'PropellerQueueBacklog',
-    signal: 'sum(propeller_queue_depth_jobs)',
+    signal: 'max(propeller_queue_depth_jobs)',
     condition: '> 20',
     for: '15m',
     severity: 'warning',
