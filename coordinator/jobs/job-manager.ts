@@ -155,20 +155,19 @@ export class JobManager {
     }
     if (TERMINAL_STATES.has(after.state) || !this.opts.store.watch) return after;
     // Running on another coordinator: wait (bounded) for it to record the end.
-    let unsubscribe: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let latest = after;
+    let finish!: (job: JobRecord) => void;
+    const ended = new Promise<JobRecord>((resolve) => (finish = resolve));
+    const unsubscribe = await this.opts.store.watch(id, (j) => {
+      latest = j;
+      if (TERMINAL_STATES.has(j.state)) finish(j);
+    });
+    const timer = setTimeout(() => finish(latest), this.opts.remoteCancelWaitMs ?? 30_000);
     try {
-      return await new Promise<JobRecord>((resolve, reject) => {
-        let latest = after;
-        timer = setTimeout(() => resolve(latest), this.opts.remoteCancelWaitMs ?? 30_000);
-        this.opts.store.watch!(id, (j) => {
-          latest = j;
-          if (TERMINAL_STATES.has(j.state)) resolve(j);
-        }).then((u) => (unsubscribe = u), reject);
-      });
+      return await ended;
     } finally {
       clearTimeout(timer);
-      unsubscribe?.();
+      unsubscribe();
     }
   }
 
