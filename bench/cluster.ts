@@ -38,7 +38,7 @@
  * (from /proc) used together, in cores busy on average over the job — so
  * "this machine's own compute is negligible" is checked, not assumed.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -258,6 +258,10 @@ async function runJob(workers: SimWorkers, profile: SimProfile, count: number, m
     const job = await client.watch(submitted.id, () => undefined);
     const seconds = (performance.now() - t0) / 1000;
     const stats = probe.read();
+    // Diagnostics: PROPELLER_BENCH_TIMELINE=<dir> writes every Evaluate call (worker, items, start, end) per run.
+    if (process.env['PROPELLER_BENCH_TIMELINE']) {
+      await writeFile(join(process.env['PROPELLER_BENCH_TIMELINE'], `timeline-${mode}-${count}.json`), JSON.stringify({ t0, timeline: stats.timeline }));
+    }
     const elu = performance.eventLoopUtilization(elu0);
     const cpu = process.cpuUsage(cpu0);
     const workerCpu = workers.cpuSeconds() - workerCpu0;

@@ -20,6 +20,8 @@ export interface DispatchStats {
    * next round's first windows) and its tail — the coordinator's critical path.
    */
   allIdleSeconds: number;
+  /** Every call: worker address, items, start and end (performance.now() ms), for timelines. */
+  timeline: { worker: string; items: number; startMs: number; endMs: number }[];
 }
 
 /** A probe attached to a registry's workers. */
@@ -34,7 +36,7 @@ export interface DispatchProbe {
  * starts; entries added later are not watched.
  */
 export function attachDispatchProbe(registry: WorkerRegistry, profile: SimProfile): DispatchProbe {
-  const s: DispatchStats = { calls: 0, items: 0, modelledSeconds: 0, allIdleSeconds: 0 };
+  const s: DispatchStats = { calls: 0, items: 0, modelledSeconds: 0, allIdleSeconds: 0, timeline: [] };
   let inFlight = 0;
   let idleSince: number | undefined;
   for (const entry of registry.all()) {
@@ -48,7 +50,9 @@ export function attachDispatchProbe(registry: WorkerRegistry, profile: SimProfil
       if (idleSince !== undefined) s.allIdleSeconds += (performance.now() - idleSince) / 1000;
       idleSince = undefined;
       inFlight++;
+      const startMs = performance.now();
       const done = () => {
+        s.timeline.push({ worker: entry.address, items: n, startMs, endMs: performance.now() });
         inFlight--;
         if (inFlight === 0) idleSince = performance.now();
       };

@@ -7,24 +7,31 @@
  *
  *   seconds(batch of b items) = fixedMs + perItemMs * b.
  *
- * The numbers model a ~2B-parameter video DiT on one native window of the
- * reference model's geometry, 16 latent frames x 32 x 32 (4096 tokens with
- * 1x2x2 patches, ~2e13 FLOP per item, attention included):
+ * The numbers model a ~14B-parameter video DiT (40 layers, hidden 5120: the
+ * size of the large open video models) on one native window of the
+ * reference model's geometry, 16 latent frames x 32 x 32 = 4096 tokens with
+ * 1x2x2 patches:
  *
- * - per item: that work at a plausible utilisation — ~40-50 % of the bf16
- *   peak (A100 312 TFLOP/s -> ~110 ms, H100 989 TFLOP/s -> ~45 ms). A window
- *   of 4096 tokens keeps the GPU compute-bound even at batch 1, so batching
- *   saves little per item;
- * - fixed: what a batch costs regardless of its size — kernel launches,
- *   streaming the weights once, host<->device copies, framework overhead.
+ * - per item: 2 x 14e9 x 4096 = 1.15e14 FLOP in the linear layers plus
+ *   4 x 4096^2 x 5120 x 40 = 1.4e13 in self-attention, ~1.3e14 FLOP, at
+ *   45 % of the dense bf16 peak (H100 SXM 989 TFLOP/s -> 290 ms, A100 312 ->
+ *   910 ms, L40S 362 -> 790 ms). A window of 4096 tokens keeps the GPU
+ *   compute-bound even at batch 1, so batching saves little per item;
+ * - fixed: what a batch costs regardless of its size — streaming 28 GB of
+ *   bf16 weights once (H100 3.35 TB/s: 8 ms, A100 2 TB/s: 14 ms, L40S
+ *   0.86 TB/s: 33 ms) plus ~12 ms of kernel launches, host<->device copies
+ *   and framework overhead.
  *
- * A batch of 4 thus takes hundreds of milliseconds, as on a real GPU. The
- * host's own work per window — about 1 ms of ONNX Runtime and 1 ms of codec
- * and gRPC in a worker, about 3 ms in the coordinator (measured by `bench
- * cluster` on the 2-core dev machine) — is small next to one simulated GPU,
- * but not next to 32 of them: with h100-video, 16 or more workers keep more
- * than one of the two cores busy and the host, not the model, sets the pace.
- * `bench cluster` reports the host's CPU use per row and flags those rows.
+ * A batch therefore takes hundreds of milliseconds, as a real GPU running a
+ * real video model does. The host's own work per window — about 1 ms of
+ * ONNX Runtime and 1 ms of codec and gRPC in a worker, 1-3 ms in the
+ * coordinator (measured by `bench cluster` on the 2-core dev machine) —
+ * stays small next to that even with 32 simulated workers (32 / 290 ms =
+ * 110 windows/s, about half a core), so the bench measures the dispatcher
+ * and the coordinator's critical path, not this machine's CPU. `bench
+ * cluster` reports the host's CPU use per row and flags rows where it is not
+ * negligible. (An earlier profile modelled a ~2B DiT at 45 ms/item; with 16
+ * or more such workers this 2-core host, not the simulated GPUs, set the pace.)
  */
 
 /** One simulated GPU: latency of a batch is `fixedMs + perItemMs * items`. */
@@ -39,21 +46,21 @@ export interface SimProfile {
 export const SIM_PROFILES: Readonly<Record<string, SimProfile>> = Object.freeze({
   'a100-video': {
     name: 'a100-video',
-    fixedMs: 40,
-    perItemMs: 110,
-    description: 'A100 80GB running a ~2B video DiT on 16x32x32-latent windows',
+    fixedMs: 26,
+    perItemMs: 910,
+    description: 'A100 80GB running a ~14B video DiT on 16x32x32-latent windows',
   },
   'h100-video': {
     name: 'h100-video',
     fixedMs: 20,
-    perItemMs: 45,
-    description: 'H100 80GB running a ~2B video DiT on 16x32x32-latent windows',
+    perItemMs: 290,
+    description: 'H100 80GB running a ~14B video DiT on 16x32x32-latent windows',
   },
   'l40s-video': {
     name: 'l40s-video',
-    fixedMs: 50,
-    perItemMs: 160,
-    description: 'L40S 48GB running a ~2B video DiT on 16x32x32-latent windows',
+    fixedMs: 45,
+    perItemMs: 790,
+    description: 'L40S 48GB running a ~14B video DiT on 16x32x32-latent windows',
   },
 });
 

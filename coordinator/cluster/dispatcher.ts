@@ -55,6 +55,7 @@ export class Dispatcher implements WorkerPool {
   private readonly active: EvalRequest[] = [];
   private readonly share = new FairShare();
   private rr = 0;
+  private pumpScheduled = false;
   private readonly ticker: NodeJS.Timeout;
   private readonly stragglers: StragglerPolicy;
   /** Bytes sent and received as tensors, retried and duplicated batches, for metrics. */
@@ -85,7 +86,7 @@ export class Dispatcher implements WorkerPool {
       p.unhook = () => opts.signal?.removeEventListener('abort', onAbort);
       this.share.join(p.shareKey);
       this.active.push(p);
-      this.pump();
+      this.schedulePump();
     });
   }
 
@@ -155,9 +156,25 @@ export class Dispatcher implements WorkerPool {
     this.pump();
   }
 
+  /**
+   * Pumps once the current synchronous work is done: the composite denoiser
+   * submits a round's calls in one burst, and sizing batches after the whole
+   * burst is queued (not after its first call) keeps them large and even.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   /** Hands micro-batches to every worker with a free slot, then duplicates stragglers on idle workers. */
   private pump(): void {
-    const serving = this.registry.serving();
+    // Least loaded first, so a burst of requests spreads one batch per worker
+    // before any worker gets a second.
+    const serving = [...this.registry.serving()].sort((a, b) => a.inFlight - b.inFlight);
     let assigned = true;
     while (assigned) {
       assigned = false;
@@ -203,13 +220,17 @@ export class Dispatcher implements WorkerPool {
     const first = p.items[p.queue[0]!]!;
     const bytesPerItem = first.sample.length * (this.opts.wireDtype === 'float16' ? 2 : 4) + 256;
     const byBytes = Math.max(1, Math.floor((w.maxMessageBytes * 0.9) / bytesPerItem));
-    // Balanced batches sized from the whole request, not from what is left of
-    // its queue (that halved the batches as a round drained: mean 7 of 16 at
-    // one worker in bench cluster): the fewest rounds of equal batches that
-    // give every serving worker work.
+    // Balanced batches sized from the model's whole backlog — every active
+    // request for it, counted whole, not what is left of their queues (that
+    // halved the batches as a round drained: mean 7 of 16 at one worker in
+    // bench cluster) — the fewest rounds of equal batches that give every
+    // serving worker work. A round's windows arrive as several requests; one
+    // of them alone would make batches too small to amortise a GPU's
+    // per-batch cost.
     const workers = Math.max(1, this.registry.serving(p.model).length);
     const cap = Math.max(1, Math.min(w.maxBatch, byBytes));
-    const n = p.items.length;
+    let n = 0;
+    for (const a of this.active) if (a.model === p.model) n += a.items.length;
     const rounds = Math.ceil(n / (workers * cap));
     return Math.max(1, Math.min(cap, Math.ceil(n / (workers * rounds))));
   }
@@ -275,9 +296,9 @@ export class Dispatcher implements WorkerPool {
         if (res.outputs.length !== batch.length) throw new Error(`worker returned ${res.outputs.length} outputs for ${batch.length} items`);
         return res.outputs.map((t, j) => {
           this.wire.receivedBytes += t.data.length;
-          const host = decodeTensor(t, `outputs[${j}]`);
+          // The finite check rides along the float16 conversion (cheaper than a pass of its own).
+          const host = decodeTensor(t, `worker output ${j}`, { requireFinite: true });
           if (host.data.length !== p.items[batch[j]!]!.sample.length) throw new Error(`worker output ${j} has ${host.data.length} elements`);
-          if (!allFinite(host.data)) throw new Error(`worker output ${j} contains NaN or Inf`);
           return host.data;
         });
       })

@@ -41,13 +41,16 @@ export function extractWindow(latent: Float32Array, dims: LatentDims, w: Window,
   const dst = out ?? new Float32Array(len);
   if (dst.length !== len) throw new LayoutError('out', `out has ${dst.length} elements, window ${w.index} needs ${len}`);
   const { frames: F, height: H, width: W } = dims;
+  const rowLength = w.width;
   let k = 0;
   for (let c = 0; c < dims.channels; c++) {
     for (let f = 0; f < w.frames; f++) {
       for (let y = 0; y < w.height; y++) {
         const row = ((c * F + w.f0 + f) * H + w.y0 + y) * W + w.x0;
-        dst.set(latent.subarray(row, row + w.width), k);
-        k += w.width;
+        // A plain loop: native windows have short rows (32), where a
+        // subarray + set per row costs more in allocation than it copies.
+        for (let x = 0; x < rowLength; x++) dst[k + x] = latent[row + x]!;
+        k += rowLength;
       }
     }
   }
@@ -60,6 +63,8 @@ export class Merger {
   private readonly byIndex = new Map<number, { window: Window; profile: BlendProfile }>();
   private readonly sum: Float64Array;
   private readonly weight: Float64Array;
+  /** One row's blend weights (scratch). */
+  private rowWeights = new Float64Array(0);
 
   /**
    * @param blend a blend kind (profiles are computed from `windows`) or
@@ -100,17 +105,27 @@ export class Merger {
     const { frames: pf, height: py, width: px } = entry.profile;
     const spatial = F * H * W;
     const win = w.frames * w.height * w.width;
+    const rowLength = w.width;
+    if (this.rowWeights.length < rowLength) this.rowWeights = new Float64Array(rowLength);
+    const wrow = this.rowWeights;
+    const sum = this.sum;
+    const weight = this.weight;
+    // Row by row, each channel's row contiguous; every element still gets
+    // exactly one `wt * value` added, so the sums are those of any loop order.
     for (let f = 0; f < w.frames; f++) {
       for (let y = 0; y < w.height; y++) {
         const wfy = pf[f]! * py[y]!;
         const g0 = ((w.f0 + f) * H + w.y0 + y) * W + w.x0;
         const l0 = (f * w.height + y) * w.width;
-        for (let x = 0; x < w.width; x++) {
+        for (let x = 0; x < rowLength; x++) {
           const wt = wfy * px[x]!;
-          const g = g0 + x;
-          const l = l0 + x;
-          this.weight[g] += wt;
-          for (let c = 0; c < C; c++) this.sum[c * spatial + g] += wt * data[c * win + l]!;
+          wrow[x] = wt;
+          weight[g0 + x] += wt;
+        }
+        for (let c = 0; c < C; c++) {
+          const gc = c * spatial + g0;
+          const lc = c * win + l0;
+          for (let x = 0; x < rowLength; x++) sum[gc + x] += wrow[x]! * data[lc + x]!;
         }
       }
     }

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { createLogger } from '../../common/logger.ts';
 import { compileWorkerConfig } from '../../worker/config.ts';
 import { SimulatedGpu, type SimClock } from '../../worker/sim-device.ts';
-import { SIM_PROFILES, modelledSeconds, simProfileOf } from '../../worker/sim-profiles.ts';
+import { SIM_PROFILES, modelledSeconds, simProfileOf, type SimProfile } from '../../worker/sim-profiles.ts';
 
 const silent = createLogger('test', { level: 'silent' });
+
+/** A profile of the test's own, so the arithmetic below does not follow the shipped profiles' numbers. */
+const PROFILE: SimProfile = { name: 'test', fixedMs: 20, perItemMs: 45, description: 'test profile' };
 
 /** A clock that only moves when told to; sleeps are recorded and end at once (advancing it). */
 function fakeClock(): SimClock & { t: number; slept: number[] } {
@@ -22,7 +25,7 @@ function fakeClock(): SimClock & { t: number; slept: number[] } {
 
 test('sim device - a batch lasts fixed + perItem * items, real compute included', async () => {
   const clock = fakeClock();
-  const gpu = new SimulatedGpu(SIM_PROFILES['h100-video']!, silent, clock);
+  const gpu = new SimulatedGpu(PROFILE, silent, clock);
   clock.t = 1000;
   // 4 items whose real compute took 30 ms: the model says 20 + 4 * 45 = 200 ms, so 170 ms are waited.
   await gpu.afterCompute(4, 0.03);
@@ -30,12 +33,13 @@ test('sim device - a batch lasts fixed + perItem * items, real compute included'
   assert.ok(Math.abs(clock.slept[0]! - 170) < 1e-9, `slept ${clock.slept[0]}`);
   assert.equal(gpu.stats.overruns, 0);
   assert.ok(Math.abs(gpu.stats.modelledSeconds - 0.2) < 1e-12);
-  assert.equal(modelledSeconds(SIM_PROFILES['a100-video']!, 8), (40 + 8 * 110) / 1000);
+  const a100 = SIM_PROFILES['a100-video']!;
+  assert.equal(modelledSeconds(a100, 8), (a100.fixedMs + 8 * a100.perItemMs) / 1000);
 });
 
 test('sim device - one batch at a time: a batch arriving while another runs queues behind it', async () => {
   const clock = fakeClock();
-  const gpu = new SimulatedGpu(SIM_PROFILES['h100-video']!, silent, clock);
+  const gpu = new SimulatedGpu(PROFILE, silent, clock);
   clock.t = 0;
   const first = gpu.afterCompute(1, 0); // runs 0..65 ms
   clock.t = 10; // the second arrived at 5 ms and computed for real in 5 ms
@@ -48,7 +52,7 @@ test('sim device - one batch at a time: a batch arriving while another runs queu
 
 test('sim device - real compute longer than the model: no wait, counted as an overrun', async () => {
   const clock = fakeClock();
-  const gpu = new SimulatedGpu(SIM_PROFILES['h100-video']!, silent, clock);
+  const gpu = new SimulatedGpu(PROFILE, silent, clock);
   clock.t = 500;
   await gpu.afterCompute(1, 0.1); // modelled 65 ms, took 100 ms
   assert.deepEqual(clock.slept, []);
