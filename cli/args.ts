@@ -15,6 +15,12 @@ export interface CliEnv {
   address: string;
   logLevel: import('../common/logger.ts').LogLevel;
   modelDir: string;
+  /** $PROPELLER_TOKEN: the job client's bearer token. */
+  token?: string | undefined;
+  /** $PROPELLER_TLS_CA: CA bundle the job client checks the coordinator's certificate against. */
+  tlsCa?: string | undefined;
+  /** $PROPELLER_TOKENS: the coordinator's stored tokens (`tenant:sha256hex[:admin]`, comma-separated). */
+  tokens?: string | undefined;
 }
 
 /** A positive integer flag, or an error naming the flag. */

@@ -6,6 +6,8 @@ import type { CoordinatorOptions } from '../coordinator/config.ts';
 import type { JetStreamOptions } from '../coordinator/jetstream/options.ts';
 import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
 import { intFlag, parse, type CliEnv } from './args.ts';
+import { parseTenantTokens } from '../common/auth.ts';
+import { SERVER_TLS_FLAGS, clientTlsFlags, serverTlsFlags } from './security-flags.ts';
 
 const HELP = `propeller coordinator [options]
   --config FILE            JSON file of coordinator options (coordinator/config.ts); flags given override it
@@ -31,6 +33,12 @@ const HELP = `propeller coordinator [options]
   --straggler-min-ms N     never duplicate a slow batch before N ms (default 2000; 3x the usual latency)
   --progress-interval-ms N least time between progress events of a job (default 200)
   --metrics-listen HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default; port 0 picks one)
+  --tokens-file FILE       bearer-token tenants, lines tenant:sha256hex[:admin] (propeller token makes them);
+                           $PROPELLER_TOKENS adds entries (comma-separated). None at all: no authentication
+  --tls-cert FILE --tls-key FILE  serve the JobService over TLS
+  --tls-ca FILE            with TLS: also require client certificates signed by this CA
+  --worker-tls-ca FILE     talk TLS to the workers, checking their certificates against this CA
+  --worker-tls-cert FILE --worker-tls-key FILE  client certificate for workers that require one (mTLS)
 Prints {"event":"listening","address":...} on stdout once serving; stops on SIGTERM/SIGINT.`;
 
 /** `propeller coordinator`: runs a coordinator until a signal. Returns -1 (keep running) or an exit code. */
@@ -58,6 +66,11 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     'straggler-min-ms': { type: 'string' },
     'progress-interval-ms': { type: 'string' },
     'metrics-listen': { type: 'string' },
+    'tokens-file': { type: 'string' },
+    ...SERVER_TLS_FLAGS,
+    'worker-tls-ca': { type: 'string' },
+    'worker-tls-cert': { type: 'string' },
+    'worker-tls-key': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');
@@ -111,6 +124,12 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
           }
         : undefined,
       jetstream,
+      auth: {
+        tokensFile: (values['tokens-file'] as string | undefined) ?? file.auth?.tokensFile,
+        tokens: [...(file.auth?.tokens ?? []), ...(env.tokens ? parseTenantTokens(env.tokens, 'PROPELLER_TOKENS') : [])],
+      },
+      tls: serverTlsFlags(values) ?? file.tls,
+      workerTls: clientTlsFlags(values, 'worker-tls-') ?? file.workerTls,
     },
     log,
   );

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { once } from 'node:events';
 import { messageLimitOptions } from '../common/grpc-options.ts';
+import { channelCredentials, type ClientTlsOptions } from '../common/tls.ts';
 import { loadProtos } from '../common/proto/load.ts';
 import type { JobServiceClient } from '../common/proto/generated/propeller/v1/JobService.ts';
 import type { Job__Output } from '../common/proto/generated/propeller/v1/Job.ts';
@@ -12,6 +13,14 @@ import type { ListWorkersResponse__Output } from '../common/proto/generated/prop
 import type { ListModelsResponse__Output } from '../common/proto/generated/propeller/v1/ListModelsResponse.ts';
 
 export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
+
+/** How a JobClient proves who it is and checks the coordinator. */
+export interface JobClientSecurity {
+  /** Bearer token of the tenant (sent as `authorization: Bearer <token>` on every call). */
+  token?: string | undefined;
+  /** TLS to the coordinator: its CA (and a client certificate when it requires one). Plaintext when absent. */
+  tls?: ClientTlsOptions | undefined;
+}
 
 /**
  * Promise-based client of the coordinator's JobService, used by the CLI,
@@ -23,9 +32,23 @@ export class JobClient {
   constructor(
     readonly address: string,
     private readonly timeoutMs = 30_000,
+    security: JobClientSecurity = {},
   ) {
     const Ctor = loadProtos().jobs.propeller.v1.JobService;
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), messageLimitOptions());
+    const token = security.token;
+    // An interceptor rather than call credentials: those need TLS, and a token on loopback may go without.
+    const interceptors: grpc.Interceptor[] = token
+      ? [
+          (options, nextCall) =>
+            new grpc.InterceptingCall(nextCall(options), {
+              start: (metadata, listener, next) => {
+                metadata.set('authorization', `Bearer ${token}`);
+                next(metadata, listener);
+              },
+            }),
+        ]
+      : [];
+    this.client = new Ctor(address, channelCredentials(security.tls, '--tls-ca'), { ...messageLimitOptions(), interceptors });
   }
 
   submit(spec: JobSpec, clientRequestId = ''): Promise<Job__Output> {

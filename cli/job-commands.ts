@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Job__Output } from '../common/proto/generated/propeller/v1/Job.ts';
 import { parse, type CliEnv } from './args.ts';
 import { JobClient } from './job-client.ts';
+import { clientTlsFlags } from './security-flags.ts';
 import { ProgressView } from './progress.ts';
 import { SPEC_FLAGS, SPEC_HELP, specFromFlags } from './job-spec-flags.ts';
 
@@ -12,12 +13,18 @@ const EXT: Record<string, string> = { mp4: 'mp4', webm: 'webm', latent: 'latent'
 
 /** Runs a job command against the coordinator at --address. */
 export async function runJobCommand(command: string, args: string[], env: CliEnv): Promise<number> {
-  const common = { address: { type: 'string', default: env.address } } as const;
+  const common = {
+    address: { type: 'string', default: env.address },
+    token: { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+  } as const;
   switch (command) {
     case 'submit': {
       const { values } = parse(args, { ...common, ...SPEC_FLAGS, wait: { type: 'boolean' }, out: { type: 'string' }, 'request-id': { type: 'string' } });
       if (values.help) return help(`propeller submit [--wait] [--out FILE] [--request-id ID]\n${SPEC_HELP}`);
-      const client = new JobClient(values.address as string);
+      const client = clientOf(values, env);
       try {
         const job = await client.submit(specFromFlags(values), (values['request-id'] as string | undefined) ?? '');
         if (!values.wait) {
@@ -33,7 +40,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'watch': {
       const { values, positionals } = parse(args, common, true);
       if (values.help || positionals.length !== 1) return help('propeller watch ID');
-      const client = new JobClient(values.address as string);
+      const client = clientOf(values, env);
       try {
         const view = new ProgressView();
         const last = await client.watch(positionals[0]!, (e) => e.job && view.update(e.job));
@@ -48,7 +55,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'cancel': {
       const { values, positionals } = parse(args, common, true);
       if (values.help || positionals.length !== 1) return help(`propeller ${command} ID`);
-      const client = new JobClient(values.address as string);
+      const client = clientOf(values, env);
       try {
         const job = command === 'get' ? await client.get(positionals[0]!) : await client.cancel(positionals[0]!);
         process.stdout.write(JSON.stringify(job, null, 2) + '\n');
@@ -60,7 +67,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'ls': {
       const { values } = parse(args, { ...common, state: { type: 'string' }, limit: { type: 'string', default: '50' } });
       if (values.help) return help('propeller ls [--state RUNNING,QUEUED,...] [--limit N]');
-      const client = new JobClient(values.address as string);
+      const client = clientOf(values, env);
       try {
         const jobs = await client.list(values.state ? String(values.state).split(',') : [], Number(values.limit));
         table(
@@ -75,7 +82,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'download': {
       const { values, positionals } = parse(args, { ...common, out: { type: 'string' } }, true);
       if (values.help || positionals.length !== 1 || !values.out) return help('propeller download ID --out FILE');
-      const client = new JobClient(values.address as string);
+      const client = clientOf(values, env);
       try {
         mkdirSync(dirname(values.out as string), { recursive: true });
         const { bytes } = await client.download(positionals[0]!, values.out as string);
@@ -88,7 +95,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'workers': {
       const { values } = parse(args, common);
       if (values.help) return help('propeller workers');
-      const client = new JobClient(values.address as string);
+      const client = clientOf(values, env);
       try {
         const { workers } = await client.workers();
         table(
@@ -103,7 +110,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'models': {
       const { values } = parse(args, common);
       if (values.help) return help('propeller models');
-      const client = new JobClient(values.address as string);
+      const client = clientOf(values, env);
       try {
         const { models } = await client.models();
         table(
@@ -125,6 +132,17 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     }
   }
   return 2;
+}
+
+/**
+ * The JobService client of a command: --token (or $PROPELLER_TOKEN) as the
+ * bearer token; TLS when --tls-ca (or $PROPELLER_TLS_CA) names the CA of the
+ * coordinator's certificate, with --tls-cert/--tls-key for a coordinator that
+ * requires client certificates.
+ */
+function clientOf(values: Record<string, string | boolean | undefined>, env: CliEnv): JobClient {
+  const tls = clientTlsFlags(values, 'tls-', env.tlsCa);
+  return new JobClient(values.address as string, undefined, { token: (values.token as string | undefined) ?? env.token, tls });
 }
 
 /** Follows a job with a progress bar, then downloads its output. Exit code 0 on success. */

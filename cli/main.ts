@@ -11,6 +11,8 @@ import { SIM_PROFILES, describeSimProfile, simProfileNames } from '../worker/sim
 import { runCoordinatorProcess } from './coordinator-process.ts';
 import { defaultModelDir } from './model-dir.ts';
 import type { LogLevel } from '../common/logger.ts';
+import { runTokenCommand } from './token-command.ts';
+import { SERVER_TLS_FLAGS, serverTlsFlags } from './security-flags.ts';
 
 const USAGE = `propeller — distributed sampling cluster for video diffusion models
 
@@ -31,6 +33,10 @@ Jobs (talk to --address, default $PROPELLER_ADDRESS or 127.0.0.1:7400)
   download ID --out FILE   download a job's output
   workers                  list workers
   models                   list models
+  (job commands take --token T or $PROPELLER_TOKEN, and --tls-ca FILE or $PROPELLER_TLS_CA for a TLS coordinator)
+
+Security
+  token --tenant NAME      make a bearer token; prints it and the line for the coordinator's tokens file
 
 Run 'propeller <command> --help' for a command's options.`;
 
@@ -44,12 +50,17 @@ async function main(argv: string[]): Promise<number> {
     address: process.env.PROPELLER_ADDRESS ?? '127.0.0.1:7400',
     logLevel: (process.env.PROPELLER_LOG_LEVEL ?? 'info') as LogLevel,
     modelDir: process.env.PROPELLER_MODEL_DIR ?? defaultModelDir(),
+    token: process.env.PROPELLER_TOKEN || undefined,
+    tlsCa: process.env.PROPELLER_TLS_CA || undefined,
+    tokens: process.env.PROPELLER_TOKENS || undefined,
   };
   switch (command) {
     case 'demo':
       return runDemo(rest, env);
     case 'up':
       return runUp(rest, env);
+    case 'token':
+      return runTokenCommand(rest);
     case 'coordinator':
       // PROPELLER_NATS_URL: NATS for worker discovery and, unless --jobs memory, jobs on JetStream.
       return runCoordinatorProcess(rest, env, process.env.PROPELLER_NATS_URL || undefined);
@@ -66,10 +77,13 @@ async function main(argv: string[]): Promise<number> {
         'nats-bucket': { type: 'string' },
         'fail-rate': { type: 'string' },
         'metrics-listen': { type: 'string' },
+        ...SERVER_TLS_FLAGS,
       });
       if (values.help) {
         process.stdout.write(
           'propeller worker [--listen HOST:PORT] [--models DIR,...] [--device cpu|cuda:N|sim:PROFILE] [--threads N] [--max-batch N] [--id NAME]\n' +
+            '  --tls-cert FILE --tls-key FILE  serve over TLS with this PEM certificate and key\n' +
+            '  --tls-ca FILE  with TLS: require client certificates signed by this CA (mTLS; coordinators then need --worker-tls-cert/--worker-tls-key)\n' +
             '  Without --models, serves the reference models, built into $PROPELLER_MODEL_DIR (default .cache/models).\n' +
             '  --nats URL[,URL] [--nats-bucket NAME]  announce this worker in a NATS KV bucket (refreshed every 2 s, deleted on drain)\n' +
             '  --advertise HOST:PORT  address announced to coordinators (default: the bound address)\n' +
@@ -94,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
           advertise: values.advertise as string | undefined,
           nats: values.nats ? { servers: values.nats as string, bucket: values['nats-bucket'] as string | undefined } : undefined,
           failRate: values['fail-rate'] === undefined ? 0 : Number(values['fail-rate']),
+          tls: serverTlsFlags(values),
         },
         env.logLevel,
         values['metrics-listen'] as string | undefined,

@@ -31,6 +31,11 @@ export class ResourceExhaustedError extends Error {
   override readonly name = 'ResourceExhaustedError';
 }
 
+/** The caller presented no credentials, or ones that match no tenant. */
+export class UnauthenticatedError extends Error {
+  override readonly name = 'UnauthenticatedError';
+}
+
 /** The service cannot take work now (draining, no workers). Retryable. */
 export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';

@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   ResourceExhaustedError,
+  UnauthenticatedError,
   UnavailableError,
   errorMessage,
 } from './errors.ts';
@@ -21,6 +22,7 @@ export function toGrpcError(err: unknown): GrpcError {
   if (err instanceof UnavailableError) return { code: grpc.status.UNAVAILABLE, details };
   if (err instanceof FailedPreconditionError) return { code: grpc.status.FAILED_PRECONDITION, details };
   if (err instanceof CanceledError) return { code: grpc.status.CANCELLED, details };
+  if (err instanceof UnauthenticatedError) return { code: grpc.status.UNAUTHENTICATED, details };
   return { code: grpc.status.INTERNAL, details };
 }
 

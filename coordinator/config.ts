@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
+import { TENANT_NAME } from '../common/auth.ts';
+import { clientTlsSchema, serverTlsSchema } from '../common/tls.ts';
 import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
 import { DEFAULT_JOB_LIMITS } from './jobs/limits.ts';
 import { jetStreamOptionsSchema } from './jetstream/options.ts';
@@ -54,10 +56,38 @@ export const coordinatorOptionsSchema = z.object({
       maxWidth: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxWidth),
       maxSteps: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxSteps),
       maxFps: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxFps),
+      maxWindow: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxWindow),
       maxQueued: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxQueued),
+      maxQueuedPerTenant: z.number().int().min(0).default(DEFAULT_JOB_LIMITS.maxQueuedPerTenant),
+      maxActivePerTenant: z.number().int().min(0).default(DEFAULT_JOB_LIMITS.maxActivePerTenant),
       maxInputBytes: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxInputBytes),
     })
     .default(DEFAULT_JOB_LIMITS),
+  /**
+   * Bearer-token tenants (common/auth.ts). No tokens at all: the JobService
+   * is open (one tenant that sees everything; fine on loopback, warned about
+   * elsewhere).
+   */
+  auth: z
+    .object({
+      /** File of `tenant:sha256hex[:admin]` lines, or JSON; read at start. */
+      tokensFile: z.string().min(1).optional(),
+      /** Stored tokens given inline (the CLI passes $PROPELLER_TOKENS here). */
+      tokens: z
+        .array(
+          z.object({
+            tenant: z.string().regex(TENANT_NAME, 'must be letters, digits, ".", "_" or "-" (at most 64)'),
+            sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits (the token's SHA-256)"),
+            admin: z.boolean().default(false),
+          }),
+        )
+        .default([]),
+    })
+    .default({ tokens: [] }),
+  /** TLS of the JobService (with `ca`: clients must present a certificate it signed). */
+  tls: serverTlsSchema.optional(),
+  /** TLS to the workers: the CA of their certificates and this coordinator's client certificate (mTLS). */
+  workerTls: clientTlsSchema.optional(),
 });
 
 export type CoordinatorOptions = z.input<typeof coordinatorOptionsSchema>;

@@ -11,6 +11,7 @@
  * `deploy/prometheus` use them, and test/unit/metrics-names.test.ts keeps the
  * three in step.
  */
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CanceledError } from '../common/errors.ts';
 import type { Dispatcher } from './cluster/dispatcher.ts';
@@ -223,8 +224,8 @@ export class CoordinatorMetrics {
    * `RegistryOptions.connect`: a gRPC worker client whose calls are timed
    * (`propeller_batch_duration_seconds`, `propeller_batch_size_items`).
    */
-  readonly connect = (address: string, maxMessageBytes: number): WorkerCalls => {
-    const client = new WorkerClient(address, maxMessageBytes);
+  readonly connect = (address: string, maxMessageBytes: number, credentials?: ChannelCredentials): WorkerCalls => {
+    const client = new WorkerClient(address, maxMessageBytes, credentials);
     const timed = <T>(method: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => {
       const started = performance.now();
       const done = (outcome: string) => this.batchDuration.observe({ worker: this.workerLabel(address), method, outcome }, (performance.now() - started) / 1000);

@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { resolve } from 'node:path';
 import { messageLimitOptions } from '../common/grpc-options.ts';
+import { loadTenantTokens } from './api/tenants.ts';
+import { channelCredentials, isLoopbackListen, serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
 import { JobService } from './api/job-service.ts';
@@ -43,9 +45,13 @@ export interface CoordinatorHandle {
  */
 export async function startCoordinator(options: CoordinatorOptions, log: Logger = createLogger('coordinator')): Promise<CoordinatorHandle> {
   const config = compileCoordinatorConfig(options);
+  // Tokens and certificates are read first: a wrong path fails before anything starts.
+  const auth = loadTenantTokens(config.auth);
+  const apiCredentials = serverCredentials(config.tls, 'tls');
+  const workerCredentials = channelCredentials(config.workerTls, 'workerTls');
   const metrics = new CoordinatorMetrics();
   const registry = new WorkerRegistry({
-    connect: metrics.connect,
+    connect: (address, maxMessageBytes) => metrics.connect(address, maxMessageBytes, workerCredentials),
     maxMessageBytes: config.maxMessageBytes,
     infoTimeoutMs: config.infoTimeoutMs,
     probeIntervalMs: config.workerProbeIntervalMs,
@@ -94,6 +100,8 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs })),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
+    maxQueuedPerTenant: config.limits.maxQueuedPerTenant,
+    maxActivePerTenant: config.limits.maxActivePerTenant,
     progressIntervalMs: config.progressIntervalMs,
     log: log.child('jobs'),
   });
@@ -103,13 +111,16 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
   health.addToServer(server);
-  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, log }).addToServer(server);
+  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, auth, log }).addToServer(server);
   const port = await new Promise<number>((res, rej) =>
-    server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+    server.bindAsync(config.listen, apiCredentials, (err, p) => (err ? rej(err) : res(p))),
   );
+  if (!auth.enabled && !isLoopbackListen(config.listen)) {
+    log.warn('JobService listens beyond loopback without tokens: anyone who reaches it can submit, see and cancel every job (configure auth.tokensFile or PROPELLER_TOKENS)', { listen: config.listen });
+  }
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
   const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
-  log.info('coordinator listening', { address, workers: config.workers.length, nats: config.nats ? `${config.nats.servers} bucket ${config.nats.bucket}` : 'off' });
+  log.info('coordinator listening', { address, auth: auth.enabled ? `${auth.tenants} tenants` : 'off', tls: config.tls ? (config.tls.ca ? 'mtls' : 'tls') : 'off', workerTls: config.workerTls ? 'on' : 'off', workers: config.workers.length, nats: config.nats ? `${config.nats.servers} bucket ${config.nats.bucket}` : 'off' });
 
   let closing: Promise<void> | undefined;
   const close = () =>

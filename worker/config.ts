@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
+import { serverTlsSchema } from '../common/tls.ts';
 import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
 import { isSimDevice, simDeviceProblem } from './sim-profiles.ts';
 
@@ -47,6 +48,12 @@ export const workerOptionsSchema = z.object({
     })
     .refine((n) => n.intervalMs < n.ttlMs, 'intervalMs must be shorter than ttlMs')
     .optional(),
+  /**
+   * TLS of the DenoiserService. With `ca` every client must present a
+   * certificate that CA signed (mutual TLS): only coordinators holding one
+   * may use this worker.
+   */
+  tls: serverTlsSchema.optional(),
   /** TESTING AID: share of Evaluate calls that fail on purpose (worker/fault-injection.ts). 0 in production. */
   failRate: z.number().min(0).max(1).default(0),
 });

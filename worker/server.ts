@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { hostname } from 'node:os';
 import { messageLimitOptions } from '../common/grpc-options.ts';
+import { serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { PROPELLER_VERSION } from '../common/version.ts';
 import { compileWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.ts';
@@ -38,6 +39,8 @@ export interface WorkerHandle {
  */
 export async function startWorker(options: WorkerOptions, log: Logger = createLogger('worker')): Promise<WorkerHandle> {
   const config = compileWorkerConfig(options);
+  // Certificate files are read first: a wrong path fails before minutes of model loading.
+  const credentials = serverCredentials(config.tls);
   const lifecycle = new WorkerLifecycle(log);
   // A simulated GPU computes its real outputs on the CPU.
   const simulation = isSimDevice(config.device) ? new SimulatedGpu(simProfileOf(config.device), log.child('sim')) : undefined;
@@ -66,11 +69,11 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
   service.addToServer(server);
   metrics.observe({ service, models, lifecycle, info: { workerId: service.info().workerId ?? '', device: config.device, version: PROPELLER_VERSION } });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(config.listen, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
   const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
-  lifecycle.set('serving', `listening on ${address}`);
+  lifecycle.set('serving', `listening on ${address}${config.tls ? (config.tls.ca ? ' (mTLS: client certificates required)' : ' (TLS)') : ''}`);
   health.setStatus('', 'SERVING');
   health.setStatus('propeller.v1.DenoiserService', 'SERVING');
   // Announced only once serving; withdrawn first thing when draining.

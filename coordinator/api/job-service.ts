@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { OPEN_PRINCIPAL, type Principal, type TokenAuthenticator } from '../../common/auth.ts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '../../common/errors.ts';
 import { toGrpcError } from '../../common/grpc-status.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -7,6 +8,7 @@ import { loadProtos } from '../../common/proto/load.ts';
 import type { Job } from '../../common/proto/generated/propeller/v1/Job.ts';
 import type { JobServiceHandlers } from '../../common/proto/generated/propeller/v1/JobService.ts';
 import type { ModelStatus } from '../../common/proto/generated/propeller/v1/ModelStatus.ts';
+import type { WorkerStatus } from '../../common/proto/generated/propeller/v1/WorkerStatus.ts';
 import type { WorkerRegistry } from '../cluster/worker-registry.ts';
 import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
 import type { JobManager } from '../jobs/job-manager.ts';
@@ -16,6 +18,8 @@ import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { specToProto, validateSpec } from '../jobs/spec.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
+/** Most jobs one List answers. */
+const MAX_LIST_LIMIT = 10_000;
 const STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
 
 export interface JobServiceOptions {
@@ -25,10 +29,17 @@ export interface JobServiceOptions {
   /** Where uploaded inputs wait for their job. */
   inputs: InputStore;
   limits: JobLimits;
+  /** Bearer-token tenants; absent or without tokens, the service is open. */
+  auth?: TokenAuthenticator;
   log: Logger;
 }
 
-/** gRPC JobService: validates at the edge, maps core errors to status codes. */
+/**
+ * gRPC JobService: authenticates every call (bearer tokens, when configured),
+ * validates at the edge, and maps core errors to status codes. A tenant sees
+ * only its own jobs: another tenant's job answers NOT_FOUND, exactly like a
+ * job that does not exist, so ids do not leak.
+ */
 export class JobService {
   constructor(private readonly opts: JobServiceOptions) {}
 
@@ -37,6 +48,7 @@ export class JobService {
     const handlers: JobServiceHandlers = {
       Submit: (call, cb) =>
         answer(cb, async () => {
+          const who = this.caller(call);
           const req = call.request;
           if (!req.spec) throw new InvalidArgumentError('spec', 'is missing');
           if (req.clientRequestId.length > 200) throw new InvalidArgumentError('client_request_id', 'is longer than 200 characters');
@@ -50,31 +62,36 @@ export class JobService {
             registry.modelNames().filter((n) => registry.manifest(n)?.kind === 'denoiser'),
             this.opts.limits,
           );
-          if (!req.spec.input) return toProtoJob(await jobs.submit(spec, req.clientRequestId));
+          // Request ids are per tenant: another tenant's id neither finds nor blocks this one's job.
+          const requestId = req.clientRequestId && who.tenant ? `${who.tenant}/${req.clientRequestId}` : req.clientRequestId;
+          if (!req.spec.input) return toProtoJob(await jobs.submit(spec, requestId, who.tenant));
           // Masked modes: the bytes go to the input store, the spec keeps a reference.
           const input = await intakeInput(req.spec.input, spec, lookup(spec.model)!, this.opts.inputs);
           let job: JobRecord | undefined;
           try {
-            job = await jobs.submit({ ...spec, input }, req.clientRequestId);
+            job = await jobs.submit({ ...spec, input }, requestId, who.tenant);
           } finally {
             // A failed submit, or an earlier job with this request id, leaves the new upload unused.
             if (job?.spec.input?.ref !== input.ref) await this.opts.inputs.delete(input.ref);
           }
           return toProtoJob(job);
         }),
-      Get: (call, cb) => answer(cb, async () => toProtoJob(await jobs.get(checkId(call.request.id)))),
+      Get: (call, cb) => answer(cb, async () => toProtoJob(await this.owned(call.request.id, this.caller(call)))),
       List: (call, cb) =>
         answer(cb, async () => {
+          const who = this.caller(call);
+          if (call.request.limit > MAX_LIST_LIMIT) throw new InvalidArgumentError('limit', `must be at most ${MAX_LIST_LIMIT}, got ${call.request.limit}`);
           const states = call.request.states.map((s, i) => {
             if (!STATES.includes(s as JobState)) throw new InvalidArgumentError(`states[${i}]`, `is not a job state: ${s}`);
             return s as JobState;
           });
-          const list = await jobs.list({ states, limit: call.request.limit });
+          const list = await jobs.list({ states, limit: call.request.limit || MAX_LIST_LIMIT, ...(who.admin ? {} : { tenant: who.tenant }) });
           return { jobs: list.map(toProtoJob) };
         }),
       Cancel: (call, cb) =>
         answer(cb, async () => {
-          const job = await jobs.cancel(checkId(call.request.id));
+          const owned = await this.owned(call.request.id, this.caller(call));
+          const job = await jobs.cancel(owned.id);
           // A job canceled while queued never reaches the render that deletes its upload.
           if (job.state === 'CANCELED' && job.spec.input) await this.opts.inputs.delete(job.spec.input.ref);
           return toProtoJob(job);
@@ -92,12 +109,14 @@ export class JobService {
           ended = true;
           unsubscribe?.();
         });
-        jobs
-          .watch(checkId(call.request.id), (e) => {
+        (async () => {
+          const job = await this.owned(call.request.id, this.caller(call));
+          return jobs.watch(job.id, (e) => {
             if (ended) return;
             call.write({ job: toProtoJob(e.job), message: e.message });
             if (TERMINAL_STATES.has(e.job.state)) setImmediate(end);
-          })
+          });
+        })()
           .then((u) => {
             unsubscribe = u;
             if (ended) u();
@@ -109,7 +128,7 @@ export class JobService {
       },
       Download: (call) => {
         (async () => {
-          const job = await jobs.get(checkId(call.request.id));
+          const job = await this.owned(call.request.id, this.caller(call));
           if (job.state !== 'SUCCEEDED') throw new FailedPreconditionError(`job ${job.id} is ${job.state}; only SUCCEEDED jobs have output`);
           const { stream, bytes, contentType } = await this.opts.artifacts.open(job.id);
           let offset = 0;
@@ -131,23 +150,14 @@ export class JobService {
           call.end();
         })().catch((err: unknown) => failStream(call, err));
       },
-      ListWorkers: (_call, cb) =>
-        answer(cb, async () => ({
-          workers: registry.all().map((w) => ({
-            id: w.id,
-            address: w.address,
-            device: w.device,
-            state: w.state,
-            models: [...w.models.keys()],
-            inFlight: w.inFlight,
-            evaluations: w.evaluations,
-            evaluationsPerSecond: w.throughput,
-            maxBatch: w.maxBatch,
-            lastError: w.lastError,
-          })),
-        })),
-      ListModels: (_call, cb) =>
+      ListWorkers: (call, cb) =>
         answer(cb, async () => {
+          this.caller(call);
+          return { workers: this.workerStatus() };
+        }),
+      ListModels: (call, cb) =>
+        answer(cb, async () => {
+          this.caller(call);
           const models: ModelStatus[] = registry.modelNames().map((name) => {
             const m = registry.manifest(name);
             const serving = registry.serving(name).map((w) => w.address);
@@ -173,6 +183,37 @@ export class JobService {
         }),
     };
     server.addService(loadProtos().jobs.propeller.v1.JobService.service, handlers as unknown as grpc.UntypedServiceImplementation);
+  }
+
+  private workerStatus(): WorkerStatus[] {
+    return this.opts.registry.all().map((w) => ({
+      id: w.id,
+      address: w.address,
+      device: w.device,
+      state: w.state,
+      models: [...w.models.keys()],
+      inFlight: w.inFlight,
+      evaluations: w.evaluations,
+      evaluationsPerSecond: w.throughput,
+      maxBatch: w.maxBatch,
+      lastError: w.lastError,
+    }));
+  }
+
+  /** The caller of a call, from its `authorization: Bearer <token>` metadata; UNAUTHENTICATED when auth is on and it fails. */
+  private caller(call: { metadata: grpc.Metadata }): Principal {
+    const auth = this.opts.auth;
+    if (!auth?.enabled) return OPEN_PRINCIPAL;
+    const value = call.metadata.get('authorization')[0];
+    return auth.authenticate(typeof value === 'string' ? value : value?.toString('utf8'));
+  }
+
+  /** The job, when `who` may see it; another tenant's job is NOT_FOUND, as if it did not exist. */
+  private async owned(id: string, who: Principal): Promise<JobRecord> {
+    const checked = checkId(id);
+    const job = await this.opts.jobs.get(checked);
+    if (!who.admin && (job.tenant ?? '') !== who.tenant) throw new NotFoundError('job', checked);
+    return job;
   }
 }
 
@@ -214,7 +255,8 @@ export function toProtoJob(j: JobRecord): Job {
     finishedAtMs: j.finishedAtMs,
     outputBytes: j.outputBytes,
     outputFormat: j.outputFormat,
-    clientRequestId: j.clientRequestId,
+    // Stored per tenant (`tenant/id`); the client sees the id it sent.
+    clientRequestId: j.tenant && j.clientRequestId.startsWith(`${j.tenant}/`) ? j.clientRequestId.slice(j.tenant.length + 1) : j.clientRequestId,
     metrics: j.metrics,
   };
 }

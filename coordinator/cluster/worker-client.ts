@@ -33,9 +33,11 @@ export class WorkerClient implements WorkerCalls {
   constructor(
     readonly address: string,
     maxMessageBytes: number,
+    /** TLS (and the client certificate for mTLS) when the workers require it; plaintext by default. */
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     const Ctor = loadProtos().denoiser.propeller.v1.DenoiserService;
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), messageLimitOptions(maxMessageBytes));
+    this.client = new Ctor(address, credentials, messageLimitOptions(maxMessageBytes));
   }
 
   info(timeoutMs: number): Promise<InfoResponse__Output> {

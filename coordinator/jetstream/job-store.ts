@@ -113,7 +113,7 @@ export class KvJobStore implements JobStore {
     });
   }
 
-  async list(filter: { states?: readonly JobState[]; limit?: number } = {}): Promise<JobRecord[]> {
+  async list(filter: { states?: readonly JobState[]; limit?: number; tenant?: string } = {}): Promise<JobRecord[]> {
     const keys: string[] = [];
     for await (const k of await this.kv.keys('job.*')) keys.push(k);
     const jobs: JobRecord[] = [];
@@ -123,7 +123,8 @@ export class KvJobStore implements JobStore {
       for (const e of part) if (e) jobs.push(e.stored.job);
     }
     const states = filter.states && filter.states.length ? new Set(filter.states) : undefined;
-    const out = jobs.filter((j) => !states || states.has(j.state)).sort((a, b) => b.createdAtMs - a.createdAtMs);
+    // Records written before tenants existed belong to the open tenant ''.
+    const out = jobs.filter((j) => (!states || states.has(j.state)) && (filter.tenant === undefined || (j.tenant ?? '') === filter.tenant)).sort((a, b) => b.createdAtMs - a.createdAtMs);
     return out.slice(0, filter.limit && filter.limit > 0 ? filter.limit : out.length);
   }
 

@@ -31,6 +31,10 @@ export interface JobManagerOptions {
   render: RenderFn;
   maxConcurrentJobs: number;
   maxQueued: number;
+  /** Queued jobs one tenant may have (0 or unset: no limit of its own); tenant '' (auth off) is exempt. */
+  maxQueuedPerTenant?: number;
+  /** Unfinished jobs one tenant may have (0 or unset: no limit of its own); tenant '' is exempt. */
+  maxActivePerTenant?: number;
   /** Minimum time between progress events of one job (state changes are always sent). */
   progressIntervalMs: number;
   log: Logger;
@@ -68,7 +72,8 @@ export class JobManager {
     for (let i = 0; i < this.opts.maxConcurrentJobs; i++) this.loops.push(this.loop());
   }
 
-  async submit(spec: ValidSpec, clientRequestId: string): Promise<JobRecord> {
+  /** Queues a job of `tenant` ('' when authentication is off); RESOURCE_EXHAUSTED past the queue limits. */
+  async submit(spec: ValidSpec, clientRequestId: string, tenant = ''): Promise<JobRecord> {
     if (this.draining) throw new UnavailableError('coordinator is shutting down');
     if (clientRequestId) {
       const existing = await this.opts.store.findByClientRequestId(clientRequestId);
@@ -77,6 +82,7 @@ export class JobManager {
     if ((await this.opts.queue.size()) >= this.opts.maxQueued) {
       throw new ResourceExhaustedError(`queue is full (${this.opts.maxQueued} jobs waiting); retry later`);
     }
+    if (tenant) await this.checkTenantQuota(tenant);
     const job: JobRecord = {
       id: newJobId(),
       spec,
@@ -90,6 +96,7 @@ export class JobManager {
       outputFormat: spec.output.format,
       clientRequestId,
       metrics: {},
+      ...(tenant ? { tenant } : {}),
     };
     const stored = await this.opts.store.create(job);
     // Another submit with this client request id got there first (a shared store decides atomically).
@@ -106,8 +113,18 @@ export class JobManager {
     return job;
   }
 
-  list(filter: { states?: JobState[]; limit?: number }): Promise<JobRecord[]> {
+  list(filter: { states?: JobState[]; limit?: number; tenant?: string }): Promise<JobRecord[]> {
     return this.opts.store.list(filter);
+  }
+
+  /** Per-tenant admission: queued and unfinished jobs of the tenant against its limits. */
+  private async checkTenantQuota(tenant: string): Promise<void> {
+    const { maxQueuedPerTenant: maxQueued = 0, maxActivePerTenant: maxActive = 0 } = this.opts;
+    if (!maxQueued && !maxActive) return;
+    const active = await this.opts.store.list({ states: ['QUEUED', 'RUNNING', 'ENCODING'], tenant });
+    const queued = active.filter((j) => j.state === 'QUEUED').length;
+    if (maxQueued && queued >= maxQueued) throw new ResourceExhaustedError(`tenant "${tenant}" has ${queued} jobs waiting, its limit; retry when one has started`);
+    if (maxActive && active.length >= maxActive) throw new ResourceExhaustedError(`tenant "${tenant}" has ${active.length} unfinished jobs, its limit; retry when one has finished`);
   }
 
   async cancel(id: string): Promise<JobRecord> {

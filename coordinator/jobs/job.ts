@@ -44,6 +44,11 @@ export interface JobRecord {
   outputFormat: string;
   clientRequestId: string;
   metrics: Record<string, number>;
+  /**
+   * Tenant that submitted the job (common/auth.ts); '' when authentication
+   * is off. Only this tenant and admins see the job.
+   */
+  tenant?: string;
 }
 
 export function emptyProgress(spec: ValidSpec): JobProgress {

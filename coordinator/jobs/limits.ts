@@ -1,12 +1,22 @@
-/** Limits on what one job may ask for. */
+/** Limits on what one job may ask for, and on how many jobs wait. */
 export interface JobLimits {
   maxFrames: number;
   maxHeight: number;
   maxWidth: number;
   maxSteps: number;
   maxFps: number;
-  /** Jobs waiting in the queue before Submit answers RESOURCE_EXHAUSTED. */
+  /** Largest Picard window (steps solved at once: each costs one latent per window in memory). */
+  maxWindow: number;
+  /** Jobs waiting in the queue, all tenants together, before Submit answers RESOURCE_EXHAUSTED. */
   maxQueued: number;
+  /** Jobs one tenant may have waiting in the queue (0: no limit of its own). */
+  maxQueuedPerTenant: number;
+  /**
+   * Unfinished jobs (queued, running or encoding) one tenant may have at once
+   * (0: no limit of its own). It bounds the tenant's concurrent jobs at
+   * admission: a submit past it answers RESOURCE_EXHAUSTED.
+   */
+  maxActivePerTenant: number;
   /** Bytes of an uploaded input (`spec.input.data`); it travels in one Submit message. */
   maxInputBytes: number;
 }
@@ -17,7 +27,10 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
   maxWidth: 4096,
   maxSteps: 1000,
   maxFps: 240,
+  maxWindow: 64,
   maxQueued: 1000,
+  maxQueuedPerTenant: 100,
+  maxActivePerTenant: 200,
   // The gRPC message limit (DEFAULT_MAX_MESSAGE_BYTES): a larger upload could not arrive anyway.
   maxInputBytes: 64 * 1024 * 1024,
 };

@@ -32,9 +32,9 @@ export class MemoryJobStore implements JobStore {
     return structuredClone(this.jobs.get(id)!);
   }
 
-  async list(filter: { states?: readonly JobState[]; limit?: number } = {}): Promise<JobRecord[]> {
+  async list(filter: { states?: readonly JobState[]; limit?: number; tenant?: string } = {}): Promise<JobRecord[]> {
     const states = filter.states && filter.states.length ? new Set(filter.states) : undefined;
-    const out = [...this.jobs.values()].filter((j) => !states || states.has(j.state)).sort((a, b) => b.createdAtMs - a.createdAtMs);
+    const out = [...this.jobs.values()].filter((j) => (!states || states.has(j.state)) && (filter.tenant === undefined || (j.tenant ?? '') === filter.tenant)).sort((a, b) => b.createdAtMs - a.createdAtMs);
     return out.slice(0, filter.limit && filter.limit > 0 ? filter.limit : out.length).map((j) => structuredClone(j));
   }
 

@@ -22,7 +22,8 @@ export interface JobStore {
    * it. Resolves with what is stored afterwards (undefined: no such job).
    */
   update(id: string, change: (job: JobRecord) => JobRecord | undefined, message?: string): Promise<JobRecord | undefined>;
-  list(filter?: { states?: readonly JobState[]; limit?: number }): Promise<JobRecord[]>;
+  /** Newest first; `tenant` keeps only that tenant's jobs (before `limit` applies). */
+  list(filter?: { states?: readonly JobState[]; limit?: number; tenant?: string }): Promise<JobRecord[]>;
   /** Job created earlier with this client request id, if any. */
   findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined>;
   /**

@@ -108,7 +108,7 @@ export function validateSpec(
   let sampler: ValidSpec['sampler'] = { kind: 'sequential', window: 0, tolerance: 0, policy: '' };
   if (samplerKind === 'picard') {
     const window = rawSampler.window || SPEC_DEFAULTS.picardWindow;
-    intIn('spec.sampler.window', window, 1, limits.maxSteps);
+    intIn('spec.sampler.window', window, 1, Math.min(limits.maxSteps, limits.maxWindow));
     const tolerance = rawSampler.tolerance || SPEC_DEFAULTS.picardTolerance;
     if (!Number.isFinite(tolerance) || tolerance <= 0 || tolerance > 10) throw new InvalidArgumentError('spec.sampler.tolerance', `must be in (0, 10], got ${rawSampler.tolerance}`);
     const policy = rawSampler.policy || SPEC_DEFAULTS.picardPolicy;
