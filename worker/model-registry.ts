@@ -5,6 +5,7 @@ import { modelManifestSchema, type ModelManifest } from '../common/manifest.ts';
 import { errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { checkGraphContract } from './graph-contract.ts';
+import { executionProviders, probeExecutionProvider } from './execution-provider.ts';
 
 /** How sessions are created: execution providers and explicit thread counts. */
 export interface SessionSettings {
@@ -39,16 +40,10 @@ export function findManifests(dir: string): string[] {
   return found;
 }
 
-/** ORT session options for the settings: providers from the device string. */
+/** ORT session options for the settings: providers from the device string (see execution-provider.ts). */
 export function sessionOptions(s: SessionSettings): ort.InferenceSession.SessionOptions {
-  const providers: ort.InferenceSession.ExecutionProviderConfig[] = [];
-  if (s.device.startsWith('cuda')) {
-    const id = Number(s.device.split(':')[1] ?? 0);
-    providers.push({ name: 'cuda', deviceId: id } as ort.InferenceSession.ExecutionProviderConfig);
-  }
-  providers.push('cpu');
   return {
-    executionProviders: providers,
+    executionProviders: executionProviders(s.device),
     intraOpNumThreads: s.intraOpThreads,
     interOpNumThreads: s.interOpThreads,
     graphOptimizationLevel: 'all',
@@ -58,9 +53,12 @@ export function sessionOptions(s: SessionSettings): ort.InferenceSession.Session
 /**
  * Loads every model under `dirs`, one long-lived session each. A model whose
  * manifest or file is broken is kept as unavailable with the reason, so the
- * worker still serves the others.
+ * worker still serves the others; a missing execution provider is an
+ * ExecutionProviderError (the worker refuses to start).
  */
 export async function loadModels(dirs: readonly string[], settings: SessionSettings, log: Logger): Promise<Map<string, LoadedModel>> {
+  // A configured provider that cannot run here stops the worker before any model loads (ExecutionProviderError).
+  await probeExecutionProvider(settings.device);
   const models = new Map<string, LoadedModel>();
   for (const dir of dirs) {
     for (const manifestPath of findManifests(dir)) {
