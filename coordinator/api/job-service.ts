@@ -15,7 +15,7 @@ import type { JobManager } from '../jobs/job-manager.ts';
 import type { JobLimits } from '../jobs/limits.ts';
 import { intakeInput } from '../jobs/input-intake.ts';
 import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
-import { specToProto, validateSpec } from '../jobs/spec.ts';
+import { SPEC_DEFAULTS, specToProto, validateSpec } from '../jobs/spec.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
 /** Most jobs one List answers. */
@@ -56,6 +56,9 @@ export class JobService {
             const m = registry.manifest(name);
             return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
           };
+          // A model the workers report but cannot run: say why, rather than "unknown".
+          const named = req.spec.model || SPEC_DEFAULTS.model;
+          if (!lookup(named) && registry.modelNames().includes(named)) throw new InvalidArgumentError('spec.model', `model "${named}" is unavailable: ${this.unavailableReason(named)}`);
           const spec = validateSpec(
             req.spec,
             lookup,
@@ -161,11 +164,7 @@ export class JobService {
           const models: ModelStatus[] = registry.modelNames().map((name) => {
             const m = registry.manifest(name);
             const serving = registry.serving(name).map((w) => w.address);
-            const reasons = registry
-              .all()
-              .map((w) => w.unavailable.get(name))
-              .filter((r): r is string => !!r);
-            const base: ModelStatus = { name, available: serving.length > 0, workers: serving, reason: serving.length ? '' : reasons[0] ?? 'no serving worker' };
+            const base: ModelStatus = { name, available: serving.length > 0, workers: serving, reason: serving.length ? '' : this.unavailableReason(name) };
             if (!m) return base;
             if (m.kind !== 'denoiser') return { ...base, kind: m.kind, description: m.description };
             return {
@@ -183,6 +182,15 @@ export class JobService {
         }),
     };
     server.addService(loadProtos().jobs.propeller.v1.JobService.service, handlers as unknown as grpc.UntypedServiceImplementation);
+  }
+
+  /** Why no worker serves `name`: the first reason a worker reported, else that none serves it. */
+  private unavailableReason(name: string): string {
+    for (const w of this.opts.registry.all()) {
+      const reason = w.unavailable.get(name);
+      if (reason) return reason;
+    }
+    return 'no serving worker';
   }
 
   private workerStatus(): WorkerStatus[] {

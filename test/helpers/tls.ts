@@ -14,7 +14,8 @@ export interface TestPki {
   /** Client certificate (a coordinator's, for mTLS to workers), and its key. */
   clientCert: string;
   clientKey: string;
-  /** A client certificate signed by another CA, which the servers must refuse. */
+  /** Another CA, and a client certificate it signed, which the servers must refuse. */
+  rogueCa: string;
   rogueCert: string;
   rogueKey: string;
 }
@@ -57,6 +58,7 @@ export function makeTestPki(): TestPki {
     serverKey: p('server.key'),
     clientCert: p('client.pem'),
     clientKey: p('client.key'),
+    rogueCa: p('rogue-ca.pem'),
     rogueCert: p('rogue.pem'),
     rogueKey: p('rogue.key'),
   };
