@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   long: () => import('./long.ts'),
   cluster: () => import('./cluster.ts'),
   overhead: () => import('./overhead.ts'),
+  compute: () => import('./compute.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
