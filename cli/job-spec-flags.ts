@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
 import { intFlag } from './args.ts';
+import { parseNpy } from '../common/npy.ts';
+import { encodeTensor } from '../common/tensor-codec.ts';
+import type { Tensor } from '../common/proto/generated/propeller/v1/Tensor.ts';
 
 /** Flags of `propeller submit` that make up a job spec. */
 export const SPEC_FLAGS = {
@@ -30,6 +33,8 @@ export const SPEC_FLAGS = {
   input: { type: 'string' },
   'input-kind': { type: 'string' },
   strength: { type: 'string' },
+  guidance: { type: 'string' },
+  tensor: { type: 'string', multiple: true },
 } as const;
 
 export const SPEC_HELP = `  --model NAME             model (default field-mixture; see 'propeller models')
@@ -49,7 +54,10 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --mode MODE              text_to_video (default) | image_to_video | video_to_video | extend | expand
   --input FILE             image or video to start from (read here and uploaded; needed by every mode but text_to_video)
   --input-kind image|video how to take --input (default: detected; an image has one frame)
-  --strength S             video_to_video: share of the steps re-run, 0..1 (default 0.6)`;
+  --strength S             video_to_video: share of the steps re-run, 0..1 (default 0.6)
+  --guidance S             classifier-free guidance scale (default: the model's; 1 = none)
+  --tensor NAME=FILE.npy   upload a conditioning tensor the model's manifest names, e.g.
+                           prompt_embeds=embeds.npy (repeatable; read here and uploaded)`;
 
 /** Builds a JobSpec from parsed flags; errors name the flag. */
 export function specFromFlags(v: Record<string, unknown>): JobSpec {
@@ -95,7 +103,32 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     mode: (v.mode as string | undefined) ?? '',
     ...(v.input !== undefined ? { input: { data: readInput(String(v.input)), kind: (v['input-kind'] as string | undefined) ?? '' } } : {}),
     ...(strength !== undefined ? { strength } : {}),
+    ...(v.guidance !== undefined ? { guidance: numberFlag('guidance', v.guidance) } : {}),
+    ...(v.tensor !== undefined ? { conditioning: readTensors(v.tensor as string[]) } : {}),
   };
+}
+
+function numberFlag(name: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${String(v)}"`);
+  return n;
+}
+
+/** `--tensor NAME=FILE.npy` flags -> job tensors (float32 on the wire). */
+function readTensors(flags: readonly string[]): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const flag of flags) {
+    const m = /^([^=]+)=(.+)$/.exec(flag);
+    if (!m) throw new Error(`--tensor "${flag}" must look like NAME=FILE.npy`);
+    let array;
+    try {
+      array = parseNpy(readFileSync(m[2]!));
+    } catch (err) {
+      throw new Error(`--tensor ${m[1]}=${m[2]}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    out[m[1]!] = encodeTensor(array.data, array.shape, 'float32');
+  }
+  return out;
 }
 
 /** The bytes of a local input file: the CLI uploads them, the coordinator never sees the path. */
