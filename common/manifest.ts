@@ -146,6 +146,16 @@ const vaeManifest = z.object({
   input: z.string(),
   output: z.string(),
   maxBatch: z.number().int().positive().default(64),
+  /**
+   * Tiled decoding / encoding for frames larger than `size` latent pixels:
+   * overlapping tiles (`overlap` latent pixels) run separately and are
+   * blended with linear ramps, so memory stays bounded at any resolution
+   * (diffusers' `enable_vae_tiling`). Absent: whole frames.
+   */
+  tile: z
+    .object({ size: z.number().int().min(2), overlap: z.number().int().min(0) })
+    .refine((t) => t.overlap < t.size, 'overlap must be smaller than size')
+    .optional(),
 });
 
 export const modelManifestSchema = z.discriminatedUnion('kind', [denoiserManifest, vaeManifest]);

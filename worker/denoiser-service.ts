@@ -73,7 +73,7 @@ export class DenoiserService {
           const latents = decodeTensor(call.request.latents, 'latents');
           checkFrames(latents.shape, 'latents');
           if (!allFinite(latents.data)) throw new InvalidArgumentError('latents.data', 'contains NaN or Inf');
-          const out = await runner.vae(latents.data, latents.shape);
+          const out = await runner.vae(latents.data, latents.shape, { inputScale: 1 / this.scalingFactor(call.request.model) });
           this.opts.onCompute?.(runner.model.name, 'decode', latents.shape[0]!, out.seconds);
           const bytes = new Uint8Array(out.data.length);
           for (let i = 0; i < bytes.length; i++) {
@@ -90,7 +90,7 @@ export class DenoiserService {
           if (frames.shape[1] !== 3) throw new InvalidArgumentError('frames.shape', `must be [N, 3, H, W], got ${frames.shape.join('x')}`);
           const input = new Float32Array(frames.data.length);
           for (let i = 0; i < input.length; i++) input[i] = frames.data[i]! / 255;
-          const out = await runner.vae(input, frames.shape);
+          const out = await runner.vae(input, frames.shape, { outputScale: this.scalingFactor(call.request.model) });
           this.opts.onCompute?.(runner.model.name, 'encode', frames.shape[0]!, out.seconds);
           return { latents: encodeTensor(out.data, out.shape, 'float32') };
         }),
@@ -144,6 +144,12 @@ export class DenoiserService {
     if (this.opts.afterCompute) await this.opts.afterCompute(outputs.length, (performance.now() - started) / 1000);
     const shape = [m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth];
     return { outputs: outputs.map((o) => encodeTensor(o, shape, outputDtype)), computeSeconds: seconds };
+  }
+
+  /** The denoiser's VAE scaling factor (manifest `scalingFactor`, 1 when absent). */
+  private scalingFactor(modelName: string): number {
+    const m = this.opts.models.get(modelName)?.manifest;
+    return m?.kind === 'denoiser' ? (m.scalingFactor ?? 1) : 1;
   }
 
   private vaeRunner(modelName: string, kind: 'decoder' | 'encoder'): ModelRunner {

@@ -151,11 +151,18 @@ export class ModelRunner {
 
   /**
    * Runs a VAE model on [N, C, h, w] frames in batches; returns the output
-   * as one array [N, C', h', w'] with its shape.
+   * as one array [N, C', h', w'] with its shape. `inputScale` multiplies the
+   * input first and `outputScale` the output (the denoiser's VAE scaling
+   * factor: decoders get latent / factor, encoders give latent * factor).
    */
-  async vae(input: Float32Array, shape: readonly number[]): Promise<{ data: Float32Array; shape: number[]; seconds: number }> {
+  async vae(input: Float32Array, shape: readonly number[], opts: { inputScale?: number; outputScale?: number } = {}): Promise<{ data: Float32Array; shape: number[]; seconds: number }> {
     const m = this.model.manifest as VaeManifest;
     const [n, c, h, w] = shape as [number, number, number, number];
+    if (opts.inputScale !== undefined && opts.inputScale !== 1) input = input.map((v) => v * opts.inputScale!);
+    if (m.tile) {
+      const unit = m.kind === 'decoder' ? 1 : m.spatialScale; // input pixels per latent pixel
+      if (h > m.tile.size * unit || w > m.tile.size * unit) return this.vaeTiled(m, input, shape, m.tile.size * unit, m.tile.overlap * unit, opts.outputScale);
+    }
     const perIn = c * h * w;
     const limit = this.batchLimit(m.maxBatch);
     const parts: Float32Array[] = [];
@@ -176,6 +183,59 @@ export class ModelRunner {
       data.set(p, off);
       off += p.length;
     }
+    if (opts.outputScale !== undefined && opts.outputScale !== 1) for (let i = 0; i < data.length; i++) data[i]! *= opts.outputScale;
+    return { data, shape: outShape, seconds };
+  }
+
+  /**
+   * Tiled VAE run: overlapping `size` x `size` input tiles (stride
+   * size - overlap, the last one snapped to the edge), each run whole, and
+   * blended in the output with linear ramps across the overlaps (weights
+   * full at the frame's borders).
+   */
+  private async vaeTiled(m: VaeManifest, input: Float32Array, shape: readonly number[], size: number, overlap: number, outputScale = 1): Promise<{ data: Float32Array; shape: number[]; seconds: number }> {
+    const [n, c, h, w] = shape as [number, number, number, number];
+    const ys = tileStarts(h, size, overlap);
+    const xs = tileStarts(w, size, overlap);
+    let out: Float64Array | undefined;
+    let weight: Float64Array | undefined;
+    let outShape: number[] = [];
+    let seconds = 0;
+    let ratio = 0;
+    for (const y0 of ys) {
+      for (const x0 of xs) {
+        const th = Math.min(size, h);
+        const tw = Math.min(size, w);
+        const tile = new Float32Array(n * c * th * tw);
+        for (let i = 0; i < n * c; i++) {
+          for (let y = 0; y < th; y++) tile.set(input.subarray((i * h + y0 + y) * w + x0, (i * h + y0 + y) * w + x0 + tw), (i * th + y) * tw);
+        }
+        const res = await this.vae(tile, [n, c, th, tw]);
+        seconds += res.seconds;
+        const [, co, oh, ow] = res.shape as [number, number, number, number];
+        ratio = oh / th;
+        if (!out) {
+          outShape = [n, co, Math.round(h * ratio), Math.round(w * ratio)];
+          out = new Float64Array(n * co * outShape[2]! * outShape[3]!);
+          weight = new Float64Array(outShape[2]! * outShape[3]!);
+        }
+        const [OH, OW] = [outShape[2]!, outShape[3]!];
+        const oy0 = Math.round(y0 * ratio);
+        const ox0 = Math.round(x0 * ratio);
+        const ramp = overlap * ratio;
+        const wy = rampWeights(oh, ramp, oy0 === 0, oy0 + oh >= OH);
+        const wx = rampWeights(ow, ramp, ox0 === 0, ox0 + ow >= OW);
+        for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) weight![(oy0 + y) * OW + ox0 + x]! += wy[y]! * wx[x]!;
+        for (let i = 0; i < n * co; i++) {
+          for (let y = 0; y < oh; y++) {
+            for (let x = 0; x < ow; x++) out[(i * OH + oy0 + y) * OW + ox0 + x]! += wy[y]! * wx[x]! * res.data[(i * oh + y) * ow + x]!;
+          }
+        }
+      }
+    }
+    const plane = weight!.length;
+    const data = new Float32Array(out!.length);
+    for (let i = 0; i < data.length; i++) data[i] = (out![i]! / weight![i % plane]!) * outputScale;
     return { data, shape: outShape, seconds };
   }
 
@@ -284,4 +344,25 @@ function floatTensor(data: Float32Array, dims: readonly number[], half: boolean)
 function timestepTensor(values: readonly number[], type: TimestepType): ort.Tensor {
   if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(Math.round(v)))), [values.length]);
   return floatTensor(Float32Array.from(values), [values.length], type === 'float16');
+}
+
+/** Tile starts along an axis of `length`: stride size - overlap, the last snapped to the end. */
+export function tileStarts(length: number, size: number, overlap: number): number[] {
+  if (length <= size) return [0];
+  const starts: number[] = [];
+  for (let s = 0; s + size < length; s += size - overlap) starts.push(s);
+  starts.push(length - size);
+  return starts;
+}
+
+/** Blend weights along a tile of `n` outputs: linear ramps of `ramp` samples at inner edges, full at frame borders. */
+function rampWeights(n: number, ramp: number, startsAtBorder: boolean, endsAtBorder: boolean): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = 1;
+    if (!startsAtBorder && ramp > 0) v = Math.min(v, (i + 0.5) / ramp);
+    if (!endsAtBorder && ramp > 0) v = Math.min(v, (n - i - 0.5) / ramp);
+    out[i] = Math.max(v, 1e-3);
+  }
+  return out;
 }
