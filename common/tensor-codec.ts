@@ -254,9 +254,8 @@ function fillFloats(t: Tensor__Output, data: Float32Array, field: string, requir
 export function decodeUint8Tensor(t: Tensor__Output | undefined | null, field: string): { shape: number[]; data: Uint8Array } {
   if (!t) throw new InvalidArgumentError(field, 'is missing');
   if (t.dtype !== 'uint8') throw new InvalidArgumentError(`${field}.dtype`, `must be uint8, got "${t.dtype}"`);
-  const shape = t.shape.map((d) => Number(d));
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (t.data.length !== n) throw new InvalidArgumentError(`${field}.data`, `has ${t.data.length} bytes, expected ${n}`);
+  // Rank, positive dimensions and byte count, as for every other dtype.
+  const { shape } = checkWireTensor(t, field);
   return { shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
 }
 

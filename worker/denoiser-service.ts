@@ -3,8 +3,9 @@ import { loadProtos } from '../common/proto/load.ts';
 import { allFinite, decodeTensor, decodeTensorInto, decodeUint8Tensor, encodeTensor, encodeUint8Tensor } from '../common/tensor-codec.ts';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '../common/errors.ts';
 import { toGrpcError } from '../common/grpc-status.ts';
+import { guardHandlers, tolerantService } from '../common/grpc-requests.ts';
 import type { Logger } from '../common/logger.ts';
-import type { DenoiserManifest } from '../common/manifest.ts';
+import type { DenoiserManifest, VaeManifest } from '../common/manifest.ts';
 import type { DenoiserServiceHandlers } from '../common/proto/generated/propeller/v1/DenoiserService.ts';
 import type { EvaluateRequest__Output } from '../common/proto/generated/propeller/v1/EvaluateRequest.ts';
 import type { InfoResponse } from '../common/proto/generated/propeller/v1/InfoResponse.ts';
@@ -72,6 +73,11 @@ export class DenoiserService {
           const runner = this.vaeRunner(call.request.model, 'decoder');
           const latents = decodeTensor(call.request.latents, 'latents');
           checkFrames(latents.shape, 'latents');
+          const vae = runner.model.manifest as VaeManifest;
+          if (latents.shape[1] !== vae.latentChannels) throw new InvalidArgumentError('latents.shape', `must be [N, ${vae.latentChannels}, h, w] (the decoder's latent channels), got ${latents.shape.join('x')}`);
+          // The RGB answer must fit one message: refuse before computing it.
+          const outBytes = latents.shape[0]! * 3 * latents.shape[2]! * vae.spatialScale * latents.shape[3]! * vae.spatialScale;
+          if (outBytes > this.opts.maxMessageBytes) throw new InvalidArgumentError('latents.shape', `decodes to ${outBytes} bytes of frames, more than the message limit ${this.opts.maxMessageBytes}; send fewer frames per call`);
           if (!allFinite(latents.data)) throw new InvalidArgumentError('latents.data', 'contains NaN or Inf');
           const out = await runner.vae(latents.data, latents.shape, { inputScale: 1 / this.scalingFactor(call.request.model) });
           this.opts.onCompute?.(runner.model.name, 'decode', latents.shape[0]!, out.seconds);
@@ -88,6 +94,8 @@ export class DenoiserService {
           const frames = decodeUint8Tensor(call.request.frames, 'frames');
           checkFrames(frames.shape, 'frames');
           if (frames.shape[1] !== 3) throw new InvalidArgumentError('frames.shape', `must be [N, 3, H, W], got ${frames.shape.join('x')}`);
+          const s = (runner.model.manifest as VaeManifest).spatialScale;
+          if (frames.shape[2]! % s !== 0 || frames.shape[3]! % s !== 0) throw new InvalidArgumentError('frames.shape', `H and W must be multiples of ${s} (the encoder's spatial factor), got ${frames.shape.join('x')}`);
           const input = new Float32Array(frames.data.length);
           for (let i = 0; i < input.length; i++) input[i] = frames.data[i]! / 255;
           const out = await runner.vae(input, frames.shape, { outputScale: this.scalingFactor(call.request.model) });
@@ -95,7 +103,8 @@ export class DenoiserService {
           return { latents: encodeTensor(out.data, out.shape, 'float32') };
         }),
     };
-    server.addService(service, handlers as unknown as grpc.UntypedServiceImplementation);
+    // A request that does not decode is INVALID_ARGUMENT (common/grpc-requests.ts), not INTERNAL.
+    server.addService(tolerantService(service), guardHandlers(handlers) as unknown as grpc.UntypedServiceImplementation);
   }
 
   info(): InfoResponse {

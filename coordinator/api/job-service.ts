@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { OPEN_PRINCIPAL, type Principal, type TokenAuthenticator } from '../../common/auth.ts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '../../common/errors.ts';
+import { guardHandlers, tolerantService } from '../../common/grpc-requests.ts';
 import { toGrpcError } from '../../common/grpc-status.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { DenoiserManifest } from '../../common/manifest.ts';
@@ -16,6 +17,7 @@ import type { JobLimits } from '../jobs/limits.ts';
 import { intakeInput } from '../jobs/input-intake.ts';
 import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { SPEC_DEFAULTS, specToProto, validateSpec } from '../jobs/spec.ts';
+import { checkSubmitRequest } from './request-schema.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
 /** Most jobs one List answers. */
@@ -52,6 +54,8 @@ export class JobService {
           const req = call.request;
           if (!req.spec) throw new InvalidArgumentError('spec', 'is missing');
           if (req.clientRequestId.length > 200) throw new InvalidArgumentError('client_request_id', 'is longer than 200 characters');
+          // Wire-level checks (finite numbers, bounded clean strings) first, then the spec's meaning.
+          checkSubmitRequest(req);
           const lookup = (name: string) => {
             const m = registry.manifest(name);
             return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
@@ -181,7 +185,9 @@ export class JobService {
           return { models };
         }),
     };
-    server.addService(loadProtos().jobs.propeller.v1.JobService.service, handlers as unknown as grpc.UntypedServiceImplementation);
+    // Authentication first on every call; a request that does not decode is INVALID_ARGUMENT, not INTERNAL.
+    const guarded = guardHandlers(handlers, { before: (call) => void this.caller(call) });
+    server.addService(tolerantService(loadProtos().jobs.propeller.v1.JobService.service), guarded as unknown as grpc.UntypedServiceImplementation);
   }
 
   /** Why no worker serves `name`: the first reason a worker reported, else that none serves it. */
