@@ -22,7 +22,7 @@ const text = (max: number) =>
 /** A word from a fixed list: scheduler, format, mode...; the list itself is checked later. */
 const word = text(32).refine((s) => /^[A-Za-z0-9_.-]*$/.test(s), 'must be a single word of letters, digits, "_", "." or "-"');
 
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const finite = z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v), 'must be a finite number');
 
 const tensor = z.looseObject({
   dtype: word,
