@@ -137,6 +137,7 @@ export class DenoiserService {
     if (outputDtype !== 'float16' && outputDtype !== 'float32') {
       throw new InvalidArgumentError('output_dtype', `must be "float16" or "float32", got "${req.outputDtype}"`);
     }
+    if (req.jobId.length > 4096) throw new InvalidArgumentError('job_id', 'is longer than 4096 characters');
     if (req.items.length === 0) throw new InvalidArgumentError('items', 'is empty');
     if (req.items.length > this.opts.maxItemsPerCall) {
       throw new InvalidArgumentError('items', `has ${req.items.length} items, more than the limit ${this.opts.maxItemsPerCall}`);
