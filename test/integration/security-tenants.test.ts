@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobClient } from '../../cli/job-client.ts';
-import { generateToken, tokenLine } from '../../common/auth.ts';
+import { generateToken, hashToken, tokenLine } from '../../common/auth.ts';
 import { loadProtos } from '../../common/proto/load.ts';
 import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
@@ -164,4 +164,30 @@ test('limits - a message over the coordinator\'s limit is RESOURCE_EXHAUSTED', a
   await expectCode(alice.submit({ ...small, prompt: 'ocean '.repeat(300_000) }), grpc.status.RESOURCE_EXHAUSTED, /larger than max|exceeds|too large/i);
   // Still serving.
   assert.ok((await alice.models()).models.length > 0);
+});
+
+test('tenants - a tenant\'s unfinished jobs (running and queued) are bounded: the next submit is RESOURCE_EXHAUSTED', async () => {
+  const other = await startTestCoordinator({
+    workers: [worker.address],
+    maxConcurrentJobs: 1,
+    auth: { tokens: [{ tenant: 'carol', sha256: hashToken(tokens.alice), admin: false }] },
+    limits: { maxQueuedPerTenant: 5, maxActivePerTenant: 2 } as never,
+  });
+  const carol = new JobClient(other.address, 30_000, { token: tokens.alice });
+  try {
+    const long = await carol.submit({ ...small, steps: 1000 });
+    for (;;) {
+      if ((await carol.get(long.id)).state === 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const queued = await carol.submit(small);
+    await expectCode(carol.submit(small), grpc.status.RESOURCE_EXHAUSTED, /tenant "carol" has 2 unfinished jobs, its limit/);
+    await carol.cancel(long.id);
+    // One finished: room for one more.
+    const next = await carol.submit(small);
+    for (const j of [queued, next]) assert.equal((await carol.watch(j.id, () => undefined)).state, 'SUCCEEDED');
+  } finally {
+    carol.close();
+    await other.close();
+  }
 });
