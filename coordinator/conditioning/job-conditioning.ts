@@ -58,6 +58,7 @@ export class JobConditioning {
   private readonly timeIds = new Map<string, Float32Array>();
   /** Embedding mixes by window segment weights (most windows share one). */
   private readonly mixes = new Map<string, Float32Array>();
+  private readonly zeros = new Map<string, Float32Array>();
 
   constructor(private readonly opts: JobConditioningOptions) {
     this.m = opts.manifest;
@@ -133,13 +134,20 @@ export class JobConditioning {
         const from = uncond ? c.negativeFrom : c.from;
         const t = from ? this.tensors.get(from) : undefined;
         if (t) out[key] = { data: this.embeddingFor(from!, t, shape, w), shape };
-        else if (uncond && !oneBatch) out[key] = { data: new Float32Array(shape.reduce((p, d) => p * d, 1)), shape };
+        else if (uncond && !oneBatch) out[key] = { data: this.zerosFor(key, shape), shape };
       } else if (!uncond) {
         const t = this.tensors.get(c.from);
         if (t) out[key] = { data: crop(t, w), shape: [c.channels, w.height, w.width] };
       }
     }
     return out;
+  }
+
+  /** Zeros of `shape`, one array per input (read only, like every value handed out). */
+  private zerosFor(key: string, shape: readonly number[]): Float32Array {
+    let z = this.zeros.get(key);
+    if (!z) this.zeros.set(key, (z = new Float32Array(shape.reduce((p, d) => p * d, 1))));
+    return z;
   }
 
   /** An embedding for window `w`: the tensor itself, or its segments mixed by the window's frames. */
