@@ -1,6 +1,6 @@
 /**
  * `npm run -s bench -- cluster [--json] [--workers 1,2,4,8,16,32] [--profile h100-video]
- *   [--frames 128] [--size 256] [--steps 6] [--modes sequential,picard] [--window 8] [--tol 0.1]`
+ *   [--frames 192] [--size 256] [--steps 4] [--modes sequential,picard] [--window 8] [--tol 0.1]`
  *
  * Scaling over SIMULATED GPUs. Each worker is a real `propeller worker
  * --device sim:<profile>` process: it runs the reference model for real on
@@ -12,10 +12,12 @@
  * real coordinator — a simulation of the GPUs, a measurement of everything
  * else.
  *
- * Workload: a long video, by default 128 frames at 256x256 (latent
- * 4x128x64x64: 15 chunks x 9 tiles = 135 windows per step, more than 4 per
- * worker at 32 workers), 6 DDIM steps, latent output (no decode/encode). Two
- * modes: sequential + chunks, and Picard + chunks (window 8, forecast
+ * Workload: a long video, by default 192 frames at 256x256 (latent
+ * 4x192x64x64: 23 chunks x 9 tiles = 207 windows per step, 6.5 per worker
+ * at 32 workers, so one round is one batch of 7 on every GPU), 4 DDIM
+ * steps, latent output (no decode/encode). With h100-video one worker takes
+ * about 4 minutes per mode (207 x 4 x 290 ms); the whole bench about 25.
+ * Two modes: sequential + chunks, and Picard + chunks (window 8, forecast
  * policy, tolerance 0.1), each at every worker count.
  *
  * Columns: seconds (submit to SUCCEEDED); speedup = seconds(1 worker, same
@@ -94,9 +96,9 @@ export async function run(args: string[]): Promise<void> {
       json: { type: 'boolean' },
       workers: { type: 'string', default: '1,2,4,8,16,32' },
       profile: { type: 'string', default: 'h100-video' },
-      frames: { type: 'string', default: '128' },
+      frames: { type: 'string', default: '192' },
       size: { type: 'string', default: '256' },
-      steps: { type: 'string', default: '6' },
+      steps: { type: 'string', default: '4' },
       modes: { type: 'string', default: 'sequential,picard' },
       window: { type: 'string', default: '8' },
       tol: { type: 'string', default: '0.1' },

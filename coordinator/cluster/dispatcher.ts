@@ -35,6 +35,12 @@ export interface DispatcherOptions {
   log: Logger;
 }
 
+/** Some of one request's items in a micro-batch. */
+interface Segment {
+  p: EvalRequest;
+  items: number[];
+}
+
 /** How often waiting requests and stragglers are checked, ms. */
 const TICK_MS = 200;
 
@@ -182,9 +188,9 @@ export class Dispatcher implements WorkerPool {
         if (w.state !== 'serving' || w.inFlight >= this.opts.maxInFlightPerWorker) continue;
         const p = this.nextFor(w);
         if (!p) continue;
-        const batch = p.take(w.address, this.batchSize(w, p), this.servingAddresses(p.model));
-        if (batch.length === 0) continue;
-        this.send(w, p, batch, false);
+        const segments = this.assemble(w, p);
+        if (segments.length === 0) continue;
+        this.send(w, segments, false);
         assigned = true;
       }
     }
@@ -213,6 +219,32 @@ export class Dispatcher implements WorkerPool {
     }
     if (best) this.rr = (bestAt + 1) % Math.max(1, n);
     return best;
+  }
+
+  /**
+   * One micro-batch for `w`, starting with `first`'s items and topped up from
+   * other requests for the same model (the composite denoiser submits a
+   * round as several requests; cutting batches at request boundaries left
+   * small remainder batches that unbalanced the workers). Every item of a
+   * model has the model's native shape, so any of them batch together.
+   */
+  private assemble(w: WorkerEntry, first: EvalRequest): Segment[] {
+    const size = this.batchSize(w, first);
+    const segments: Segment[] = [];
+    let taken = 0;
+    const takeFrom = (p: EvalRequest): void => {
+      const items = p.take(w.address, size - taken, this.servingAddresses(p.model));
+      if (items.length === 0) return;
+      segments.push({ p, items });
+      taken += items.length;
+    };
+    takeFrom(first);
+    for (const p of this.active) {
+      if (taken >= size) break;
+      if (p === first || p.model !== first.model || p.queue.length === 0) continue;
+      takeFrom(p);
+    }
+    return segments;
   }
 
   /** Items per micro-batch: the worker's max batch, kept under its message limit. */
@@ -266,49 +298,73 @@ export class Dispatcher implements WorkerPool {
         idle: w.address,
         elapsedMs: Math.round(now - pick.b.startedMs),
       });
-      this.send(w, pick.p, items, true);
+      this.send(w, [{ p: pick.p, items }], true);
     }
   }
 
-  private send(w: WorkerEntry, p: EvalRequest, batch: number[], duplicate: boolean): void {
-    const flight: InFlightBatch = { worker: w, items: batch, startedMs: performance.now(), hedged: duplicate };
-    p.inFlight.add(flight);
-    for (const i of batch) p.copies[i]!++;
-    this.share.charge(p.shareKey, batch.length);
-    this.registry.began(w);
-    const items: EvaluateItem[] = batch.map((i) => {
-      const it = p.items[i]!;
-      const sample = encodeTensor(it.sample, it.shape, this.opts.wireDtype);
-      this.wire.sentBytes += (sample.data as Buffer).length;
-      const conditioning: Record<string, Tensor> = {};
-      if (it.classWeights) conditioning['class_weights'] = encodeTensor(it.classWeights, [it.classWeights.length], 'float32');
-      for (const [key, t] of Object.entries(it.conditioning ?? {})) conditioning[key] = encodeTensor(t.data, t.shape, this.opts.wireDtype);
-      return { sample, timestep: it.timestep, conditioning };
+  /** Sends one micro-batch (one or more requests' items) to `w` as one Evaluate call. */
+  private send(w: WorkerEntry, segments: Segment[], duplicate: boolean): void {
+    const startedMs = performance.now();
+    const flights = segments.map(({ p, items }) => {
+      const flight: InFlightBatch = { worker: w, items, startedMs, hedged: duplicate };
+      p.inFlight.add(flight);
+      for (const i of items) p.copies[i]!++;
+      this.share.charge(p.shareKey, items.length);
+      return flight;
     });
+    this.registry.began(w);
+    const items: EvaluateItem[] = [];
+    const lengths: number[] = [];
+    for (const { p, items: batch } of segments) {
+      for (const i of batch) {
+        const it = p.items[i]!;
+        lengths.push(it.sample.length);
+        const sample = encodeTensor(it.sample, it.shape, this.opts.wireDtype);
+        this.wire.sentBytes += (sample.data as Buffer).length;
+        const conditioning: Record<string, Tensor> = {};
+        if (it.classWeights) conditioning['class_weights'] = encodeTensor(it.classWeights, [it.classWeights.length], 'float32');
+        // Extra conditioning formed per window (coordinator/conditioning): embeddings, time ids, image latents, guidance.
+        for (const [key, t] of Object.entries(it.conditioning ?? {})) conditioning[key] = encodeTensor(t.data, t.shape, this.opts.wireDtype);
+        items.push({ sample, timestep: it.timestep, conditioning });
+      }
+    }
+    const model = segments[0]!.p.model;
+    const jobId = [...new Set(segments.map((s) => s.p.opts.jobId ?? ''))].filter(Boolean).join(',');
+    // A call carrying one job's items ends with that job's cancel; a shared
+    // call runs to the end and a canceled job's outputs are dropped.
+    const signals = new Set(segments.map((s) => s.p.opts.signal));
+    const signal = signals.size === 1 ? segments[0]!.p.opts.signal : undefined;
+    const total = items.length;
     const landed = () => {
-      p.inFlight.delete(flight);
-      for (const i of batch) p.copies[i]!--;
+      segments.forEach(({ p, items: batch }, k) => {
+        p.inFlight.delete(flights[k]!);
+        for (const i of batch) p.copies[i]!--;
+      });
       this.registry.ended(w);
     };
     w.client
-      .evaluate({ model: p.model, items, outputDtype: this.opts.wireDtype, jobId: p.opts.jobId ?? '' }, this.opts.batchTimeoutMs, p.opts.signal)
+      .evaluate({ model, items, outputDtype: this.opts.wireDtype, jobId }, this.opts.batchTimeoutMs, signal)
       .then((res) => {
-        if (res.outputs.length !== batch.length) throw new Error(`worker returned ${res.outputs.length} outputs for ${batch.length} items`);
+        if (res.outputs.length !== total) throw new Error(`worker returned ${res.outputs.length} outputs for ${total} items`);
         return res.outputs.map((t, j) => {
           this.wire.receivedBytes += t.data.length;
           // The finite check rides along the float16 conversion (cheaper than a pass of its own).
           const host = decodeTensor(t, `worker output ${j}`, { requireFinite: true });
-          if (host.data.length !== p.items[batch[j]!]!.sample.length) throw new Error(`worker output ${j} has ${host.data.length} elements`);
+          if (host.data.length !== lengths[j]) throw new Error(`worker output ${j} has ${host.data.length} elements`);
           return host.data;
         });
       })
       .then(
         (outs) => {
           landed();
-          this.registry.succeeded(w, batch.length, (performance.now() - flight.startedMs) / 1000);
-          if (!p.done) {
+          this.registry.succeeded(w, total, (performance.now() - startedMs) / 1000);
+          let offset = 0;
+          for (const { p, items: batch } of segments) {
+            const mine = outs.slice(offset, offset + batch.length);
+            offset += batch.length;
+            if (p.done) continue;
             // The first copy to answer wins; a later duplicate's outputs are the same numbers and are dropped.
-            const fresh = p.fill(batch, outs);
+            const fresh = p.fill(batch, mine);
             if (fresh > 0) p.opts.onBatchDone?.(fresh);
             if (p.remaining === 0) this.finish(p);
           }
@@ -316,22 +372,22 @@ export class Dispatcher implements WorkerPool {
         },
         (err: unknown) => {
           landed();
-          if (p.done || p.opts.signal?.aborted) {
+          const live = segments.filter(({ p }) => !p.done && !p.opts.signal?.aborted);
+          if (live.length === 0) {
             this.pump();
             return;
           }
           const msg = `worker ${w.address}: ${errorMessage(err)}`;
           this.registry.failed(w, err);
-          if (batch.every((i) => p.results[i] !== undefined)) {
+          for (const { p, items: batch } of live) {
             // A duplicate already answered for all of it; only the worker's record changes.
-            this.pump();
-            return;
+            if (batch.every((i) => p.results[i] !== undefined)) continue;
+            p.lastError = msg;
+            this.wire.retries++;
+            this.opts.log.warn('batch failed, will retry', { job: p.opts.jobId, items: batch.length, error: msg });
+            const exhausted = p.requeue(batch, w.address, this.opts.maxAttempts);
+            if (exhausted !== undefined) this.finish(p, new Error(`evaluation failed after ${p.attempts[exhausted]} attempts; last error: ${msg}`));
           }
-          p.lastError = msg;
-          this.wire.retries++;
-          this.opts.log.warn('batch failed, will retry', { job: p.opts.jobId, items: batch.length, error: msg });
-          const exhausted = p.requeue(batch, w.address, this.opts.maxAttempts);
-          if (exhausted !== undefined) this.finish(p, new Error(`evaluation failed after ${p.attempts[exhausted]} attempts; last error: ${msg}`));
           this.pump();
         },
       );

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { messageLimitOptions } from '../../common/grpc-options.ts';
+import { latentChannelOptions } from '../../common/grpc-options.ts';
 import { loadProtos } from '../../common/proto/load.ts';
 import type { DenoiserServiceClient } from '../../common/proto/generated/propeller/v1/DenoiserService.ts';
 import type { DecodeRequest } from '../../common/proto/generated/propeller/v1/DecodeRequest.ts';
@@ -37,7 +37,7 @@ export class WorkerClient implements WorkerCalls {
     credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     const Ctor = loadProtos().denoiser.propeller.v1.DenoiserService;
-    this.client = new Ctor(address, credentials, messageLimitOptions(maxMessageBytes));
+    this.client = new Ctor(address, credentials, latentChannelOptions(maxMessageBytes));
   }
 
   info(timeoutMs: number): Promise<InfoResponse__Output> {

@@ -81,12 +81,15 @@ export interface CompositeDenoiserOptions {
 export const DEFAULT_WINDOWS_PER_CALL = 32;
 
 /**
- * Default evaluate calls in flight per denoise call: 5 x 32 = 160 windows, a
- * whole round of a 128-frame 256x256 video (135 windows) at once, so every
- * worker of a large cluster has work; a long latent streams through in
- * bounded slices (about 40 MiB of float32 input in flight).
+ * Default evaluate calls in flight per denoise call (launched and not yet
+ * merged): 8 x 32 = 256 windows, a whole round of a 192-frame 256x256 video
+ * (207 windows) at once, so the dispatcher sees the round's whole backlog
+ * and gives every worker of a large cluster one even batch. Groups are
+ * merged in plan order, so a slow oldest group holds back new launches once
+ * the bound is reached; a long latent streams through in slices of at most
+ * this many windows (64 MiB of float32 input for native 4x16x32x32 windows).
  */
-export const DEFAULT_CALLS_IN_FLIGHT = 5;
+export const DEFAULT_CALLS_IN_FLIGHT = 8;
 
 /** Windowed denoiser over a `[C, F, H, W]` latent; `denoise` is a {@link DenoiseFn}. */
 export class CompositeDenoiser {
