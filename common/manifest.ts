@@ -44,6 +44,14 @@ const conditioningInput = z.discriminatedUnion('source', [
     from: tensorName,
     negativeFrom: tensorName.optional(),
     shape: z.array(z.number().int().positive()).min(1).max(4),
+    /**
+     * A text encoder (a `text_encoder` model on the same workers) that turns
+     * the job's prompts into these embeddings when the job uploads none:
+     * the worker tokenizes and encodes each prompt (cached), windows that
+     * straddle a prompt change mix their prompts' embeddings, and the
+     * unconditional input is the negative prompt's (empty: "").
+     */
+    textEncoder: z.string().optional(),
   }),
   z.object({
     source: z.literal('time_ids'),
@@ -158,11 +166,37 @@ const vaeManifest = z.object({
     .optional(),
 });
 
-export const modelManifestSchema = z.discriminatedUnion('kind', [denoiserManifest, vaeManifest]);
+/**
+ * A text encoder a denoiser's `embeddings` conditioning may name: token ids
+ * [B, maxLength] (int64) -> hidden states [B, maxLength, hiddenSize], with
+ * its tokenizer's files beside the model (CLIP byte-level BPE:
+ * `vocab.json`, `merges.txt`, as a diffusers `tokenizer/` folder holds them).
+ */
+const textEncoderManifest = z.object({
+  kind: z.literal('text_encoder'),
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+  description: z.string().default(''),
+  file: z.string(),
+  input: z.string(),
+  output: z.string(),
+  maxLength: z.number().int().positive().max(4096),
+  hiddenSize: z.number().int().positive(),
+  tokenizer: z.object({
+    kind: z.literal('clip_bpe'),
+    vocab: z.string(),
+    merges: z.string(),
+    /** Token that pads to maxLength (`<|endoftext|>` unless told; SD 2's OpenCLIP pads with `!`). */
+    padToken: z.string().optional(),
+  }),
+  maxBatch: z.number().int().positive().default(16),
+});
+
+export const modelManifestSchema = z.discriminatedUnion('kind', [denoiserManifest, vaeManifest, textEncoderManifest]);
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 export type DenoiserManifest = z.infer<typeof denoiserManifest>;
 export type VaeManifest = z.infer<typeof vaeManifest>;
+export type TextEncoderManifest = z.infer<typeof textEncoderManifest>;
 export type ConditioningInput = z.infer<typeof conditioningInput>;
 export type GuidanceConfig = z.infer<typeof guidanceConfig>;
 

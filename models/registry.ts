@@ -18,6 +18,7 @@ import {
 import { TINY_UNET3D, buildTinyUnet3dModel, tinyUnet3dManifest } from './tiny-unet3d/build.ts';
 import { TINY_DIT, buildTinyDitModel, tinyDitManifest } from './tiny-dit/build.ts';
 import { TINY_SVD, buildTinySvdModel, tinySvdManifest } from './tiny-svd/build.ts';
+import { TINY_CLIP_TEXT, buildTinyClipTextModel, tinyClipTextManifest, tinyClipVocab } from './tiny-clip-text/build.ts';
 
 /**
  * The reference models, built on first use into a cache directory:
@@ -53,7 +54,7 @@ export type ReferenceModelName = (typeof REFERENCE_MODEL_NAMES)[number];
  * (`ensureStandinModels`), since a worker that loads them pays for their
  * compute and memory.
  */
-export const STANDIN_MODEL_NAMES = ['tiny-unet3d-s', 'tiny-unet3d-m', 'tiny-dit', 'tiny-svd'] as const;
+export const STANDIN_MODEL_NAMES = ['tiny-unet3d-s', 'tiny-unet3d-m', 'tiny-dit', 'tiny-svd', 'tiny-clip-text'] as const;
 export type StandinModelName = (typeof STANDIN_MODEL_NAMES)[number];
 
 /** Any model this registry builds. */
@@ -69,6 +70,8 @@ interface ReferenceModel {
   /** Everything besides code that the bytes depend on. */
   parameters(): unknown;
   build(): Uint8Array;
+  /** Files written beside the model (a tokenizer's vocabulary), by name. */
+  files?(): Record<string, string>;
 }
 
 const MODELS: Record<BuiltModelName, ReferenceModel> = {
@@ -111,6 +114,15 @@ const MODELS: Record<BuiltModelName, ReferenceModel> = {
     manifest: () => tinySvdManifest(),
     parameters: () => TINY_SVD,
     build: () => buildTinySvdModel(),
+  },
+  'tiny-clip-text': {
+    manifest: () => tinyClipTextManifest(),
+    parameters: () => TINY_CLIP_TEXT,
+    build: () => buildTinyClipTextModel(),
+    files: () => {
+      const { vocab, merges } = tinyClipVocab();
+      return { 'vocab.json': `${JSON.stringify(vocab)}\n`, 'merges.txt': `#version: 0.2\n${merges.join('\n')}\n` };
+    },
   },
 };
 
@@ -212,6 +224,7 @@ async function ensureModel(dir: string, name: BuiltModelName): Promise<void> {
   const { bytes, manifest } = buildReferenceModel(name);
   await mkdir(modelDir, { recursive: true });
   await writeAtomic(join(modelDir, manifest.file), bytes);
+  for (const [file, text] of Object.entries(MODELS[name].files?.() ?? {})) await writeAtomic(join(modelDir, file), text);
   await writeAtomic(join(modelDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await writeAtomic(join(modelDir, 'build.stamp'), `${want}\n`);
 }

@@ -12,6 +12,7 @@ import type { InfoResponse } from '../common/proto/generated/propeller/v1/InfoRe
 import type { LoadedModel } from './model-registry.ts';
 import { ModelRunner, type DenoiseInput } from './inference.ts';
 import { parseItemConditioning } from './item-conditioning.ts';
+import { PromptCache, resolvePrompts } from './prompt-encoding.ts';
 import type { WorkerLifecycle } from './lifecycle.ts';
 
 export interface DenoiserServiceOptions {
@@ -46,6 +47,8 @@ export interface WorkerCounters {
 export class DenoiserService {
   readonly counters: WorkerCounters = { evaluations: 0, calls: 0, failures: 0, computeSeconds: 0 };
   private readonly runners = new Map<string, ModelRunner>();
+  /** Encoded prompts per text encoder (prompt-encoding.ts). */
+  private readonly promptCaches = new Map<string, PromptCache>();
   private inFlightCalls = 0;
 
   constructor(private readonly opts: DenoiserServiceOptions) {
@@ -146,6 +149,8 @@ export class DenoiserService {
     const per = m.latentChannels * m.nativeFrames * m.nativeHeight * m.nativeWidth;
     const packed = new Float32Array(req.items.length * per);
     const inputs = req.items.map((item, i) => validateItem(m, item, i, packed.subarray(i * per, (i + 1) * per)));
+    // Items that sent prompts instead of embeddings: run the model's text encoder (cached per prompt).
+    await resolvePrompts(m, inputs, (name) => this.runners.get(name), (name) => this.promptCacheOf(name));
     const started = performance.now();
     const { outputs, seconds } = await runner.denoise(inputs);
     this.counters.evaluations += outputs.length;
@@ -154,6 +159,12 @@ export class DenoiserService {
     if (this.opts.afterCompute) await this.opts.afterCompute(outputs.length, (performance.now() - started) / 1000);
     const shape = [m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth];
     return { outputs: outputs.map((o) => encodeTensor(o, shape, outputDtype)), computeSeconds: seconds };
+  }
+
+  private promptCacheOf(encoder: string): PromptCache {
+    let c = this.promptCaches.get(encoder);
+    if (!c) this.promptCaches.set(encoder, (c = new PromptCache()));
+    return c;
   }
 
   /** The denoiser's VAE scaling factor (manifest `scalingFactor`, 1 when absent). */

@@ -34,6 +34,19 @@ export function checkGraphContract(m: ModelManifest, session: Pick<ort.Inference
   const has = (names: Map<string, Meta>) => [...names.keys()].join(', ');
   const float = (m.kind === 'denoiser' ? m.dtype : undefined) ?? 'float32';
 
+  if (m.kind === 'text_encoder') {
+    const input = inputs.get(m.input);
+    if (!input) return fail('input', `graph has no input "${m.input}" (has ${has(inputs)})`);
+    const ti = tensorMeta(input);
+    if (ti && (ti.shape.length !== 2 || ti.type !== 'int64')) return fail('input', `graph input "${m.input}" is ${ti.type} ${fmt(ti.shape)}; token ids [B, maxLength] int64 expected`);
+    if (ti && typeof ti.shape[1] === 'number' && ti.shape[1] >= 0 && ti.shape[1] !== m.maxLength) return fail('maxLength', `${m.maxLength} does not match axis 1 of graph input "${m.input}", ${fmt(ti.shape)}`);
+    const output = outputs.get(m.output);
+    if (!output) return fail('output', `graph has no output "${m.output}" (has ${has(outputs)})`);
+    const to = tensorMeta(output);
+    if (to && to.shape.length !== 3) return fail('output', `graph output "${m.output}" has rank ${to.shape.length} (${fmt(to.shape)}); hidden states [B, maxLength, hiddenSize] expected`);
+    if (to && typeof to.shape[2] === 'number' && to.shape[2] >= 0 && to.shape[2] !== m.hiddenSize) return fail('hiddenSize', `${m.hiddenSize} does not match axis 2 of graph output "${m.output}", ${fmt(to.shape)}`);
+    return undefined;
+  }
   if (m.kind !== 'denoiser') {
     const input = inputs.get(m.input);
     if (!input) return fail('input', `graph has no input "${m.input}" (has ${has(inputs)})`);

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest, type VaeManifest } from '../common/manifest.ts';
+import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest, type TextEncoderManifest, type VaeManifest } from '../common/manifest.ts';
+import type { ItemPrompts } from './prompt-encoding.ts';
 import { floatsToHalves, halvesToFloats } from '../common/tensor-codec.ts';
 import { denoiserIo, type TimestepType } from './graph-contract.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
@@ -19,7 +20,9 @@ export interface DenoiseInput {
    * key (missing keys: zeros, or the conditional value for `time_ids`) and
    * the scale. The item's output is then uncond + scale * (cond - uncond).
    */
-  guidance?: { scale: number; uncond: ReadonlyMap<string, Float32Array> };
+  guidance?: { scale: number; uncond: ReadonlyMap<string, Float32Array>; uncondPrompts?: ReadonlyMap<string, string> };
+  /** Prompts to encode into an embeddings input (prompt-encoding.ts), by graph input. */
+  prompts?: ReadonlyMap<string, ItemPrompts>;
 }
 
 /**
@@ -237,6 +240,21 @@ export class ModelRunner {
     const data = new Float32Array(out!.length);
     for (let i = 0; i < data.length; i++) data[i] = (out![i]! / weight![i % plane]!) * outputScale;
     return { data, shape: outShape, seconds };
+  }
+
+  /** Runs a text encoder on token id sequences; one [maxLength * hiddenSize] array per sequence. */
+  async textEncode(ids: readonly number[][]): Promise<Float32Array[]> {
+    const m = this.model.manifest as TextEncoderManifest;
+    const limit = this.batchLimit(m.maxBatch);
+    const out: Float32Array[] = [];
+    const size = m.maxLength * m.hiddenSize;
+    for (let start = 0; start < ids.length; start += limit) {
+      const chunk = ids.slice(start, start + limit);
+      const data = BigInt64Array.from(chunk.flat().map((v) => BigInt(v)));
+      const { out: res } = await this.run({ [m.input]: new ort.Tensor('int64', data, [chunk.length, m.maxLength]) }, m.output);
+      for (let i = 0; i < chunk.length; i++) out.push(res.slice(i * size, (i + 1) * size));
+    }
+    return out;
   }
 
   private batchLimit(manifestMax: number): number {

@@ -3,6 +3,8 @@ import { conditioningKey, conditioningShape, type DenoiserManifest } from '../co
 import type { Tensor__Output } from '../common/proto/generated/propeller/v1/Tensor.ts';
 import { decodeTensor } from '../common/tensor-codec.ts';
 import type { DenoiseInput } from './inference.ts';
+import { PROMPT_WEIGHTS_PREFIX } from '../common/prompt-wire.ts';
+import { decodePrompts, type ItemPrompts } from './prompt-encoding.ts';
 
 /**
  * Wire form of an item's extra conditioning (EvaluateItem.conditioning):
@@ -27,14 +29,28 @@ export function parseItemConditioning(
   m: DenoiserManifest,
   conditioning: Record<string, Tensor__Output>,
   field: string,
-): Pick<DenoiseInput, 'conditioning' | 'guidance'> {
+): Pick<DenoiseInput, 'conditioning' | 'guidance' | 'prompts'> {
   const specs = new Map((m.conditioning ?? []).map((c) => [conditioningKey(c), c]));
   const cond = new Map<string, Float32Array>();
   const uncond = new Map<string, Float32Array>();
+  const prompts = new Map<string, ItemPrompts>();
+  const weights = new Map<string, Float32Array>();
+  const uncondPrompts = new Map<string, string>();
   let scale: number | undefined;
   for (const [key, tensor] of Object.entries(conditioning)) {
     if (key === 'class_weights') continue; // the caller decodes class weights
     const f = `${field}.conditioning.${key}`;
+    // Prompts for a text encoder (prompt-encoding.ts).
+    const promptKey = /^(uncond:)?(prompt|prompt_weights):(.+)$/.exec(key);
+    if (promptKey) {
+      const spec = specs.get(promptKey[3]!);
+      if (!spec || spec.source !== 'embeddings' || !spec.textEncoder) throw new InvalidArgumentError(`${field}.conditioning`, `has key "${key}", but "${promptKey[3]}" names no text encoder in model "${m.name}"'s manifest`);
+      const values = decodeTensor(tensor, f, { requireFinite: true, maxElements: 1 << 16 }).data;
+      if (promptKey[2] === 'prompt_weights') weights.set(spec.input, values);
+      else if (promptKey[1]) uncondPrompts.set(spec.input, decodePrompts(values, f)[0]!);
+      else prompts.set(spec.input, { texts: decodePrompts(values, f), weights: [] });
+      continue;
+    }
     if (key === GUIDANCE_SCALE_KEY) {
       if (!m.guidance) throw new InvalidArgumentError(f, `model "${m.name}" declares no guidance in its manifest`);
       const t = decodeTensor(tensor, f, { requireFinite: true });
@@ -56,13 +72,20 @@ export function parseItemConditioning(
     }
     (isUncond ? uncond : cond).set(base, t.data);
   }
-  for (const [key, spec] of specs) {
-    // Embeddings and time ids are graph inputs: required. A missing image latent is zeros.
-    if (spec.source !== 'image_latent' && !cond.has(key)) throw new InvalidArgumentError(`${field}.conditioning.${key}`, 'is missing');
+  for (const [input, p] of prompts) {
+    const w = weights.get(input);
+    if (w && w.length !== p.texts.length) throw new InvalidArgumentError(`${field}.conditioning.${PROMPT_WEIGHTS_PREFIX}${input}`, `has ${w.length} weights for ${p.texts.length} prompts`);
+    if (w && (w.some((v) => v < 0) || w.every((v) => v === 0))) throw new InvalidArgumentError(`${field}.conditioning.${PROMPT_WEIGHTS_PREFIX}${input}`, 'must be non-negative and not all zero');
+    p.weights = w ? Array.from(w) : p.texts.map(() => 1);
   }
-  if (uncond.size > 0 && scale === undefined) throw new InvalidArgumentError(`${field}.conditioning.${GUIDANCE_SCALE_KEY}`, `is missing (needed with ${UNCOND_PREFIX} values)`);
+  for (const [key, spec] of specs) {
+    // Embeddings (or their prompts) and time ids are graph inputs: required. A missing image latent is zeros.
+    if (spec.source !== 'image_latent' && !cond.has(key) && !prompts.has(key)) throw new InvalidArgumentError(`${field}.conditioning.${key}`, 'is missing');
+  }
+  if ((uncond.size > 0 || uncondPrompts.size > 0) && scale === undefined) throw new InvalidArgumentError(`${field}.conditioning.${GUIDANCE_SCALE_KEY}`, `is missing (needed with ${UNCOND_PREFIX} values)`);
   return {
     conditioning: cond.size > 0 ? cond : undefined,
-    guidance: scale === undefined ? undefined : { scale, uncond },
+    guidance: scale === undefined ? undefined : { scale, uncond, ...(uncondPrompts.size ? { uncondPrompts } : {}) },
+    ...(prompts.size ? { prompts } : {}),
   };
 }

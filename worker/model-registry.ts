@@ -5,6 +5,7 @@ import { modelManifestSchema, type ModelManifest } from '../common/manifest.ts';
 import { errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { checkGraphContract } from './graph-contract.ts';
+import { ClipTokenizer } from './clip-tokenizer.ts';
 import { executionProviders, probeExecutionProvider } from './execution-provider.ts';
 
 /** How sessions are created: execution providers and explicit thread counts. */
@@ -23,6 +24,8 @@ export interface LoadedModel {
   /** Raw manifest text as read (reported over Info). */
   manifestJson: string;
   session: ort.InferenceSession | undefined;
+  /** Text encoders: the tokenizer read from the files beside the model. */
+  tokenizer?: ClipTokenizer;
   available: boolean;
   reason: string;
   loadSeconds: number;
@@ -72,7 +75,37 @@ export async function loadModels(dirs: readonly string[], settings: SessionSetti
       models.set(model.name, model);
     }
   }
+  checkTextEncoders(models, log);
   return models;
+}
+
+/**
+ * A denoiser's embeddings must have its text encoder's [maxLength,
+ * hiddenSize]; a mismatch makes the denoiser unavailable, naming the field.
+ * A text encoder that is not loaded here only means prompts cannot be
+ * encoded on this worker (uploaded embeddings still work).
+ */
+function checkTextEncoders(models: Map<string, LoadedModel>, log: Logger): void {
+  for (const model of models.values()) {
+    const m = model.manifest;
+    if (!model.available || m?.kind !== 'denoiser') continue;
+    for (const [i, c] of (m.conditioning ?? []).entries()) {
+      if (c.source !== 'embeddings' || !c.textEncoder) continue;
+      const te = models.get(c.textEncoder)?.manifest;
+      if (!te) {
+        log.warn('text encoder not loaded here; prompts need uploaded embeddings', { model: model.name, textEncoder: c.textEncoder });
+        continue;
+      }
+      const want = te.kind === 'text_encoder' ? [te.maxLength, te.hiddenSize] : undefined;
+      if (!want || c.shape.length !== 2 || c.shape[0] !== want[0] || c.shape[1] !== want[1]) {
+        model.available = false;
+        model.reason = want
+          ? `manifest.json: conditioning[${i}].shape: [${c.shape.join(', ')}] does not match text encoder "${c.textEncoder}" ([maxLength, hiddenSize] = [${want.join(', ')}])`
+          : `manifest.json: conditioning[${i}].textEncoder: "${c.textEncoder}" is a ${te.kind}, not a text_encoder`;
+        log.warn('model unavailable', { name: model.name, reason: model.reason });
+      }
+    }
+  }
 }
 
 async function loadOne(manifestPath: string, settings: SessionSettings): Promise<LoadedModel> {
@@ -111,12 +144,24 @@ async function loadOne(manifestPath: string, settings: SessionSettings): Promise
       await session.release();
       return fail(manifest.name, problem, manifest);
     }
+    let tokenizer: ClipTokenizer | undefined;
+    if (manifest.kind === 'text_encoder') {
+      const t = manifest.tokenizer;
+      try {
+        const vocab = JSON.parse(readFileSync(join(dir, t.vocab), 'utf8')) as Record<string, number>;
+        tokenizer = new ClipTokenizer({ vocab, merges: readFileSync(join(dir, t.merges), 'utf8'), maxLength: manifest.maxLength, padToken: t.padToken });
+      } catch (err) {
+        await session.release();
+        return fail(manifest.name, `manifest.json: tokenizer: cannot read ${t.vocab} / ${t.merges}: ${errorMessage(err)}`, manifest);
+      }
+    }
     return {
       name: manifest.name,
       dir,
       manifest,
       manifestJson,
       session,
+      tokenizer,
       available: true,
       reason: '',
       loadSeconds: (performance.now() - started) / 1000,

@@ -1,5 +1,6 @@
 import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest } from '../../common/manifest.ts';
 import type { HostTensor } from '../../common/tensor-codec.ts';
+import { PROMPT_PREFIX, PROMPT_WEIGHTS_PREFIX, encodePromptBytes } from '../../common/prompt-wire.ts';
 import type { EvalItem } from '../cluster/eval-request.ts';
 import type { Window } from '../layout/types.ts';
 import { loadTensor, type StoredTensor } from './job-tensors.ts';
@@ -11,7 +12,9 @@ import { loadTensor, type StoredTensor } from './job-tensors.ts';
  *
  * - embeddings: the uploaded tensor, the same for every window; or, with one
  *   per prompt-schedule segment, the mean over the window's frames of their
- *   segment's embedding (a window straddling a change blends both).
+ *   segment's embedding (a window straddling a change blends both). With no
+ *   upload and a `textEncoder` in the manifest, the window's prompts (and
+ *   their shares) instead, which the workers encode.
  * - time_ids: the manifest's values with job fields filled in (fps, frames).
  * - image_latent: the window's spatial crop of the uploaded latent image;
  *   the worker repeats it over frames and concatenates it to the sample.
@@ -36,6 +39,10 @@ export interface JobConditioningOptions {
   frames: number;
   /** Prompt-schedule segment starts in pixel frames (one entry, 0, without a schedule). */
   segmentStarts: readonly number[];
+  /** The segments' prompts (same order), for embeddings a text encoder on the workers makes. */
+  prompts?: readonly string[];
+  /** The negative prompt ('' unless set), likewise. */
+  negativePrompt?: string;
 }
 
 /** A window's item before conditioning. */
@@ -134,6 +141,7 @@ export class JobConditioning {
         const from = uncond ? c.negativeFrom : c.from;
         const t = from ? this.tensors.get(from) : undefined;
         if (t) out[key] = { data: this.embeddingFor(from!, t, shape, w), shape };
+        else if (c.textEncoder && (uncond || !this.tensors.has(c.from))) this.promptsFor(c.input, w, uncond, out);
         else if (uncond && !oneBatch) out[key] = { data: this.zerosFor(key, shape), shape };
       } else if (!uncond) {
         const t = this.tensors.get(c.from);
@@ -141,6 +149,26 @@ export class JobConditioning {
       }
     }
     return out;
+  }
+
+  /**
+   * Prompt texts for a text encoder on the workers (common/prompt-wire.ts):
+   * the window's segment prompts with their frame shares, or the negative
+   * prompt ('' when unset, as CLIP-conditioned pipelines use) for uncond.
+   */
+  private promptsFor(input: string, w: Window, uncond: boolean, out: Named): void {
+    if (uncond) {
+      // One batch: `evaluate` sends it as "uncond:prompt:<input>" (UNCOND_PROMPT_PREFIX).
+      const text = encodePromptBytes([this.opts.negativePrompt ?? '']);
+      out[PROMPT_PREFIX + input] = { data: text, shape: [text.length] };
+      return;
+    }
+    const prompts = this.opts.prompts ?? [''];
+    const weights = segmentWeights(this.opts.segmentStarts, w.f0, w.frames, this.m.vaeScale.temporal);
+    const used = prompts.map((p, i) => ({ p, w: weights[i] ?? 0 })).filter((x) => x.w > 0);
+    const text = encodePromptBytes(used.map((x) => x.p));
+    out[PROMPT_PREFIX + input] = { data: text, shape: [text.length] };
+    if (used.length > 1) out[PROMPT_WEIGHTS_PREFIX + input] = { data: Float32Array.from(used, (x) => x.w), shape: [used.length] };
   }
 
   /** Zeros of `shape`, one array per input (read only, like every value handed out). */

@@ -38,7 +38,8 @@ export function validateJobConditioning(
     if (c.source === 'embeddings') {
       const per = conditioningShape(c);
       const shapes = [per, [segments, ...per]];
-      wanted.set(c.from, { required: true, shapes, what: `embeddings for "${c.input}"` });
+      // With a text encoder on the workers, the job's prompts stand in for uploaded embeddings.
+      wanted.set(c.from, { required: !c.textEncoder, shapes, what: `embeddings for "${c.input}"` });
       if (c.negativeFrom) wanted.set(c.negativeFrom, { required: false, shapes, what: `unconditional embeddings for "${c.input}"` });
     } else if (c.source === 'image_latent') {
       wanted.set(c.from, { required: true, shapes: [[c.channels, latent.height, latent.width]], what: 'the conditioning image latent at the job\'s latent size' });

@@ -64,7 +64,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal });
     const scheduler = offsetScheduler(createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps), prepared?.skipSteps ?? 0);
     let evaluations = 0;
-    const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame) });
+    const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame), prompts: spec.promptSchedule.map((s) => s.prompt), negativePrompt: spec.negativePrompt });
     const composite = new CompositeDenoiser({
       dims,
       windows,

@@ -162,7 +162,7 @@ export function validateSpec(
     model: modelName,
     prompt: raw.prompt,
     promptSchedule: schedule,
-    negativePrompt: '',
+    negativePrompt: raw.negativePrompt,
     guidance,
     frames,
     height,

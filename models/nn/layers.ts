@@ -108,9 +108,9 @@ export class Layers {
    * [B, G or 1, S, Cc] (self-attention when omitted). A context with one
    * group is broadcast over x's groups by MatMul, as cross-attention on
    * `encoder_hidden_states` is for every frame. Returns [B, G, T, C] after
-   * the output projection (gain `outGain`).
+   * the output projection (gain `outGain`); `mask` is added to the scores.
    */
-  attention(x: string, dim: number, heads: number, opts: { context?: string; contextDim?: number; outGain?: number } = {}): string {
+  attention(x: string, dim: number, heads: number, opts: { context?: string; contextDim?: number; outGain?: number; mask?: string } = {}): string {
     const g = this.g;
     const dh = dim / heads;
     if (!Number.isInteger(dh)) throw new Error(`attention: ${dim} channels do not split into ${heads} heads`);
@@ -120,7 +120,9 @@ export class Layers {
     const q = split(this.linear(x, dim, dim), [0, 1, 3, 2, 4]); // [B,G,h,T,dh]
     const k = split(this.linear(ctx, cdim, dim), [0, 1, 3, 4, 2]); // [B,G',h,dh,S]
     const v = split(this.linear(ctx, cdim, dim), [0, 1, 3, 2, 4]); // [B,G',h,S,dh]
-    const scores = g.op('Mul', [g.op('MatMul', [q, k]), this.scalar('attn_scale', 1 / Math.sqrt(dh))]);
+    let scores = g.op('Mul', [g.op('MatMul', [q, k]), this.scalar('attn_scale', 1 / Math.sqrt(dh))]);
+    // An additive mask [T, S] (e.g. causal: -1e4 above the diagonal) broadcasts over batch, groups and heads.
+    if (opts.mask) scores = g.op('Add', [scores, opts.mask]);
     const probs = g.op('Softmax', [scores], { axis: -1 });
     const out = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 1, 3, 2, 4] }); // [B,G,T,h,dh]
     const merged = g.op('Reshape', [out, this.ints('merge_heads', [0, 0, 0, dim])]);

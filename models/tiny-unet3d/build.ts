@@ -122,7 +122,7 @@ export function tinyUnet3dManifest(cfg: TinyUnet3dConfig): DenoiserManifest {
     defaultScheduler: { kind: 'ddim', config: {} },
     inputs: { sample: 'sample', timestep: 'timestep' },
     conditioning: [
-      { source: 'embeddings', input: 'encoder_hidden_states', from: 'prompt_embeds', negativeFrom: 'negative_prompt_embeds', shape: [cfg.textTokens, cfg.textDim] },
+      { source: 'embeddings', input: 'encoder_hidden_states', from: 'prompt_embeds', negativeFrom: 'negative_prompt_embeds', shape: [cfg.textTokens, cfg.textDim], textEncoder: 'tiny-clip-text' },
     ],
     guidance: { batching: 'one_batch', defaultScale: 7.5 },
     output: 'noise_pred',

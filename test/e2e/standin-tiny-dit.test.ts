@@ -59,3 +59,8 @@ test('standin tiny-dit - guidance 1 sends one evaluation per window', { timeout:
   assert.equal(done.state, 'SUCCEEDED', done.error);
   assert.equal(Number(done.progress!.evaluations), 3 * 2 * 2);
 });
+
+test('standin tiny-dit - missing embeddings or a text negative prompt are INVALID_ARGUMENT naming the field (no text encoder named)', async () => {
+  await assert.rejects(cluster.client.submit({ ...job('sequential'), conditioning: {} }), /spec\.conditioning\.prompt_embeds is missing/);
+  await assert.rejects(cluster.client.submit({ ...job('sequential'), negativePrompt: 'blurry' }), /spec\.negative_prompt is text/);
+});

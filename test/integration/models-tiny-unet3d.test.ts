@@ -50,7 +50,7 @@ test('tiny-unet3d - the build is deterministic and the manifest describes a UNet
   const m = modelManifestSchema.parse(manifest) as DenoiserManifest;
   assert.equal(m.name, 'tiny-unet3d-s');
   assert.equal(m.output, 'noise_pred');
-  assert.deepEqual(m.conditioning, [{ source: 'embeddings', input: 'encoder_hidden_states', from: 'prompt_embeds', negativeFrom: 'negative_prompt_embeds', shape: TEXT }]);
+  assert.deepEqual(m.conditioning, [{ source: 'embeddings', input: 'encoder_hidden_states', from: 'prompt_embeds', negativeFrom: 'negative_prompt_embeds', shape: TEXT, textEncoder: 'tiny-clip-text' }]);
   assert.equal(m.guidance?.batching, 'one_batch');
   assert.equal(buildReferenceModel('tiny-unet3d-m').manifest.name, 'tiny-unet3d-m');
 });
