@@ -93,7 +93,7 @@ function checkTextEncoders(models: Map<string, LoadedModel>, log: Logger): void 
       if (c.source !== 'embeddings' || !c.textEncoder) continue;
       const te = models.get(c.textEncoder)?.manifest;
       if (!te) {
-        log.warn('text encoder not loaded here; prompts need uploaded embeddings', { model: model.name, textEncoder: c.textEncoder });
+        log.info('text encoder not loaded here; prompts need uploaded embeddings', { model: model.name, textEncoder: c.textEncoder });
         continue;
       }
       const want = te.kind === 'text_encoder' ? [te.maxLength, te.hiddenSize] : undefined;
