@@ -1,5 +1,6 @@
 import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest } from '../../common/manifest.ts';
 import type { HostTensor } from '../../common/tensor-codec.ts';
+import type { KnownRegion } from '../modes/known-region.ts';
 import { PROMPT_PREFIX, PROMPT_WEIGHTS_PREFIX, encodePromptBytes } from '../../common/prompt-wire.ts';
 import type { EvalItem } from '../cluster/eval-request.ts';
 import type { Window } from '../layout/types.ts';
@@ -43,6 +44,23 @@ export interface JobConditioningOptions {
   prompts?: readonly string[];
   /** The negative prompt ('' unless set), likewise. */
   negativePrompt?: string;
+  /** image_to_video: the input image's latent [C, h, w] (see `inputImageLatent`), for image latents not uploaded. */
+  inputImage?: HostTensor;
+}
+
+/**
+ * The input image's latent [C, h, w] of an image_to_video job, from the
+ * known region the masked modes prepared (its first frame, when it covers
+ * the whole frame); undefined otherwise.
+ */
+export function inputImageLatent(region: Pick<KnownRegion, 'dims' | 'box' | 'data'> | undefined): HostTensor | undefined {
+  if (!region) return undefined;
+  const { dims, box, data } = region;
+  if (box.f0 !== 0 || box.h0 !== 0 || box.w0 !== 0 || box.height !== dims.height || box.width !== dims.width) return undefined;
+  const plane = box.height * box.width;
+  const out = new Float32Array(dims.channels * plane);
+  for (let c = 0; c < dims.channels; c++) out.set(data.subarray(c * box.frames * plane, c * box.frames * plane + plane), c * plane);
+  return { shape: [dims.channels, dims.height, dims.width], data: out };
 }
 
 /** A window's item before conditioning. */
@@ -66,12 +84,15 @@ export class JobConditioning {
   /** Embedding mixes by window segment weights (most windows share one). */
   private readonly mixes = new Map<string, Float32Array>();
   private readonly zeros = new Map<string, Float32Array>();
+  /** The input image's latent as a tensor [C, h, w], when the job has one (image_to_video). */
+  private readonly inputImage: HostTensor | undefined;
 
   constructor(private readonly opts: JobConditioningOptions) {
     this.m = opts.manifest;
     this.conds = opts.manifest.conditioning ?? [];
     for (const [name, t] of Object.entries(opts.tensors ?? {})) this.tensors.set(name, loadTensor(t));
     this.scale = opts.manifest.guidance && opts.guidance > 1 ? opts.guidance : 1;
+    this.inputImage = opts.inputImage;
     for (const c of this.conds) {
       if (c.source !== 'time_ids') continue;
       this.timeIds.set(c.input, Float32Array.from(c.values, (v) => (typeof v === 'number' ? v : v === 'fps' ? opts.fps : v === 'fps_minus_one' ? opts.fps - 1 : opts.frames)));
@@ -144,7 +165,7 @@ export class JobConditioning {
         else if (c.textEncoder && (uncond || !this.tensors.has(c.from))) this.promptsFor(c.input, w, uncond, out);
         else if (uncond && !oneBatch) out[key] = { data: this.zerosFor(key, shape), shape };
       } else if (!uncond) {
-        const t = this.tensors.get(c.from);
+        const t = this.tensors.get(c.from) ?? this.inputImage;
         if (t) out[key] = { data: crop(t, w), shape: [c.channels, w.height, w.width] };
       }
     }

@@ -22,7 +22,8 @@ export const MAX_JOB_TENSOR_ELEMENTS = 1 << 20;
 
 /**
  * Validates `raw` (the Submit request's map) for model `m` with `segments`
- * prompt-schedule segments and latent size `latent` ([h, w]); returns the
+ * prompt-schedule segments and latent size `latent` ([h, w]) (`imageFromInput`:
+ * an image_to_video job, whose input image provides image latents); returns the
  * tensors to keep, or undefined when the model takes none. Errors name the
  * field (`spec.conditioning.prompt_embeds.shape`).
  */
@@ -31,6 +32,7 @@ export function validateJobConditioning(
   m: DenoiserManifest,
   segments: number,
   latent: { height: number; width: number },
+  opts: { imageFromInput?: boolean } = {},
 ): Record<string, StoredTensor> | undefined {
   const given = raw ?? {};
   const wanted = new Map<string, { required: boolean; shapes: number[][]; what: string }>();
@@ -42,7 +44,9 @@ export function validateJobConditioning(
       wanted.set(c.from, { required: !c.textEncoder, shapes, what: `embeddings for "${c.input}"` });
       if (c.negativeFrom) wanted.set(c.negativeFrom, { required: false, shapes, what: `unconditional embeddings for "${c.input}"` });
     } else if (c.source === 'image_latent') {
-      wanted.set(c.from, { required: true, shapes: [[c.channels, latent.height, latent.width]], what: 'the conditioning image latent at the job\'s latent size' });
+      // image_to_video: the input image, encoded by the model's VAE, is the image latent unless one is uploaded.
+      const fromInput = !!opts.imageFromInput && c.channels === m.latentChannels;
+      wanted.set(c.from, { required: !fromInput, shapes: [[c.channels, latent.height, latent.width]], what: 'the conditioning image latent at the job\'s latent size (or an input image with mode image_to_video)' });
     }
   }
   const out: Record<string, StoredTensor> = {};

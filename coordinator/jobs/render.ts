@@ -19,7 +19,7 @@ import { UnavailableError, errorMessage } from '../../common/errors.ts';
 import { CheckpointWriter, loadCheckpoint } from './checkpoints.ts';
 import { encodeSamplerCheckpoint } from '../sampling/checkpoint.ts';
 import { windowClassWeights } from './prompts.ts';
-import { JobConditioning } from '../conditioning/mod.ts';
+import { JobConditioning, inputImageLatent } from '../conditioning/mod.ts';
 import { resolvePrompts } from './spec.ts';
 
 export interface RenderDeps {
@@ -64,7 +64,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal });
     const scheduler = offsetScheduler(createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps), prepared?.skipSteps ?? 0);
     let evaluations = 0;
-    const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame), prompts: spec.promptSchedule.map((s) => s.prompt), negativePrompt: spec.negativePrompt });
+    const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame), prompts: spec.promptSchedule.map((s) => s.prompt), negativePrompt: spec.negativePrompt, inputImage: spec.mode === 'image_to_video' ? inputImageLatent(prepared?.region) : undefined });
     const composite = new CompositeDenoiser({
       dims,
       windows,

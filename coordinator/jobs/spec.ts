@@ -156,7 +156,7 @@ export function validateSpec(
     if (s.prompt.length > 1000) throw new InvalidArgumentError(`${field}.prompt`, 'is longer than 1000 characters');
     if (m.inputs.classWeights) promptToClassWeights(s.prompt, m.classes, `${field}.prompt`);
   });
-  const conditioning = validateJobConditioning(raw.conditioning, m, schedule.length, { height: height / ss, width: width / ss });
+  const conditioning = validateJobConditioning(raw.conditioning, m, schedule.length, { height: height / ss, width: width / ss }, { imageFromInput: modeFields.mode === 'image_to_video' });
 
   return {
     model: modelName,

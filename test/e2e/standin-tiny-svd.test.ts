@@ -2,7 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { TINY_SVD } from '../../models/tiny-svd/build.ts';
+import { readFileSync } from 'node:fs';
 import { probeVideo } from '../helpers/ffprobe.ts';
+import { syntheticFrame, writeTestPng } from '../helpers/media.ts';
 import { StandinCluster, randomTensor, relL2 } from '../helpers/standin-cluster.ts';
 
 /**
@@ -70,4 +72,26 @@ test('standin tiny-svd - an MP4 renders; a misshapen image latent is INVALID_ARG
     cluster.client.submit({ ...job('sequential'), conditioning: { ...job('sequential').conditioning, image_latents: randomTensor(7, [4, 8, 8]) } }),
     /spec\.conditioning\.image_latents\.shape must be \[4, 16, 24\]/,
   );
+});
+
+test('standin tiny-svd - image_to_video: the input image, encoded by the VAE on the workers, is the image latent', { timeout: 240_000 }, async () => {
+  const spec = (t: number) => {
+    const path = join(cluster.dir, `input-${t}.png`);
+    writeTestPng(path, syntheticFrame(96, 64, t), 96, 64);
+    const base = job('sequential');
+    return { ...base, mode: 'image_to_video', input: { data: readFileSync(path), kind: 'image' }, conditioning: { image_embeds: base.conditioning.image_embeds } };
+  };
+  const a = await cluster.run(spec(0));
+  assert.equal(a.state, 'SUCCEEDED', a.error);
+  const b = await cluster.run(spec(40));
+  assert.equal(b.state, 'SUCCEEDED', b.error);
+  const la = await cluster.latent(a.id);
+  const lb = await cluster.latent(b.id);
+  assert.ok(la.data.every(Number.isFinite));
+  // Another picture conditions every frame differently, not only the kept first one.
+  const plane = 16 * 24;
+  const later = (l: Float32Array) => Float32Array.from({ length: 4 * 15 * plane }, (_, i) => l[Math.floor(i / (15 * plane)) * 16 * plane + plane + (i % (15 * plane))]!);
+  assert.ok(relL2(later(lb.data), later(la.data)) > 1e-3);
+  // Without an input image (text_to_video), the image latent must be uploaded.
+  await assert.rejects(cluster.client.submit({ ...job('sequential'), conditioning: { image_embeds: job('sequential').conditioning.image_embeds } }), /spec\.conditioning\.image_latents is missing/);
 });

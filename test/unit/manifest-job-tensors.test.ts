@@ -7,7 +7,7 @@ import { specFromFlags } from '../../cli/job-spec-flags.ts';
 import { modelManifestSchema, type DenoiserManifest } from '../../common/manifest.ts';
 import { formatNpy, parseNpy } from '../../common/npy.ts';
 import { decodeTensor, encodeTensor } from '../../common/tensor-codec.ts';
-import { JobConditioning, resolveGuidance, segmentWeights, validateJobConditioning } from '../../coordinator/conditioning/mod.ts';
+import { JobConditioning, inputImageLatent, resolveGuidance, segmentWeights, validateJobConditioning } from '../../coordinator/conditioning/mod.ts';
 import type { EvalItem } from '../../coordinator/cluster/eval-request.ts';
 import { tinyDitManifest } from '../../models/tiny-dit/build.ts';
 import { tinySvdManifest } from '../../models/tiny-svd/build.ts';
@@ -94,4 +94,22 @@ test('job tensors - two-batch guidance sends cond and uncond and returns uncond 
   });
   assert.equal(seen.length, 2);
   assert.deepEqual([...outs[0]!], [3, 3, 3, 3]);
+});
+
+test('job tensors - image_to_video: the input image latent (first known frame) stands in for uploaded image latents', () => {
+  const dims = { channels: 4, frames: 16, height: 16, width: 24 };
+  // A known region of 2 frames over the whole frame: [C, 2, h, w]; frame 0 of channel c holds c + 1.
+  const data = new Float32Array(4 * 2 * 16 * 24);
+  for (let c = 0; c < 4; c++) data.fill(c + 1, c * 2 * 384, c * 2 * 384 + 384);
+  const image = inputImageLatent({ dims, box: { f0: 0, frames: 2, h0: 0, height: 16, w0: 0, width: 24 }, data })!;
+  assert.deepEqual(image.shape, [4, 16, 24]);
+  assert.deepEqual([0, 1, 2, 3].map((c) => image.data[c * 384 + 5]), [1, 2, 3, 4]);
+  // A region that is not the whole frame (expand) gives none.
+  assert.equal(inputImageLatent({ dims, box: { f0: 0, frames: 16, h0: 2, height: 12, w0: 0, width: 24 }, data }), undefined);
+  // Submit accepts an image_to_video job without image_latents; the windows get crops of the input's latent.
+  const stored = validateJobConditioning({ image_embeds: encodeTensor(ramp([1, 128]), [1, 128], 'float32') } as never, svd, 1, { height: 16, width: 24 }, { imageFromInput: true });
+  const jc = new JobConditioning({ manifest: svd, tensors: stored, guidance: 1, fps: 7, frames: 16, segmentStarts: [0], inputImage: image });
+  const crop = jc.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 }, false)['image_latents']!;
+  assert.deepEqual(crop.shape, [4, 16, 16]);
+  assert.equal(crop.data[2 * 256 + 7], 3);
 });
