@@ -63,6 +63,12 @@ const conditioningInput = z.discriminatedUnion('source', [
     from: tensorName,
     channels: z.number().int().positive(),
     concat: z.literal('channels'),
+    /**
+     * The model takes the VAE's latent without the scaling factor (SVD's
+     * `latent_dist.mode()`): an input image's latent (image_to_video) is
+     * divided by `scalingFactor` before use. Uploaded latents are used as given.
+     */
+    unscaled: z.boolean().optional(),
   }),
 ]);
 

@@ -86,6 +86,7 @@ export class JobConditioning {
   private readonly zeros = new Map<string, Float32Array>();
   /** The input image's latent as a tensor [C, h, w], when the job has one (image_to_video). */
   private readonly inputImage: HostTensor | undefined;
+  private unscaledImage: HostTensor | undefined;
 
   constructor(private readonly opts: JobConditioningOptions) {
     this.m = opts.manifest;
@@ -165,7 +166,7 @@ export class JobConditioning {
         else if (c.textEncoder && (uncond || !this.tensors.has(c.from))) this.promptsFor(c.input, w, uncond, out);
         else if (uncond && !oneBatch) out[key] = { data: this.zerosFor(key, shape), shape };
       } else if (!uncond) {
-        const t = this.tensors.get(c.from) ?? this.inputImage;
+        const t = this.tensors.get(c.from) ?? this.inputImageFor(c.unscaled === true);
         if (t) out[key] = { data: crop(t, w), shape: [c.channels, w.height, w.width] };
       }
     }
@@ -190,6 +191,15 @@ export class JobConditioning {
     const text = encodePromptBytes(used.map((x) => x.p));
     out[PROMPT_PREFIX + input] = { data: text, shape: [text.length] };
     if (used.length > 1) out[PROMPT_WEIGHTS_PREFIX + input] = { data: Float32Array.from(used, (x) => x.w), shape: [used.length] };
+  }
+
+  /** The input image's latent, divided by the VAE scaling factor for models that take it unscaled. */
+  private inputImageFor(unscaled: boolean): HostTensor | undefined {
+    const image = this.inputImage;
+    const factor = this.m.scalingFactor ?? 1;
+    if (!image || !unscaled || factor === 1) return image;
+    this.unscaledImage ??= { shape: image.shape, data: image.data.map((v) => v / factor) };
+    return this.unscaledImage;
   }
 
   /** Zeros of `shape`, one array per input (read only, like every value handed out). */

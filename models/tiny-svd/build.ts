@@ -92,7 +92,7 @@ export function tinySvdManifest(cfg: TinySvdConfig = TINY_SVD): DenoiserManifest
     conditioning: [
       { source: 'embeddings', input: 'encoder_hidden_states', from: 'image_embeds', shape: [1, cfg.embedDim] },
       { source: 'time_ids', input: 'added_time_ids', values: ['fps_minus_one', 127, 0.02] },
-      { source: 'image_latent', from: 'image_latents', channels: cfg.imageChannels, concat: 'channels' },
+      { source: 'image_latent', from: 'image_latents', channels: cfg.imageChannels, concat: 'channels', unscaled: true },
     ],
     guidance: { batching: 'one_batch', defaultScale: 2.5 },
     output: 'out_sample',

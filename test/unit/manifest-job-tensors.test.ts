@@ -112,4 +112,8 @@ test('job tensors - image_to_video: the input image latent (first known frame) s
   const crop = jc.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 }, false)['image_latents']!;
   assert.deepEqual(crop.shape, [4, 16, 16]);
   assert.equal(crop.data[2 * 256 + 7], 3);
+  // A model that takes the latent without the VAE scaling factor gets it divided back.
+  const unscaledSvd = { ...svd, scalingFactor: 0.5, conditioning: svd.conditioning!.map((c) => (c.source === 'image_latent' ? { ...c, unscaled: true } : c)) };
+  const ju = new JobConditioning({ manifest: unscaledSvd, tensors: stored, guidance: 1, fps: 7, frames: 16, segmentStarts: [0], inputImage: image });
+  assert.equal(ju.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 }, false)['image_latents']!.data[2 * 256 + 7], 6);
 });
