@@ -329,7 +329,9 @@ export class Dispatcher implements WorkerPool {
       }
     }
     const model = segments[0]!.p.model;
-    const jobId = [...new Set(segments.map((s) => s.p.opts.jobId ?? ''))].filter(Boolean).join(',');
+    // For the worker's logs and metrics: the jobs in the batch (a few named, the rest counted).
+    const jobs = [...new Set(segments.map((s) => s.p.opts.jobId ?? ''))].filter(Boolean);
+    const jobId = jobs.length <= 8 ? jobs.join(',') : `${jobs.slice(0, 8).join(',')},+${jobs.length - 8} more`;
     // A call carrying one job's items ends with that job's cancel; a shared
     // call runs to the end and a canceled job's outputs are dropped.
     const signals = new Set(segments.map((s) => s.p.opts.signal));
