@@ -26,7 +26,7 @@
  * bounded by `windowsPerCall`, not by the latent, whose windows together hold
  * the latent times the overlap factor (about 8x with the default overlaps).
  */
-import { epsFromX0, toX0, type PredictionType } from '../sampling/prediction.ts';
+import { epsFromX0, x0Coefficients, type PredictionType } from '../sampling/prediction.ts';
 import type { Scheduler } from '../sampling/scheduler.ts';
 import type { DenoiseFn } from '../sampling/sequential.ts';
 import { blendProfiles, type BlendKind, type BlendProfile } from './blend.ts';
@@ -132,7 +132,8 @@ export class CompositeDenoiser {
     const scale = this.scheduler.modelInputScale(step);
     const inputLevel = scale === 1 ? level : { alpha: level.alpha * scale, sigma: level.sigma * scale };
     const merger = new Merger(dims, windows, this.profiles);
-    let scratch = new Float32Array(0);
+    // x0 of each window at the input's noise level, converted inside the merge.
+    const coefficients = x0Coefficients(this.predictionType, inputLevel);
     const evaluateGroup = async (first: number): Promise<{ items: WindowItem[]; outputs: Float32Array[] }> => {
       const items: WindowItem[] = [];
       for (let i = first; i < Math.min(first + this.windowsPerCall, windows.length); i++) {
@@ -166,8 +167,7 @@ export class CompositeDenoiser {
         if (output.length !== len) {
           throw new LayoutError('evaluate', `output for window ${item.window.index} has ${output.length} elements, needs ${len}`);
         }
-        if (scratch.length !== len) scratch = new Float32Array(len);
-        merger.accumulate(item.window, toX0(this.predictionType, output, item.sample, inputLevel, scratch));
+        merger.accumulateAffine(item.window, output, item.sample, coefficients);
       });
     }
     const x0 = merger.result();

@@ -57,6 +57,16 @@ export function extractWindow(latent: Float32Array, dims: LatentDims, w: Window,
   return dst;
 }
 
+/** x0 = (p * sample - q * output) / d, element by element (see {@link Merger.accumulateAffine}). */
+export interface AffineX0 {
+  readonly p: number;
+  readonly q: number;
+  readonly d: number;
+}
+
+/** The data itself (`accumulate`). */
+const IDENTITY: AffineX0 = Object.freeze({ p: 0, q: -1, d: 1 });
+
 /** Weighted merge of window data into the global latent. One merger per merge (not reentrant). */
 export class Merger {
   readonly dims: LatentDims;
@@ -93,13 +103,27 @@ export class Merger {
 
   /** Adds `weight_w * data` for window `w`; `data` is `[C, frames, height, width]`. */
   accumulate(w: Window, data: Float32Array): void {
+    this.accumulateAffine(w, data, data, IDENTITY);
+  }
+
+  /**
+   * Adds `weight_w * x0` for window `w`, where, element by element,
+   *
+   *   x0 = float32((p * sample - q * output) / d),
+   *
+   * which with `x0Coefficients` is the x0 of any prediction type, rounded to
+   * float32 exactly as a separate conversion would store it: the sums are
+   * bit for bit those of converting first and accumulating after, without
+   * the window-sized intermediate.
+   */
+  accumulateAffine(w: Window, output: Float32Array, sample: Float32Array, c: AffineX0): void {
     const entry = this.byIndex.get(w.index);
     if (!entry || !sameWindow(entry.window, w)) {
       throw new LayoutError('window', `window ${w.index} is not one of this merger's windows`);
     }
     const len = windowLength(this.dims, w);
-    if (data.length !== len) {
-      throw new LayoutError('data', `window ${w.index} data has ${data.length} elements, expected ${len}`);
+    if (output.length !== len || sample.length !== len) {
+      throw new LayoutError('data', `window ${w.index} data has ${output.length} elements, expected ${len}`);
     }
     const { frames: F, height: H, width: W, channels: C } = this.dims;
     const { frames: pf, height: py, width: px } = entry.profile;
@@ -110,6 +134,8 @@ export class Merger {
     const wrow = this.rowWeights;
     const sum = this.sum;
     const weight = this.weight;
+    const identity = c === IDENTITY;
+    const { p, q, d } = c;
     // Row by row, each channel's row contiguous; every element still gets
     // exactly one `wt * value` added, so the sums are those of any loop order.
     for (let f = 0; f < w.frames; f++) {
@@ -122,10 +148,14 @@ export class Merger {
           wrow[x] = wt;
           weight[g0 + x] += wt;
         }
-        for (let c = 0; c < C; c++) {
-          const gc = c * spatial + g0;
-          const lc = c * win + l0;
-          for (let x = 0; x < rowLength; x++) sum[gc + x] += wrow[x]! * data[lc + x]!;
+        for (let ch = 0; ch < C; ch++) {
+          const gc = ch * spatial + g0;
+          const lc = ch * win + l0;
+          if (identity) {
+            for (let x = 0; x < rowLength; x++) sum[gc + x] += wrow[x]! * output[lc + x]!;
+          } else {
+            for (let x = 0; x < rowLength; x++) sum[gc + x] += wrow[x]! * Math.fround((p * sample[lc + x]! - q * output[lc + x]!) / d);
+          }
         }
       }
     }

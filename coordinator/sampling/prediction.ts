@@ -153,3 +153,23 @@ export function epsFromX0(
   for (let k = 0; k < n; k++) eps[k] = (sample[k]! - a * x0[k]!) / s;
   return eps;
 }
+
+/**
+ * The coefficients of `toX0` as one affine form, x0 = (p x - q out) / d,
+ * for a fused convert-and-merge (layout/merge.ts). Each form evaluates to
+ * the same float64 value as the matching `toX0` case (1 * x = x and
+ * z / 1 = z exactly; for 'sample', 0 * x - (-1) * out = out for finite x).
+ */
+export function x0Coefficients(type: PredictionType, level: NoiseLevel): { p: number; q: number; d: number } {
+  const { alpha: a, sigma: s } = level;
+  switch (type) {
+    case 'epsilon':
+      return { p: 1, q: s, d: a };
+    case 'sample':
+      return { p: 0, q: -1, d: 1 };
+    case 'v_prediction':
+      return { p: a, q: s, d: 1 };
+    case 'flow':
+      return { p: 1, q: s, d: 1 };
+  }
+}
