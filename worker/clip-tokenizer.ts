@@ -8,26 +8,9 @@
  * Stable Diffusion, AnimateDiff and SVD's text paths use exactly this.
  */
 
-const PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+import { bytesToUnicode, mergeByRank } from '../common/byte-bpe.ts';
 
-/** GPT-2 / CLIP byte -> printable unicode character table. */
-export function bytesToUnicode(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const table: string[] = new Array(256);
-  bs.forEach((b, i) => (table[b] = String.fromCodePoint(cs[i]!)));
-  return table;
-}
+const PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
 export interface ClipTokenizerOptions {
   /** token -> id (vocab.json). */
@@ -82,28 +65,7 @@ export class ClipTokenizer {
     const hit = this.cache.get(word);
     if (hit) return hit;
     const chars = [...word];
-    let parts = [...chars.slice(0, -1), `${chars[chars.length - 1]}</w>`];
-    for (;;) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i + 1 < parts.length; i++) {
-        const r = this.ranks.get(`${parts[i]} ${parts[i + 1]}`);
-        if (r !== undefined && r < bestRank) {
-          bestRank = r;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      const [a, b] = [parts[best]!, parts[best + 1]!];
-      const merged: string[] = [];
-      for (let i = 0; i < parts.length; ) {
-        if (i + 1 < parts.length && parts[i] === a && parts[i + 1] === b) {
-          merged.push(a + b);
-          i += 2;
-        } else merged.push(parts[i++]!);
-      }
-      parts = merged;
-    }
+    const parts = mergeByRank([...chars.slice(0, -1), `${chars[chars.length - 1]}</w>`], this.ranks);
     if (this.cache.size < 10_000) this.cache.set(word, parts);
     return parts;
   }

@@ -1,4 +1,5 @@
 import type { TextEncoderManifest } from '../../common/manifest.ts';
+import { bytesToUnicode, mergeByRank } from '../../common/byte-bpe.ts';
 import { GraphBuilder } from '../onnx-graph.ts';
 import { Layers } from '../nn/layers.ts';
 import { RESIDUAL_GAIN } from '../nn/video-blocks.ts';
@@ -42,7 +43,7 @@ const WORDS = (
 
 /** vocab.json and merges.txt of the stand-in tokenizer (deterministic). */
 export function tinyClipVocab(): { vocab: Record<string, number>; merges: string[] } {
-  const table = byteSymbols();
+  const table = bytesToUnicode();
   const vocab: Record<string, number> = {};
   let next = 0;
   for (const s of table) vocab[s] = next++;
@@ -53,7 +54,7 @@ export function tinyClipVocab(): { vocab: Record<string, number>; merges: string
     // Apply the merges so far (as the tokenizer will), then add merges that
     // join what is left from the left until the word is one token.
     const chars = [...word];
-    let parts = applyMerges([...chars.slice(0, -1), `${chars[chars.length - 1]}</w>`], ranks);
+    let parts = mergeByRank([...chars.slice(0, -1), `${chars[chars.length - 1]}</w>`], ranks);
     while (parts.length > 1) {
       const rule = `${parts[0]} ${parts[1]}`;
       const merged = parts[0]! + parts[1]!;
@@ -62,49 +63,12 @@ export function tinyClipVocab(): { vocab: Record<string, number>; merges: string
         ranks.set(rule, merges.length);
         merges.push(rule);
       }
-      parts = applyMerges(parts, ranks);
+      parts = mergeByRank(parts, ranks);
     }
   }
   vocab['<|startoftext|>'] = next++;
   vocab['<|endoftext|>'] = next++;
   return { vocab, merges };
-}
-
-/** Byte-pair merging of `parts` by rank (lowest first), as CLIP's BPE does. */
-function applyMerges(parts: string[], ranks: ReadonlyMap<string, number>): string[] {
-  for (;;) {
-    let best = -1;
-    let bestRank = Infinity;
-    for (let i = 0; i + 1 < parts.length; i++) {
-      const r = ranks.get(`${parts[i]} ${parts[i + 1]}`);
-      if (r !== undefined && r < bestRank) {
-        bestRank = r;
-        best = i;
-      }
-    }
-    if (best < 0) return parts;
-    const [a, b] = [parts[best]!, parts[best + 1]!];
-    const merged: string[] = [];
-    for (let i = 0; i < parts.length; ) {
-      if (i + 1 < parts.length && parts[i] === a && parts[i + 1] === b) {
-        merged.push(a + b);
-        i += 2;
-      } else merged.push(parts[i++]!);
-    }
-    parts = merged;
-  }
-}
-
-/** The byte-to-unicode symbols in byte order (GPT-2 / CLIP table). */
-function byteSymbols(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const out: string[] = new Array(256);
-  let n = 0;
-  for (let b = 0; b < 256; b++) out[b] = bs.includes(b) ? String.fromCodePoint(b) : String.fromCodePoint(256 + n++);
-  return out;
 }
 
 /** Serialised ModelProto of the stand-in text encoder (opset 17, dynamic batch `B`). */

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePromptBytes, encodePromptBytes } from '../../common/prompt-wire.ts';
 import { TINY_CLIP_TEXT, tinyClipVocab } from '../../models/tiny-clip-text/build.ts';
-import { ClipTokenizer, bytesToUnicode } from '../../worker/clip-tokenizer.ts';
+import { bytesToUnicode } from '../../common/byte-bpe.ts';
+import { ClipTokenizer } from '../../worker/clip-tokenizer.ts';
 
 const { vocab, merges } = tinyClipVocab();
 const tokenizer = new ClipTokenizer({ vocab, merges: `#version: 0.2\n${merges.join('\n')}\n`, maxLength: TINY_CLIP_TEXT.maxLength });
