@@ -50,6 +50,24 @@ after(async () => {
   await nc.close();
 });
 
+/** A QUEUED job record for the store tests (the spec holds only what a test needs). */
+function queuedRecord(id: string, spec: object, clientRequestId: string) {
+  return {
+    id,
+    spec: spec as never,
+    state: 'QUEUED' as const,
+    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0 },
+    error: '',
+    createdAtMs: Date.now(),
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    outputBytes: 0,
+    outputFormat: 'latent',
+    clientRequestId,
+    metrics: {},
+  };
+}
+
 async function backend(prefix: string, extra: { ackWaitMs?: number } = {}): Promise<JetStreamJobs> {
   const dir = mkdtempSync(join(tmpdir(), 'propeller-js-'));
   const b = await openJetStreamJobs({ servers: NATS_URL, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
@@ -142,20 +160,7 @@ test('jetstream - job store: idempotent create by client request id, fenced writ
   const prefix = newPrefix();
   const a = await backend(prefix);
   const b = await backend(prefix);
-  const job = (id: string) => ({
-    id,
-    spec: {} as never,
-    state: 'QUEUED' as const,
-    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0 },
-    error: '',
-    createdAtMs: Date.now(),
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    outputBytes: 0,
-    outputFormat: 'latent',
-    clientRequestId: 'req-1',
-    metrics: {},
-  });
+  const job = (id: string) => queuedRecord(id, {}, 'req-1');
   const [x, y] = await Promise.all([a.store.create(job('job-x')), b.store.create(job('job-y'))]);
   assert.equal(x.id, y.id, 'two creates with one client request id make one job');
   const id = x.id;
@@ -180,20 +185,7 @@ test('jetstream - job store: conditioning tensors larger than a NATS message liv
   const a = await backend(prefix);
   const values = new Float32Array(400_000).map((_, i) => Math.sin(i));
   const data = Buffer.from(values.buffer).toString('base64');
-  const record = {
-    id: 'job-big-conditioning',
-    spec: { conditioning: { prompt_embeds: { shape: [1000, 400], data } } } as never,
-    state: 'QUEUED' as const,
-    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0 },
-    error: '',
-    createdAtMs: Date.now(),
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    outputBytes: 0,
-    outputFormat: 'latent',
-    clientRequestId: '',
-    metrics: {},
-  };
+  const record = queuedRecord('job-big-conditioning', { conditioning: { prompt_embeds: { shape: [1000, 400], data } } }, '');
   await a.store.create(record);
   const got = await a.store.get(record.id);
   assert.equal(got?.spec.conditioning?.prompt_embeds?.data, data);
