@@ -42,7 +42,7 @@ export function attachDispatchProbe(registry: WorkerRegistry, profile: SimProfil
   for (const entry of registry.all()) {
     const client = entry.client;
     const evaluate = client.evaluate.bind(client);
-    client.evaluate = (req, timeoutMs, signal) => {
+    client.evaluate = (req, timeoutMs, signal, onReceived) => {
       const n = req.items?.length ?? 0;
       s.calls++;
       s.items += n;
@@ -56,7 +56,7 @@ export function attachDispatchProbe(registry: WorkerRegistry, profile: SimProfil
         inFlight--;
         if (inFlight === 0) idleSince = performance.now();
       };
-      const call = evaluate(req, timeoutMs, signal);
+      const call = evaluate(req, timeoutMs, signal, onReceived);
       call.then(done, done);
       return call;
     };

@@ -242,9 +242,9 @@ export class CoordinatorMetrics {
     };
     return {
       info: (timeoutMs) => client.info(timeoutMs),
-      evaluate: (req, timeoutMs, signal) => {
+      evaluate: (req, timeoutMs, signal, onReceived) => {
         this.batchItems.observe(req.items?.length ?? 0);
-        return timed('evaluate', signal, () => client.evaluate(req, timeoutMs, signal));
+        return timed('evaluate', signal, () => client.evaluate(req, timeoutMs, signal, onReceived));
       },
       decode: (req, timeoutMs, signal) => timed('decode', signal, () => client.decode(req, timeoutMs, signal)),
       encode: (req, timeoutMs, signal) => timed('encode', signal, () => client.encode(req, timeoutMs, signal)),

@@ -70,7 +70,12 @@ export class DenoiserService {
         if (this.opts.lifecycle.state !== 'serving') cb(toGrpcError(new UnavailableError(`worker is ${this.opts.lifecycle.state}`)));
         else cb(null, this.info());
       },
-      Evaluate: (call, cb) => this.handle(cb, () => this.evaluate(call.request)),
+      Evaluate: (call, cb) => {
+        // Early response headers tell the coordinator the whole request is
+        // here, so it can put the next batch on the wire while this one runs.
+        if (this.opts.lifecycle.state === 'serving') call.sendMetadata(new grpc.Metadata());
+        this.handle(cb, () => this.evaluate(call.request));
+      },
       Decode: (call, cb) =>
         this.handle(cb, async () => {
           const runner = this.vaeRunner(call.request.model, 'decoder');

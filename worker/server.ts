@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { hostname } from 'node:os';
-import { messageLimitOptions } from '../common/grpc-options.ts';
+import { messageLimitOptions, widenServerReceiveWindow } from '../common/grpc-options.ts';
 import { serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { PROPELLER_VERSION } from '../common/version.ts';
@@ -71,6 +71,7 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(config.listen, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
+  if (!widenServerReceiveWindow(server)) log.warn('could not widen the HTTP/2 receive window (grpc-js internals changed?): requests cross in 64 KiB steps');
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
   const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
   lifecycle.set('serving', `listening on ${address}${config.tls ? (config.tls.ca ? ' (mTLS: client certificates required)' : ' (TLS)') : ''}`);

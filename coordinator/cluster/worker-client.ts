@@ -17,7 +17,12 @@ import type { InfoResponse__Output } from '../../common/proto/generated/propelle
  */
 export interface WorkerCalls {
   info(timeoutMs: number): Promise<InfoResponse__Output>;
-  evaluate(req: EvaluateRequest, timeoutMs: number, signal?: AbortSignal): Promise<EvaluateResponse__Output>;
+  /**
+   * `onReceived` runs when the worker has the whole request (its early
+   * response headers arrive; see worker/denoiser-service.ts), so a caller can
+   * send the next batch only then instead of interleaving two on the wire.
+   */
+  evaluate(req: EvaluateRequest, timeoutMs: number, signal?: AbortSignal, onReceived?: () => void): Promise<EvaluateResponse__Output>;
   decode(req: DecodeRequest, timeoutMs: number, signal?: AbortSignal): Promise<DecodeResponse__Output>;
   encode(req: EncodeRequest, timeoutMs: number, signal?: AbortSignal): Promise<EncodeResponse__Output>;
   close(): void;
@@ -44,8 +49,16 @@ export class WorkerClient implements WorkerCalls {
     return this.unary((cb, opts) => this.client.Info({}, opts, cb), timeoutMs);
   }
 
-  evaluate(req: EvaluateRequest, timeoutMs: number, signal?: AbortSignal): Promise<EvaluateResponse__Output> {
-    return this.unary((cb, opts) => this.client.Evaluate(req, opts, cb), timeoutMs, signal);
+  evaluate(req: EvaluateRequest, timeoutMs: number, signal?: AbortSignal, onReceived?: () => void): Promise<EvaluateResponse__Output> {
+    return this.unary(
+      (cb, opts) => {
+        const call = this.client.Evaluate(req, opts, cb);
+        if (onReceived) call.once('metadata', () => onReceived());
+        return call;
+      },
+      timeoutMs,
+      signal,
+    );
   }
 
   decode(req: DecodeRequest, timeoutMs: number, signal?: AbortSignal): Promise<DecodeResponse__Output> {

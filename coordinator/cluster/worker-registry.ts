@@ -32,6 +32,10 @@ export interface WorkerEntry {
   /** Models it reports unavailable, with reasons. */
   unavailable: Map<string, string>;
   inFlight: number;
+  /** Evaluate calls sent whose request the worker has not yet confirmed receiving. */
+  inTransit: number;
+  /** The worker confirms receipt of Evaluate requests (early response headers); then batches go to it one at a time on the wire. */
+  confirmsReceipt: boolean;
   evaluations: number;
   /** Failed calls since the last successful Evaluate (heartbeats do not reset it). */
   consecutiveFailures: number;
@@ -98,6 +102,8 @@ export class WorkerRegistry {
         models: new Map(),
         unavailable: new Map(),
         inFlight: 0,
+        inTransit: 0,
+        confirmsReceipt: false,
         evaluations: 0,
         consecutiveFailures: 0,
         lastError: '',

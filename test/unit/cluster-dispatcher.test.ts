@@ -36,6 +36,10 @@ class FakeWorker implements WorkerCalls {
   readonly calls: number[] = [];
   /** Request tags (`jobId`) of the items received, in order. */
   readonly served: string[] = [];
+  /** Confirm receipt of each request this long after it is sent (as a real worker's early headers); undefined: never. */
+  receiptAfterMs: number | undefined;
+  /** Calls and receipts in order: `call <items>`, `received <items>`. */
+  readonly events: string[] = [];
 
   constructor(readonly address: string) {}
 
@@ -52,9 +56,16 @@ class FakeWorker implements WorkerCalls {
     };
   }
 
-  async evaluate(req: EvaluateRequest, timeoutMs: number): Promise<EvaluateResponse__Output> {
+  async evaluate(req: EvaluateRequest, timeoutMs: number, _signal?: AbortSignal, onReceived?: () => void): Promise<EvaluateResponse__Output> {
     const items = req.items ?? [];
     this.calls.push(items.length);
+    this.events.push(`call ${items.length}`);
+    if (this.receiptAfterMs !== undefined) {
+      setTimeout(() => {
+        this.events.push(`received ${items.length}`);
+        onReceived?.();
+      }, this.receiptAfterMs);
+    }
     if (this.mode === 'stuck') return this.hang(timeoutMs);
     await new Promise((r) => setTimeout(r, Math.min(this.latencyMs, timeoutMs)));
     if (this.latencyMs > timeoutMs) throw grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
@@ -210,6 +221,50 @@ test('dispatcher - fair share by items: a request with many items does not crowd
     // small one arrived, at most twice the small one's 24 (its batches shrink
     // as its queue does). Round-robin by batch gave the big one 208.
     assert.ok(bigBefore <= 4 * 16 + 2 * 24, `the big request got ${bigBefore} items before the small one's 24 were done`);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - a backlog smaller than the free slots is split over every worker\'s slots, shares within one item', async () => {
+  // 4 workers x 2 slots, 26 items, max batch 16: one batch each would leave
+  // both transfers on the critical path; two each overlap them with compute.
+  const { fakes, dispatcher, close } = await setup(['a', 'b', 'c', 'd']);
+  try {
+    assertAnswers(await dispatcher.evaluate('field-mixture', items(26)), 26);
+    const totals = [...fakes.values()].map((f) => f.calls.reduce((x, y) => x + y, 0));
+    for (const f of fakes.values()) assert.equal(f.calls.length, 2, `calls ${f.calls.join(',')}`);
+    assert.ok(Math.max(...totals) - Math.min(...totals) <= 1, `items per worker ${totals.join(',')}`);
+    assert.deepEqual([...fakes.values()].flatMap((f) => f.calls).sort(), [3, 3, 3, 3, 3, 3, 4, 4]);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - a worker that confirms receipt gets its next batch only once it has the previous one', async () => {
+  const { fakes, dispatcher, close } = await setup(['only']);
+  try {
+    const w = fakes.get('only')!;
+    w.latencyMs = 200;
+    w.receiptAfterMs = 80;
+    // The first call teaches the dispatcher that this worker confirms receipt.
+    assertAnswers(await dispatcher.evaluate('field-mixture', items(1)), 1);
+    w.events.length = 0;
+    // 32 items, max batch 16: two batches, both allowed in flight at once.
+    assertAnswers(await dispatcher.evaluate('field-mixture', items(32)), 32);
+    assert.deepEqual(w.events, ['call 16', 'received 16', 'call 16', 'received 16']);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - without receipts (a worker that sends no early headers) both slots fill at once', async () => {
+  const { fakes, dispatcher, close } = await setup(['only']);
+  try {
+    const w = fakes.get('only')!;
+    w.latencyMs = 100;
+    assertAnswers(await dispatcher.evaluate('field-mixture', items(32)), 32);
+    assert.deepEqual(w.events, ['call 16', 'call 16']);
   } finally {
     close();
   }
