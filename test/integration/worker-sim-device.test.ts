@@ -84,5 +84,5 @@ test('sim worker - one batch at a time: concurrent calls queue behind each other
 });
 
 test('sim worker - an unknown profile fails the start with the known profiles listed', async () => {
-  await assert.rejects(startTestWorker({ device: 'sim:tpu-v9' }), /unknown simulated device profile "tpu-v9" \(known: a100-video, h100-video, l40s-video\)/);
+  await assert.rejects(startTestWorker({ device: 'sim:tpu-v9' }), /unknown simulated device profile "tpu-v9" \(known: a100-video, h100-video, h200-video, l40s-video\)/);
 });

@@ -64,10 +64,10 @@ test('sim device - real compute longer than the model: no wait, counted as an ov
 });
 
 test('sim device - unknown profiles are rejected with the known ones listed', () => {
-  assert.throws(() => simProfileOf('sim:b200-video'), /unknown simulated device profile "b200-video" \(known: a100-video, h100-video, l40s-video\)/);
+  assert.throws(() => simProfileOf('sim:b200-video'), /unknown simulated device profile "b200-video" \(known: a100-video, h100-video, h200-video, l40s-video\)/);
   assert.throws(
     () => compileWorkerConfig({ modelDirs: ['x'], device: 'sim:nope' }),
-    /worker option device: unknown simulated device profile "nope" \(known: a100-video, h100-video, l40s-video\)/,
+    /worker option device: unknown simulated device profile "nope" \(known: a100-video, h100-video, h200-video, l40s-video\)/,
   );
   assert.throws(() => compileWorkerConfig({ modelDirs: ['x'], device: 'tpu' }), /worker option device: must be cpu, cuda, cuda:N or sim:<profile>, got "tpu"/);
   assert.equal(compileWorkerConfig({ modelDirs: ['x'], device: 'sim:a100-video' }).device, 'sim:a100-video');
