@@ -206,7 +206,15 @@ export class Dispatcher implements WorkerPool {
     }
   }
 
-  /** The request with work this worker may take whose job was charged least; ties go round-robin. */
+  /**
+   * The request with work this worker may take whose job was charged least;
+   * ties between jobs go round-robin, and within a job the oldest request
+   * goes first. The composite denoiser submits a round as calls in plan
+   * order and merges them in that order: spreading one job's batches
+   * round-robin over its calls held every call open until the round's last
+   * batch, so the whole merge waited for the end of the round (at 32
+   * simulated workers, 7 calls merged back to back after the last reply).
+   */
   private nextFor(w: WorkerEntry): EvalRequest | undefined {
     let best: EvalRequest | undefined;
     let bestAt = 0;
@@ -216,7 +224,7 @@ export class Dispatcher implements WorkerPool {
       const p = this.active[at]!;
       if (p.queue.length === 0 || !w.models.has(p.model)) continue;
       if (!p.hasWorkFor(w.address, this.servingAddresses(p.model))) continue;
-      if (!best || this.share.of(p.shareKey) < this.share.of(best.shareKey)) {
+      if (!best || this.share.of(p.shareKey) < this.share.of(best.shareKey) || (p.shareKey === best.shareKey && at < bestAt)) {
         best = p;
         bestAt = at;
       }

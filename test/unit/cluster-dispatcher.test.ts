@@ -40,6 +40,8 @@ class FakeWorker implements WorkerCalls {
   receiptAfterMs: number | undefined;
   /** Calls and receipts in order: `call <items>`, `received <items>`. */
   readonly events: string[] = [];
+  /** First sample value of every item received, in order. */
+  readonly firsts: number[] = [];
 
   constructor(readonly address: string) {}
 
@@ -71,6 +73,7 @@ class FakeWorker implements WorkerCalls {
     if (this.latencyMs > timeoutMs) throw grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
     if (this.mode === 'fail') throw grpcError(grpc.status.INTERNAL, `boom from ${this.address}`);
     for (let i = 0; i < items.length; i++) this.served.push(req.jobId ?? '');
+    for (const it of items) this.firsts.push(decodeTensor(it.sample as Tensor__Output, 'sample').data[0]!);
     return {
       computeSeconds: 0,
       outputs: items.map((it) => {
@@ -265,6 +268,21 @@ test('dispatcher - without receipts (a worker that sends no early headers) both 
     w.latencyMs = 100;
     assertAnswers(await dispatcher.evaluate('field-mixture', items(32)), 32);
     assert.deepEqual(w.events, ['call 16', 'call 16']);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - one job\'s calls are served oldest first (the composite denoiser merges them in that order)', async () => {
+  const { fakes, dispatcher, close } = await setup(['only']);
+  try {
+    const opts = { jobId: 'job' };
+    // Three calls of one job submitted together, as a composite round is.
+    const outs = await Promise.all([0, 100, 200].map((base) => dispatcher.evaluate('field-mixture', items(24, base), opts)));
+    outs.forEach((o, k) => assertAnswers(o, 24, k * 100));
+    const order = fakes.get('only')!.firsts.map((v) => Math.floor(v / 100));
+    // Every item of the first call went out before any of the second, and so on.
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), `served calls in order ${order.join(',')}`);
   } finally {
     close();
   }
