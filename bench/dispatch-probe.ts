@@ -20,8 +20,8 @@ export interface DispatchStats {
    * next round's first windows) and its tail — the coordinator's critical path.
    */
   allIdleSeconds: number;
-  /** Every call: worker address, items, start and end (performance.now() ms), for timelines. */
-  timeline: { worker: string; items: number; startMs: number; endMs: number }[];
+  /** Every call: worker address, items, the first item's timestep, start and end (performance.now() ms), for timelines. */
+  timeline: { worker: string; items: number; timestep: number; startMs: number; endMs: number }[];
 }
 
 /** A probe attached to a registry's workers. */
@@ -52,7 +52,7 @@ export function attachDispatchProbe(registry: WorkerRegistry, profile: SimProfil
       inFlight++;
       const startMs = performance.now();
       const done = () => {
-        s.timeline.push({ worker: entry.address, items: n, startMs, endMs: performance.now() });
+        s.timeline.push({ worker: entry.address, items: n, timestep: Number(req.items?.[0]?.timestep ?? NaN), startMs, endMs: performance.now() });
         inFlight--;
         if (inFlight === 0) idleSince = performance.now();
       };

@@ -123,6 +123,7 @@ export class DenoiserService {
       maxBatch: this.opts.maxBatch,
       capacity: 1,
       maxMessageBytes: this.opts.maxMessageBytes,
+      confirmsReceipt: true,
       models: [...this.opts.models.values()].map((m) => ({
         name: m.name,
         kind: m.manifest?.kind ?? 'unknown',

@@ -276,10 +276,12 @@ export class Dispatcher implements WorkerPool {
     const cap = Math.max(1, Math.min(w.maxBatch, byBytes));
     let n = 0;
     let queued = 0;
+    let live = 0;
     for (const a of this.active) {
       if (a.model !== p.model) continue;
       n += a.items.length;
       queued += a.queue.length;
+      live += a.remaining;
     }
     const rounds = Math.ceil(n / (workers * cap));
     const depth = this.opts.maxInFlightPerWorker;
@@ -291,10 +293,14 @@ export class Dispatcher implements WorkerPool {
     // left both transfers on every round's critical path (at 32 simulated
     // workers, calls took 2.5-3.2 s for 2.05 s of modelled GPU time). Sizes
     // are ceil(queued / free slots) at each pick: larger batches first, and
-    // every worker's share within one item of the others'.
+    // every worker's share within one item of the others'. When work arrives
+    // while most slots are taken (a pipelined sampler's next step), no batch
+    // is larger than an even share of the work still out over all slots: a
+    // few free workers must not take the whole queue and hold it for seconds.
     let free = 0;
     for (const s of serving) if (s.state === 'serving') free += Math.max(0, depth - s.inFlight);
-    return Math.max(1, Math.min(cap, Math.ceil(queued / Math.max(1, free))));
+    const even = Math.ceil(live / (workers * depth));
+    return Math.max(1, Math.min(cap, even, Math.ceil(queued / Math.max(1, free))));
   }
 
   private servingAddresses(model: string): string[] {

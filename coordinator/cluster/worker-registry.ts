@@ -34,7 +34,7 @@ export interface WorkerEntry {
   inFlight: number;
   /** Evaluate calls sent whose request the worker has not yet confirmed receiving. */
   inTransit: number;
-  /** The worker confirms receipt of Evaluate requests (early response headers); then batches go to it one at a time on the wire. */
+  /** The worker confirms receipt of Evaluate requests (early response headers; it says so in Info): its batches go on the wire one at a time. */
   confirmsReceipt: boolean;
   evaluations: number;
   /** Failed calls since the last successful Evaluate (heartbeats do not reset it). */
@@ -245,6 +245,7 @@ export class WorkerRegistry {
       e.id = info.workerId || e.address;
       e.device = info.device;
       e.maxBatch = Math.max(1, info.maxBatch);
+      e.confirmsReceipt = info.confirmsReceipt === true;
       e.maxMessageBytes = Math.min(this.opts.maxMessageBytes, Number(info.maxMessageBytes) || this.opts.maxMessageBytes);
       e.models.clear();
       e.unavailable.clear();

@@ -1,8 +1,8 @@
 import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
-import { CompositeDenoiser, initialNoise, planWindows, seamMetrics, type WindowItem } from '../layout/mod.ts';
-import { offsetScheduler, sampleSequential, stepNoise } from '../sampling/mod.ts';
+import { CompositeDenoiser, initialNoise, planWindows, samplePipelined, seamMetrics, type WindowItem } from '../layout/mod.ts';
+import { offsetScheduler, sampleSequential, stepNoise, type SequentialState } from '../sampling/mod.ts';
 import { createScheduler } from '../sampling/registry.ts';
 import { applyKnownToInitial, maskedDenoiser, pasteKnown } from '../modes/mod.ts';
 import { loadJobInput } from './job-input.ts';
@@ -148,18 +148,19 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         latent = result.sample;
         report.metrics({ picard_rounds: result.rounds, picard_points: result.evaluations });
       } else {
-        latent = await sampleSequential({
-          scheduler,
-          denoise,
+        const sequential = {
           initial,
           // The render holds no other use for the initial noise: sample in place (one latent less).
           consumeInitial: true,
           noise: stepNoise(spec.seed),
           signal,
           resume: resume?.engine === 'sequential' ? resume.state : undefined,
-          onCheckpoint: writer && ((state) => writer.offer(() => encodeSamplerCheckpoint({ engine: 'sequential', fingerprint, state, extra: { evaluations } }), state.step >= scheduler.numSteps)),
-          onStep: (step, totalSteps) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
-        });
+          onCheckpoint: writer && ((state: SequentialState) => writer.offer(() => encodeSamplerCheckpoint({ engine: 'sequential', fingerprint, state, extra: { evaluations } }), state.step >= scheduler.numSteps)),
+          onStep: (step: number, totalSteps: number) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
+        };
+        // Without a known region the steps overlap (pipelined-sequential.ts):
+        // the same numbers, without every GPU waiting at the end of each step.
+        latent = prepared?.region ? await sampleSequential({ ...sequential, scheduler, denoise }) : await samplePipelined({ ...sequential, composite });
       }
     } finally {
       // Never leave an upload racing the job's end (the manager deletes the checkpoint then).

@@ -26,12 +26,12 @@
  * bounded by `windowsPerCall`, not by the latent, whose windows together hold
  * the latent times the overlap factor (about 8x with the default overlaps).
  */
-import { epsFromX0, x0Coefficients, type PredictionType } from '../sampling/prediction.ts';
+import { epsFromX0, x0Coefficients, type NoiseLevel, type PredictionType } from '../sampling/prediction.ts';
 import type { Scheduler } from '../sampling/scheduler.ts';
 import type { DenoiseFn } from '../sampling/sequential.ts';
 import { blendProfiles, type BlendKind, type BlendProfile } from './blend.ts';
 import { LayoutError } from './errors.ts';
-import { Merger, checkWindowInside, extractWindow, windowLength } from './merge.ts';
+import { Merger, checkWindowInside, extractWindow, windowLength, type AffineX0 } from './merge.ts';
 import type { LatentDims, Window } from './types.ts';
 
 /** A window with its input. */
@@ -99,9 +99,9 @@ export class CompositeDenoiser {
   private readonly conditioning: readonly Float32Array[];
   private readonly predictionType: PredictionType;
   private readonly evaluate: EvaluateWindows;
-  private readonly scheduler: Scheduler;
-  private readonly windowsPerCall: number;
-  private readonly callsInFlight: number;
+  readonly scheduler: Scheduler;
+  readonly windowsPerCall: number;
+  readonly callsInFlight: number;
 
   constructor(opts: CompositeDenoiserOptions) {
     if (opts.windows.length === 0) throw new LayoutError('windows', 'a composite denoiser needs at least one window');
@@ -120,59 +120,101 @@ export class CompositeDenoiser {
   /** x0Hat and epsHat of the global `sample` at step `step` (arrow property: pass it as a DenoiseFn). */
   readonly denoise: DenoiseFn = async (sample, step, signal) => {
     const { dims, windows } = this;
+    this.checkSample(sample);
+    signal?.throwIfAborted();
+    const inputs = this.stepInputs(step);
+    const merger = new Merger(dims, windows, this.profiles);
+    // Groups in plan order; up to `callsInFlight` evaluating while the oldest is merged.
+    const pending: Promise<WindowGroup>[] = [];
+    let next = 0;
+    const launch = (): void => {
+      const count = Math.min(this.windowsPerCall, windows.length - next);
+      const group = this.evaluateGroup(sample, next, count, inputs, signal);
+      group.catch(() => undefined); // rejections surface when the group is awaited
+      pending.push(group);
+      next += count;
+    };
+    while (next < windows.length && pending.length < this.callsInFlight) launch();
+    while (pending.length > 0) {
+      const group = await pending.shift()!;
+      if (next < windows.length) launch();
+      this.mergeGroup(merger, group, inputs);
+    }
+    const x0 = merger.result();
+    return { x0, eps: epsFromX0(sample, x0, inputs.level) };
+  };
+
+  /** Throws a LayoutError unless `sample` has the latent's size. */
+  checkSample(sample: Float32Array): void {
+    const { dims } = this;
     const total = dims.channels * dims.frames * dims.height * dims.width;
     if (sample.length !== total) {
       throw new LayoutError('sample', `sample has ${sample.length} elements, latent has ${total}`);
     }
-    signal?.throwIfAborted();
+  }
+
+  /** What every window of step `step` shares: noise level, model timestep and input scale, x0 coefficients. */
+  stepInputs(step: number): StepInputs {
     const level = this.scheduler.noiseLevel(step);
     const timestep = this.scheduler.timesteps[step]!;
     // The model sees `scale * x` (scale_model_input), a sample at the scaled
     // noise level; x0 and eps are the same either way.
     const scale = this.scheduler.modelInputScale(step);
     const inputLevel = scale === 1 ? level : { alpha: level.alpha * scale, sigma: level.sigma * scale };
-    const merger = new Merger(dims, windows, this.profiles);
     // x0 of each window at the input's noise level, converted inside the merge.
-    const coefficients = x0Coefficients(this.predictionType, inputLevel);
-    const evaluateGroup = async (first: number): Promise<{ items: WindowItem[]; outputs: Float32Array[] }> => {
-      const items: WindowItem[] = [];
-      for (let i = first; i < Math.min(first + this.windowsPerCall, windows.length); i++) {
-        const w = windows[i]!;
-        const window = extractWindow(sample, dims, w);
-        if (scale !== 1) for (let k = 0; k < window.length; k++) window[k]! *= scale;
-        items.push({ window: w, sample: window, timestep, conditioning: this.conditioning[i]! });
-      }
-      const outputs = await this.evaluate(items, signal);
-      if (outputs.length !== items.length) {
-        throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for ${items.length} windows`);
-      }
-      return { items, outputs };
-    };
-    // Groups in plan order; up to `callsInFlight` evaluating while the oldest is merged.
-    const pending: Promise<{ items: WindowItem[]; outputs: Float32Array[] }>[] = [];
-    let next = 0;
-    const launch = (): void => {
-      const group = evaluateGroup(next);
-      group.catch(() => undefined); // rejections surface when the group is awaited
-      pending.push(group);
-      next += this.windowsPerCall;
-    };
-    while (next < windows.length && pending.length < this.callsInFlight) launch();
-    while (pending.length > 0) {
-      const { items, outputs } = await pending.shift()!;
-      if (next < windows.length) launch();
-      items.forEach((item, j) => {
-        const len = windowLength(dims, item.window);
-        const output = outputs[j]!;
-        if (output.length !== len) {
-          throw new LayoutError('evaluate', `output for window ${item.window.index} has ${output.length} elements, needs ${len}`);
-        }
-        merger.accumulateAffine(item.window, output, item.sample, coefficients);
-      });
+    return { level, timestep, scale, coefficients: x0Coefficients(this.predictionType, inputLevel) };
+  }
+
+  /**
+   * Cuts windows `first .. first + count - 1` out of `sample` (scaled for
+   * the model) and evaluates them in one `evaluate` call.
+   */
+  async evaluateGroup(sample: Float32Array, first: number, count: number, inputs: StepInputs, signal?: AbortSignal): Promise<WindowGroup> {
+    const { dims, windows } = this;
+    const items: WindowItem[] = [];
+    for (let i = first; i < first + count; i++) {
+      const w = windows[i]!;
+      const window = extractWindow(sample, dims, w);
+      if (inputs.scale !== 1) for (let k = 0; k < window.length; k++) window[k]! *= inputs.scale;
+      items.push({ window: w, sample: window, timestep: inputs.timestep, conditioning: this.conditioning[i]! });
     }
-    const x0 = merger.result();
-    return { x0, eps: epsFromX0(sample, x0, level) };
-  };
+    const outputs = await this.evaluate(items, signal);
+    if (outputs.length !== items.length) {
+      throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for ${items.length} windows`);
+    }
+    return { items, outputs };
+  }
+
+  /** Adds a group's x0 to `merger`, window by window in plan order. */
+  mergeGroup(merger: Merger, group: WindowGroup, inputs: StepInputs): void {
+    group.items.forEach((item, j) => {
+      const len = windowLength(this.dims, item.window);
+      const output = group.outputs[j]!;
+      if (output.length !== len) {
+        throw new LayoutError('evaluate', `output for window ${item.window.index} has ${output.length} elements, needs ${len}`);
+      }
+      merger.accumulateAffine(item.window, output, item.sample, inputs.coefficients);
+    });
+  }
+
+  /** A new merger over this denoiser's windows and blend. */
+  newMerger(): Merger {
+    return new Merger(this.dims, this.windows, this.profiles);
+  }
+}
+
+/** What the windows of one step share (see {@link CompositeDenoiser.stepInputs}). */
+export interface StepInputs {
+  level: NoiseLevel;
+  timestep: number;
+  scale: number;
+  coefficients: AffineX0;
+}
+
+/** Some consecutive windows of one step with their model outputs. */
+export interface WindowGroup {
+  items: WindowItem[];
+  outputs: Float32Array[];
 }
 
 function positiveInt(field: string, v: number): number {

@@ -183,6 +183,34 @@ export class Merger {
     return dst;
   }
 
+  /**
+   * Frames `[f0, f1)` of channel `channel` of the merged latent (`sum /
+   * weight`, the same numbers {@link result} gives there) into `out`, laid
+   * out `[f1 - f0, H, W]`. For merging and stepping a latent a frame range
+   * at a time (coordinator/layout/pipelined-sequential.ts).
+   * @throws LayoutError if an element was covered by no accumulated window.
+   */
+  resultFrames(channel: number, f0: number, f1: number, out: Float32Array): Float32Array {
+    const { frames: F, height: H, width: W, channels: C } = this.dims;
+    if (!Number.isInteger(channel) || channel < 0 || channel >= C || !Number.isInteger(f0) || !Number.isInteger(f1) || f0 < 0 || f1 > F || f0 > f1) {
+      throw new LayoutError('frames', `channel ${channel}, frames [${f0}, ${f1}) are outside the latent ${C}x${F}x${H}x${W}`);
+    }
+    const plane = H * W;
+    const n = (f1 - f0) * plane;
+    if (out.length !== n) throw new LayoutError('out', `out has ${out.length} elements, frames [${f0}, ${f1}) need ${n}`);
+    const g0 = f0 * plane;
+    const s0 = channel * F * plane + g0;
+    for (let k = 0; k < n; k++) {
+      const wt = this.weight[g0 + k]!;
+      if (!(wt > 0)) {
+        const g = g0 + k;
+        throw new LayoutError('windows', `latent element (f ${Math.floor(g / plane)}, y ${Math.floor(g / W) % H}, x ${g % W}) is covered by no window`);
+      }
+      out[k] = this.sum[s0 + k]! / wt;
+    }
+    return out;
+  }
+
   /** Clears the accumulators for another merge over the same windows. */
   reset(): void {
     this.sum.fill(0);

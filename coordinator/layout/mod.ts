@@ -22,6 +22,7 @@ export {
   type WindowEvaluation,
   type WindowItem,
 } from './composite-denoiser.ts';
+export { samplePipelined, type PipelinedOptions } from './pipelined-sequential.ts';
 export {
   FREENOISE_STREAM_BASE,
   NOISE_INITS,

@@ -54,6 +54,7 @@ class FakeWorker implements WorkerCalls {
       maxBatch: 16,
       capacity: 1,
       maxMessageBytes: 64 << 20,
+      confirmsReceipt: this.receiptAfterMs !== undefined,
       models: [{ name: 'field-mixture', kind: 'denoiser', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
     };
   }
@@ -98,8 +99,9 @@ class FakeWorker implements WorkerCalls {
   }
 }
 
-async function setup(names: string[], opts: Partial<DispatcherOptions> = {}, registryOpts: { probeIntervalMs?: number } = {}) {
+async function setup(names: string[], opts: Partial<DispatcherOptions> = {}, registryOpts: { probeIntervalMs?: number } = {}, configure?: (w: FakeWorker) => void) {
   const fakes = new Map(names.map((n) => [n, new FakeWorker(n)]));
+  if (configure) for (const f of fakes.values()) configure(f);
   const registry = new WorkerRegistry({
     maxMessageBytes: 64 << 20,
     infoTimeoutMs: 100,
@@ -245,14 +247,12 @@ test('dispatcher - a backlog smaller than the free slots is split over every wor
 });
 
 test('dispatcher - a worker that confirms receipt gets its next batch only once it has the previous one', async () => {
-  const { fakes, dispatcher, close } = await setup(['only']);
+  const { fakes, dispatcher, close } = await setup(['only'], {}, {}, (w) => {
+    w.latencyMs = 200;
+    w.receiptAfterMs = 80; // and says so in Info
+  });
   try {
     const w = fakes.get('only')!;
-    w.latencyMs = 200;
-    w.receiptAfterMs = 80;
-    // The first call teaches the dispatcher that this worker confirms receipt.
-    assertAnswers(await dispatcher.evaluate('field-mixture', items(1)), 1);
-    w.events.length = 0;
     // 32 items, max batch 16: two batches, both allowed in flight at once.
     assertAnswers(await dispatcher.evaluate('field-mixture', items(32)), 32);
     assert.deepEqual(w.events, ['call 16', 'received 16', 'call 16', 'received 16']);
@@ -261,7 +261,7 @@ test('dispatcher - a worker that confirms receipt gets its next batch only once 
   }
 });
 
-test('dispatcher - without receipts (a worker that sends no early headers) both slots fill at once', async () => {
+test('dispatcher - a worker that does not confirm receipt (no early headers) gets both slots filled at once', async () => {
   const { fakes, dispatcher, close } = await setup(['only']);
   try {
     const w = fakes.get('only')!;

@@ -38,6 +38,7 @@ class FakeWorker implements WorkerCalls {
       maxBatch: 16,
       capacity: 1,
       maxMessageBytes: 64 << 20,
+      confirmsReceipt: false,
       models: [{ name: 'field-mixture', kind: 'denoiser', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
     };
   }

@@ -23,6 +23,12 @@ export interface InfoResponse {
    * Largest message the worker accepts, bytes.
    */
   'maxMessageBytes'?: (number | string | Long);
+  /**
+   * The worker sends response headers as soon as it has a whole Evaluate
+   * request, before running it: the coordinator then puts that worker's next
+   * batch on the wire only once the previous one has arrived.
+   */
+  'confirmsReceipt'?: (boolean);
 }
 
 export interface InfoResponse__Output {
@@ -45,4 +51,10 @@ export interface InfoResponse__Output {
    * Largest message the worker accepts, bytes.
    */
   'maxMessageBytes': (number);
+  /**
+   * The worker sends response headers as soon as it has a whole Evaluate
+   * request, before running it: the coordinator then puts that worker's next
+   * batch on the wire only once the previous one has arrived.
+   */
+  'confirmsReceipt': (boolean);
 }
