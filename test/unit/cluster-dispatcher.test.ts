@@ -246,6 +246,27 @@ test('dispatcher - a backlog smaller than the free slots is split over every wor
   }
 });
 
+test('dispatcher - work arriving while most slots are busy is not all handed to the few free ones', async () => {
+  // A pipelined sampler submits the next step while the last one computes:
+  // one free slot must not take 16 items (seconds on a GPU) that six other
+  // workers will be free for shortly.
+  const { fakes, dispatcher, close } = await setup(['a', 'b', 'c', 'd'], {}, {}, (w) => {
+    w.latencyMs = 150;
+  });
+  try {
+    const first = dispatcher.evaluate('field-mixture', items(7)); // 7 of the 8 slots, one item each
+    await new Promise((r) => setImmediate(r));
+    const second = dispatcher.evaluate('field-mixture', items(40, 100));
+    assertAnswers(await first, 7);
+    assertAnswers(await second, 40, 100);
+    const sizes = [...fakes.values()].flatMap((f) => f.calls);
+    // An even share of the 47 items out over 8 slots is 6.
+    assert.ok(Math.max(...sizes) <= 6, `batch sizes ${sizes.join(',')}`);
+  } finally {
+    close();
+  }
+});
+
 test('dispatcher - a worker that confirms receipt gets its next batch only once it has the previous one', async () => {
   const { fakes, dispatcher, close } = await setup(['only'], {}, {}, (w) => {
     w.latencyMs = 200;
