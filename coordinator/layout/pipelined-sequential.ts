@@ -25,24 +25,12 @@
  */
 import { epsFromX0 } from '../sampling/prediction.ts';
 import { addScaledNoise, type Scheduler } from '../sampling/scheduler.ts';
-import type { SequentialState } from '../sampling/sequential.ts';
-import type { StepNoiseFn } from '../sampling/step-noise.ts';
+import type { SequentialOptions } from '../sampling/sequential.ts';
 import type { CompositeDenoiser, StepInputs, WindowGroup } from './composite-denoiser.ts';
 import type { Merger } from './merge.ts';
 
-/** Options of {@link samplePipelined}; as `SequentialOptions`, with the composite denoiser in place of `denoise`. */
-export interface PipelinedOptions {
-  composite: CompositeDenoiser;
-  /** x at step 0, already scaled by `scheduler.initNoiseSigma`; not modified unless `consumeInitial`. */
-  initial: Float32Array;
-  consumeInitial?: boolean;
-  noise: StepNoiseFn;
-  onStep?: (step: number, total: number) => void;
-  signal?: AbortSignal;
-  resume?: SequentialState;
-  /** After every step, in order; `state.sample` is valid during the call only. */
-  onCheckpoint?: (state: SequentialState) => void;
-}
+/** Options of {@link samplePipelined}: `SequentialOptions` with the composite denoiser in place of `scheduler` and `denoise`. */
+export type PipelinedOptions = Omit<SequentialOptions, 'scheduler' | 'denoise'> & { composite: CompositeDenoiser };
 
 /** One step being evaluated, merged and stepped. */
 interface OpenStep {
