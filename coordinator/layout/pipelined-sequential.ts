@@ -25,7 +25,7 @@
  */
 import { epsFromX0 } from '../sampling/prediction.ts';
 import { addScaledNoise, type Scheduler } from '../sampling/scheduler.ts';
-import type { SequentialOptions } from '../sampling/sequential.ts';
+import { startingSample, type SequentialOptions } from '../sampling/sequential.ts';
 import type { CompositeDenoiser, StepInputs, WindowGroup } from './composite-denoiser.ts';
 import type { Merger } from './merge.ts';
 
@@ -63,14 +63,14 @@ export function samplePipelined(opts: PipelinedOptions): Promise<Float32Array> {
   const { dims, windows } = composite;
   const total = scheduler.numSteps;
   const n = initial.length;
-  composite.checkSample(initial);
-  if (resume && (!Number.isInteger(resume.step) || resume.step < 0 || resume.step > total || resume.sample.length !== n)) {
-    return Promise.reject(new RangeError(`cannot resume at step ${resume.step} of ${total} with ${resume.sample.length} elements (expected ${n})`));
+  let first: Float32Array;
+  try {
+    composite.checkSample(initial);
+    first = startingSample(opts, total);
+  } catch (err) {
+    return Promise.reject(err);
   }
   const start = resume?.step ?? 0;
-  const first: Float32Array = opts.consumeInitial ? initial : new Float32Array(n);
-  if (resume) first.set(resume.sample);
-  else if (first !== initial) first.set(initial);
   if (start === total) return Promise.resolve(first);
 
   const F = dims.frames;

@@ -59,20 +59,32 @@ export interface SequentialState {
 }
 
 /**
+ * The working buffer holding x at the first step to run (`resume.step`, or
+ * 0): `initial` itself when `consumeInitial`, else a copy; throws a
+ * RangeError when `resume` does not fit `total` steps and the latent.
+ */
+export function startingSample(opts: Pick<SequentialOptions, 'initial' | 'consumeInitial' | 'resume'>, total: number): Float32Array {
+  const { initial, resume } = opts;
+  const n = initial.length;
+  if (resume && (!Number.isInteger(resume.step) || resume.step < 0 || resume.step > total || resume.sample.length !== n)) {
+    throw new RangeError(`cannot resume at step ${resume.step} of ${total} with ${resume.sample.length} elements (expected ${n})`);
+  }
+  const x = opts.consumeInitial ? initial : new Float32Array(n);
+  if (resume) x.set(resume.sample);
+  else if (x !== initial) x.set(initial);
+  return x;
+}
+
+/**
  * Runs all `scheduler.numSteps` steps from `initial` and returns the final
  * sample (a new array). Rejects with the signal's reason when aborted.
  */
 export async function sampleSequential(opts: SequentialOptions): Promise<Float32Array> {
-  const { scheduler, denoise, initial, noise, onStep, signal, resume } = opts;
-  const n = initial.length;
+  const { scheduler, denoise, noise, onStep, signal, resume } = opts;
+  const n = opts.initial.length;
   const total = scheduler.numSteps;
-  if (resume && (!Number.isInteger(resume.step) || resume.step < 0 || resume.step > total || resume.sample.length !== n)) {
-    throw new RangeError(`cannot resume at step ${resume.step} of ${total} with ${resume.sample.length} elements (expected ${n})`);
-  }
   // Two ping-pong buffers: the coordinator holds at most two copies of the latent.
-  let x: Float32Array = opts.consumeInitial ? initial : new Float32Array(n);
-  if (resume) x.set(resume.sample);
-  else if (x !== initial) x.set(initial);
+  let x = startingSample(opts, total);
   let next: Float32Array = new Float32Array(n);
   let z: Float32Array | undefined;
   for (let i = resume?.step ?? 0; i < total; i++) {
