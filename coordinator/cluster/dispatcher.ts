@@ -429,12 +429,15 @@ export class Dispatcher implements WorkerPool {
           }
           const msg = `worker ${w.address}: ${errorMessage(err)}`;
           this.registry.failed(w, err);
-          for (const { p, items: batch } of live) {
-            // A duplicate already answered for all of it; only the worker's record changes.
-            if (batch.every((i) => p.results[i] !== undefined)) continue;
-            p.lastError = msg;
+          // One line per failed call (a call may carry several requests' items).
+          const retried = live.filter(({ p, items: batch }) => !batch.every((i) => p.results[i] !== undefined));
+          if (retried.length > 0) {
             this.wire.retries++;
-            this.opts.log.warn('batch failed, will retry', { job: p.opts.jobId, items: batch.length, error: msg });
+            const jobs = [...new Set(retried.map(({ p }) => p.opts.jobId ?? ''))].filter(Boolean).join(',');
+            this.opts.log.warn('batch failed, will retry', { job: jobs, items: retried.reduce((n, s) => n + s.items.length, 0), error: msg });
+          }
+          for (const { p, items: batch } of retried) {
+            p.lastError = msg;
             const exhausted = p.requeue(batch, w.address, this.opts.maxAttempts);
             if (exhausted !== undefined) this.finish(p, new Error(`evaluation failed after ${p.attempts[exhausted]} attempts; last error: ${msg}`));
           }

@@ -138,6 +138,26 @@ function assertAnswers(out: Float32Array[], n: number, base = 0): void {
   out.forEach((o, i) => assert.deepEqual([...o], [base + i + 1, -(base + i) + 1]));
 }
 
+test('dispatcher - a failed call carrying two requests\' items is one retry and one log line', async () => {
+  const lines: string[] = [];
+  const captured = createLogger('test', { level: 'warn', write: (l) => lines.push(l) });
+  const { fakes, dispatcher, close } = await setup(['a', 'b'], { batchTimeoutMs: 150, log: captured, maxInFlightPerWorker: 1 }, {}, (f) => (f.latencyMs = 30));
+  try {
+    const a = fakes.get('a')!;
+    a.mode = 'stuck';
+    // Submitted in one tick, the two requests share a micro-batch (3 + 1 items, then 4).
+    const [x, y] = await Promise.all([dispatcher.evaluate('field-mixture', items(3), { jobId: 'j' }), dispatcher.evaluate('field-mixture', items(5, 50), { jobId: 'j' })]);
+    assertAnswers(x, 3);
+    assertAnswers(y, 5, 50);
+    const failed = lines.filter((l) => l.includes('batch failed, will retry'));
+    assert.ok(a.calls.length >= 1);
+    assert.equal(failed.length, a.calls.length, failed.join('\n'));
+    assert.equal(dispatcher.wire.retries, a.calls.length);
+  } finally {
+    close();
+  }
+});
+
 test('dispatcher - a stuck worker costs one batch timeout: it turns suspect and gets nothing until a heartbeat answers', async () => {
   const { fakes, registry, dispatcher, close } = await setup(['a', 'b'], { batchTimeoutMs: 150 }, { probeIntervalMs: 400 });
   try {
