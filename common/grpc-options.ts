@@ -38,7 +38,7 @@ export function latentChannelOptions(maxBytes = DEFAULT_MAX_MESSAGE_BYTES): Reco
  * (`grpc-node.flow_control_window` is read by its client transport only), so
  * this hooks the server's HTTP/2 servers (grpc-js' `http2Servers` map).
  * Call after `bindAsync` has resolved. Returns false, changing nothing, when
- * grpc-js does not look as expected; test/integration/grpc-receive-window.test.ts
+ * grpc-js does not look as expected; test/integration/worker-receipt-window.test.ts
  * pins the effect.
  */
 export function widenServerReceiveWindow(server: grpc.Server, bytes = LATENT_FLOW_CONTROL_WINDOW): boolean {

@@ -298,7 +298,7 @@ export class Dispatcher implements WorkerPool {
     // is larger than an even share of the work still out over all slots: a
     // few free workers must not take the whole queue and hold it for seconds.
     let free = 0;
-    for (const s of serving) if (s.state === 'serving') free += Math.max(0, depth - s.inFlight);
+    for (const s of serving) free += Math.max(0, depth - s.inFlight);
     const even = Math.ceil(live / (workers * depth));
     return Math.max(1, Math.min(cap, even, Math.ceil(queued / Math.max(1, free))));
   }
