@@ -20,7 +20,7 @@ export interface ItemPrompts {
 /** Decodes a prompt tensor's values to its prompts; INVALID_ARGUMENT naming `field` when they are not bytes. */
 export function decodePrompts(values: Float32Array, field: string): string[] {
   const texts = decodePromptBytes(values);
-  if (!texts) throw new InvalidArgumentError(field, 'must hold UTF-8 bytes (integers 0..255)');
+  if (!texts) throw new InvalidArgumentError(field, 'must hold UTF-8 bytes (integers 0..255), each prompt ended by 0');
   return texts;
 }
 

@@ -21,14 +21,19 @@ export class StandinCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'propeller-standin-'));
   client!: JobClient;
 
-  static async start(models: readonly string[], workers = 2): Promise<StandinCluster> {
+  /**
+   * `extraDirs`: more model directories to serve (e.g. a test's variant of a
+   * stand-in); `coordinatorArgs`: more flags for the coordinator.
+   */
+  static async start(models: readonly string[], opts: { workers?: number; extraDirs?: readonly string[]; coordinatorArgs?: readonly string[] } = {}): Promise<StandinCluster> {
+    const { workers = 2, extraDirs = [], coordinatorArgs = [] } = opts;
     const c = new StandinCluster();
-    const dirs = [await referenceModelDir(), ...(await ensureStandinModels(models))].join(',');
+    const dirs = [await referenceModelDir(), ...(await ensureStandinModels(models)), ...extraDirs].join(',');
     const env = { PROPELLER_LOG_LEVEL: 'warn' };
     try {
       const ws = await Promise.all(Array.from({ length: workers }, (_, i) => spawnCliServer(['worker', '--listen', '127.0.0.1:0', '--models', dirs, '--id', `standin-${i}`], { env })));
       c.children.push(...ws);
-      const coordinator = await spawnCliServer(['coordinator', '--listen', '127.0.0.1:0', '--workers', ws.map((w) => w.address).join(','), '--data-dir', join(c.dir, 'data')], { env });
+      const coordinator = await spawnCliServer(['coordinator', '--listen', '127.0.0.1:0', '--workers', ws.map((w) => w.address).join(','), '--data-dir', join(c.dir, 'data'), ...coordinatorArgs], { env });
       c.children.push(coordinator);
       c.client = new JobClient(coordinator.address);
     } catch (err) {
