@@ -1,39 +1,34 @@
-import { test, after } from 'node:test';
+import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
 import { JobClient } from '../../cli/job-client.ts';
 import type { Job__Output } from '../../common/proto/generated/propeller/v1/Job.ts';
-import { destroyJetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import { readLatent } from '../../coordinator/video/latent-file.ts';
 import { ProcessCluster, downloadBytes, exited, smallJob, waitFor } from '../helpers/cluster.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 
 /**
- * High availability on the real NATS JetStream server (NATS_URL, default
- * nats://127.0.0.1:4222), with real processes: two coordinators share one
- * queue; the one running a job is killed with SIGKILL half way and the other
- * resumes the job from its checkpoint; then every coordinator is restarted
- * and the finished jobs and their outputs are still there. Without NATS
- * this test fails; it never skips.
+ * High availability on a real NATS JetStream server this file starts, with
+ * real processes: two coordinators share one queue; the one running a job
+ * is killed with SIGKILL half way and the other resumes the job from its
+ * checkpoint; then every coordinator is restarted and the finished jobs and
+ * their outputs are still there. Without nats-server this test fails; it
+ * never skips. The server's store, streams and buckets go away with the file.
  */
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const prefix = `ptest-ha-${process.pid}-${randomBytes(3).toString('hex')}`;
 const workerBucket = `${prefix}-workers`;
 const cluster = new ProcessCluster();
 const STEPS = 12;
 const ACK_WAIT_MS = 3_000;
+let nats: NatsServer;
+
+before(async () => {
+  nats = await startNatsServer();
+});
 
 after(async () => {
   await cluster.stop();
-  const nc = await connect({ servers: NATS_URL }).catch(() => undefined);
-  if (!nc) return;
-  try {
-    await destroyJetStreamJobs(nc, prefix);
-    await (await new Kvm(nc).open(workerBucket)).destroy().catch(() => undefined);
-  } finally {
-    await nc.close();
-  }
+  await nats?.stop();
 });
 
 /** The jobs a coordinator's log says it finished. */
@@ -45,13 +40,7 @@ function succeededIn(name: string): string[] {
 }
 
 test('jetstream HA - kill -9 the coordinator running a job half way: the other resumes it from its checkpoint; all survive a restart of every coordinator', { timeout: 420_000 }, async (t) => {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 3_000 });
-    await nc.close();
-  } catch (err) {
-    assert.fail(`no NATS server at ${NATS_URL} (${String(err)}); start nats-server with JetStream (-js) — see README`);
-  }
-  const flags = ['--nats', NATS_URL, '--nats-bucket', workerBucket, '--nats-prefix', prefix, '--nats-ack-wait-ms', String(ACK_WAIT_MS), '--checkpoint-interval-ms', '0', '--max-jobs', '2'];
+  const flags = ['--nats', nats.url, '--nats-bucket', workerBucket, '--nats-prefix', prefix, '--nats-ack-wait-ms', String(ACK_WAIT_MS), '--checkpoint-interval-ms', '0', '--max-jobs', '2'];
   const workers = [await cluster.worker('ha-w0'), await cluster.worker('ha-w1')];
   const survivor = await cluster.coordinator('ha-c0', workers, flags);
   const victim = await cluster.coordinator('ha-c1', workers, flags);

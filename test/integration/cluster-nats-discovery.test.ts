@@ -1,42 +1,31 @@
-import { test, after } from 'node:test';
+import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
 import { JobClient } from '../../cli/job-client.ts';
 import { ProcessCluster, exited, follow, smallJob, waitFor } from '../helpers/cluster.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 
 /**
- * Worker discovery through the real NATS server (JetStream KV). Needs
- * nats-server with JetStream on NATS_URL (default nats://127.0.0.1:4222);
- * without it this test fails, it never skips.
+ * Worker discovery through a real NATS server (JetStream KV) this file
+ * starts; without nats-server this test fails, it never skips. The server
+ * and its store go away with the file, bucket included.
  */
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-// A bucket of its own per run, so parallel or leftover runs never collide.
 const bucket = `propeller-test-${process.pid}-${randomBytes(4).toString('hex')}`;
 const cluster = new ProcessCluster();
+let nats: NatsServer;
+
+before(async () => {
+  nats = await startNatsServer();
+});
 
 after(async () => {
   await cluster.stop();
-  // Drop this run's bucket (when NATS is missing the test itself has failed already).
-  const nc = await connect({ servers: NATS_URL }).catch(() => undefined);
-  if (!nc) return;
-  try {
-    await (await new Kvm(nc).open(bucket)).destroy();
-  } finally {
-    await nc.close();
-  }
+  await nats?.stop();
 });
 
 test('nats - workers that start later are picked up, workers that stop are dropped, at runtime', { timeout: 90_000 }, async () => {
-  try {
-    const nc = await connect({ servers: NATS_URL, timeout: 3_000 });
-    await nc.close();
-  } catch (err) {
-    assert.fail(`no NATS server at ${NATS_URL} (${String(err)}); start nats-server with JetStream (-js) — see README`);
-  }
   const ttlMs = 4_000;
-  const natsFlags = ['--nats', NATS_URL, '--nats-bucket', bucket];
+  const natsFlags = ['--nats', nats.url, '--nats-bucket', bucket];
   const coordinator = await cluster.coordinator('nats-coordinator', [], [...natsFlags, '--nats-ttl-ms', String(ttlMs)]);
   const client = new JobClient(coordinator.address);
   const listed = async () => (await client.workers()).workers;

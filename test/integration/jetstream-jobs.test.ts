@@ -13,20 +13,21 @@ import { startTestCoordinator, startTestWorker, testLog } from '../helpers/serve
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Objm } from '@nats-io/obj';
 import { syntheticFrame, writeTestPng } from '../helpers/media.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { downloadBytes } from '../helpers/cluster.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Jobs on the real NATS JetStream server (NATS_URL, default
- * nats://127.0.0.1:4222): the adapters and in-process coordinators sharing
- * them. Without the server these tests fail; they never skip. Every test
+ * Jobs on a real NATS JetStream server this file starts (nats-server -js on
+ * a free loopback port): the adapters and in-process coordinators sharing
+ * them. Without nats-server these tests fail; they never skip. Every test
  * uses a prefix of its own and deletes what it created.
  */
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const prefixes: string[] = [];
 const closers: (() => Promise<unknown> | unknown)[] = [];
+let nats: NatsServer;
 let nc: NatsConnection;
 
 function newPrefix(): string {
@@ -36,18 +37,17 @@ function newPrefix(): string {
 }
 
 before(async () => {
-  try {
-    nc = await connect({ servers: NATS_URL, timeout: 3_000 });
-  } catch (err) {
-    assert.fail(`no NATS server at ${NATS_URL} (${String(err)}); start nats-server with JetStream (-js) — see README`);
-  }
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url, timeout: 3_000 });
 });
 
 after(async () => {
   for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
-  if (!nc) return;
-  for (const p of prefixes) await destroyJetStreamJobs(nc, p);
-  await nc.close();
+  if (nc) {
+    for (const p of prefixes) await destroyJetStreamJobs(nc, p);
+    await nc.close();
+  }
+  await nats?.stop();
 });
 
 /** A QUEUED job record for the store tests (the spec holds only what a test needs). */
@@ -70,7 +70,7 @@ function queuedRecord(id: string, spec: object, clientRequestId: string) {
 
 async function backend(prefix: string, extra: { ackWaitMs?: number } = {}): Promise<JetStreamJobs> {
   const dir = mkdtempSync(join(tmpdir(), 'propeller-js-'));
-  const b = await openJetStreamJobs({ servers: NATS_URL, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
+  const b = await openJetStreamJobs({ servers: nats.url, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
   closers.push(() => b.close());
   return b;
 }
@@ -79,7 +79,7 @@ async function coordinator(prefix: string, workers: WorkerHandle[], extra: { ack
   const c = await startTestCoordinator({
     workers: workers.map((w) => w.address),
     maxConcurrentJobs: extra.maxConcurrentJobs ?? 2,
-    jetstream: { servers: NATS_URL, prefix, ackWaitMs: extra.ackWaitMs ?? 3_000, checkpointIntervalMs: 0 },
+    jetstream: { servers: nats.url, prefix, ackWaitMs: extra.ackWaitMs ?? 3_000, checkpointIntervalMs: 0 },
   });
   closers.push(() => c.close());
   return c;

@@ -5,15 +5,15 @@
  * Prometheus scrapes it every second with the repository's alert rules
  * loaded; then every panel query and every alert signal is evaluated through
  * the HTTP API and must return data. `promtool` checks the configs and runs
- * the alert unit tests. Prometheus is installed by .ci/run; without it this
- * test fails.
+ * the alert unit tests. Needs Debian's prometheus package, which npm test
+ * installs through scripts/test-prepare.mjs; without it this test fails.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -24,16 +24,9 @@ import { ALERTS } from '../../deploy/prometheus/alerts.ts';
 import { ROOT } from '../../deploy/generate.ts';
 import { referenceModelDir, testLog } from '../helpers/servers.ts';
 import { follow, waitFor } from '../helpers/cluster.ts';
+import { debianBinary } from '../helpers/binaries.ts';
 
 const run = promisify(execFile);
-
-/** A binary on PATH (or in /usr/bin, /usr/sbin); the error says how to install it. */
-function binary(name: string): string {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin']) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  throw new Error(`${name} not found: install Debian's prometheus package (apt-get install -y prometheus), as .ci/run does`);
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,8 +65,8 @@ describe('prometheus - dashboards and alerts against a scraped cluster', () => {
   };
 
   before(async () => {
-    promtool = binary('promtool');
-    const prometheusBin = binary('prometheus');
+    promtool = debianBinary('promtool', 'prometheus');
+    const prometheusBin = debianBinary('prometheus', 'prometheus');
     await referenceModelDir();
     cluster = await startEmbeddedCluster({
       workers: 2,

@@ -12,14 +12,14 @@ import { destroyJetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
 
 /**
- * Tenants with jobs on NATS JetStream (NATS_URL, default
- * nats://127.0.0.1:4222): the tenant is part of the shared job record, so
- * every coordinator enforces it, whichever one took the submit.
+ * Tenants with jobs on NATS JetStream (a nats-server this file starts): the
+ * tenant is part of the shared job record, so every coordinator enforces it,
+ * whichever one took the submit.
  */
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const prefix = `psec-${process.pid}-${randomBytes(3).toString('hex')}`;
 const tokens = { alice: generateToken(), bob: generateToken(), ops: generateToken() };
 const auth = {
@@ -29,20 +29,18 @@ const auth = {
     { tenant: 'ops', sha256: hashToken(tokens.ops), admin: true },
   ],
 };
+let nats: NatsServer;
 let nc: NatsConnection;
 let worker: WorkerHandle;
 const coordinators: CoordinatorHandle[] = [];
 const clients: JobClient[] = [];
 
 before(async () => {
-  try {
-    nc = await connect({ servers: NATS_URL, timeout: 3_000 });
-  } catch (err) {
-    assert.fail(`no NATS server at ${NATS_URL} (${String(err)}); start nats-server with JetStream (-js) — see README`);
-  }
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url, timeout: 3_000 });
   worker = await startTestWorker();
   for (let i = 0; i < 2; i++) {
-    coordinators.push(await startTestCoordinator({ workers: [worker.address], auth, jetstream: { servers: NATS_URL, prefix, checkpointIntervalMs: 0 }, dataDir: mkdtempSync(join(tmpdir(), 'propeller-sec-js-')) }));
+    coordinators.push(await startTestCoordinator({ workers: [worker.address], auth, jetstream: { servers: nats.url, prefix, checkpointIntervalMs: 0 }, dataDir: mkdtempSync(join(tmpdir(), 'propeller-sec-js-')) }));
   }
 });
 
@@ -54,6 +52,7 @@ after(async () => {
     await destroyJetStreamJobs(nc, prefix);
     await nc.close();
   }
+  await nats?.stop();
 });
 
 function client(i: number, token: string): JobClient {
