@@ -34,12 +34,14 @@ export async function startEmbeddedCluster(opts: {
   device?: string;
   /** Serve Prometheus metrics: the coordinator's here (host:port, port 0 picks one), each worker's on a free loopback port. */
   metricsListen?: string;
+  /** More model directories every worker serves beside the reference models (e.g. stand-ins). */
+  extraModelDirs?: readonly string[];
 }): Promise<EmbeddedCluster> {
-  const modelDir = await ensureReferenceModels(opts.modelDir);
-  const workers = await Promise.all(
+  const modelDirs = [await ensureReferenceModels(opts.modelDir), ...(opts.extraModelDirs ?? [])].join(',');
+  const started = await Promise.allSettled(
     Array.from({ length: opts.workers }, (_, i) =>
       spawnCliServer(
-        ['worker', '--listen', '127.0.0.1:0', '--models', modelDir, '--threads', String(opts.threadsPerWorker), '--id', `worker-${i}`, '--device', opts.device ?? 'cpu', ...(opts.metricsListen ? ['--metrics-listen', '127.0.0.1:0'] : [])],
+        ['worker', '--listen', '127.0.0.1:0', '--models', modelDirs, '--threads', String(opts.threadsPerWorker), '--id', `worker-${i}`, '--device', opts.device ?? 'cpu', ...(opts.metricsListen ? ['--metrics-listen', '127.0.0.1:0'] : [])],
         {
           env: { PROPELLER_LOG_LEVEL: opts.workerLogLevel },
           stderr: (line) => process.stderr.write(`[worker-${i}] ${line}\n`),
@@ -48,10 +50,22 @@ export async function startEmbeddedCluster(opts: {
         },
       ),
     ),
-  ).catch(async (err: unknown) => {
+  );
+  const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // One worker that cannot start fails the cluster; the others are stopped, not left running.
+    await Promise.all(workers.map((w) => w.stop()));
+    throw failed.reason;
+  }
+  let coordinator: CoordinatorHandle;
+  try {
+    coordinator = await startCoordinator({ listen: opts.listen, workers: workers.map((w) => w.address), dataDir: opts.dataDir }, opts.log);
+  } catch (err) {
+    // e.g. the listen address is taken: the workers go too.
+    await Promise.all(workers.map((w) => w.stop()));
     throw err;
-  });
-  const coordinator = await startCoordinator({ listen: opts.listen, workers: workers.map((w) => w.address), dataDir: opts.dataDir }, opts.log);
+  }
   let metricsServer: MetricsServer | undefined;
   try {
     metricsServer = opts.metricsListen ? await serveMetrics(coordinator.metrics.registry, opts.metricsListen, { log: opts.log.child('metrics'), processMetrics: true }) : undefined;
@@ -84,11 +98,14 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
     threads: { type: 'string', default: '1' },
     device: { type: 'string', default: 'cpu' },
     'metrics-listen': { type: 'string' },
+    models: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(
-      'propeller up [--workers N] [--listen HOST:PORT] [--data-dir DIR] [--threads N per worker] [--device cpu|sim:PROFILE] [--metrics-listen HOST:PORT]\n' +
-        "  --metrics-listen: the coordinator's Prometheus metrics there, each worker's on a free loopback port (printed)\n",
+      'propeller up [--workers N] [--listen HOST:PORT] [--data-dir DIR] [--threads N per worker] [--device cpu|sim:PROFILE] [--metrics-listen HOST:PORT] [--models DIR,...]\n' +
+        "  --metrics-listen: the coordinator's Prometheus metrics there, each worker's on a free loopback port (printed)\n" +
+        "  --models: more model directories every worker serves beside the reference models, e.g. the stand-ins\n" +
+        "            that 'propeller models build --standins NAME,...' prints\n",
     );
     return 0;
   }
@@ -103,6 +120,7 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
     workerLogLevel: env.logLevel,
     device: values.device as string,
     metricsListen: values['metrics-listen'] as string | undefined,
+    extraModelDirs: (values.models as string | undefined)?.split(',').filter(Boolean),
   });
   process.stdout.write(JSON.stringify({ event: 'listening', address: cluster.address, workers: cluster.workers.map((w) => w.address), ...(cluster.metrics ? { metrics: cluster.metrics } : {}) }) + '\n');
   process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers; try: propeller submit --wait --prompt clouds\n`);

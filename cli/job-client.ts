@@ -51,6 +51,21 @@ export class JobClient {
     this.client = new Ctor(address, channelCredentials(security.tls, '--tls-ca'), { ...messageLimitOptions(), interceptors });
   }
 
+  /**
+   * Waits up to `timeoutMs` for the channel to connect (like grpcurl's
+   * -connect-timeout), so a command run right after the coordinator was
+   * started does not fail while it binds. Rejects with a message naming the
+   * address when nothing accepts connections in time.
+   */
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.waitForReady(Date.now() + timeoutMs, (err) => {
+        if (!err) return resolve();
+        reject(new Error(`cannot reach the coordinator at ${this.address} within ${timeoutMs / 1000} s; is it running? Set --address or PROPELLER_ADDRESS (or --connect-timeout)`));
+      });
+    });
+  }
+
   submit(spec: JobSpec, clientRequestId = ''): Promise<Job__Output> {
     return this.unary((cb, o) => this.client.Submit({ spec, clientRequestId }, o, cb));
   }

@@ -6,6 +6,7 @@ import { JobClient } from './job-client.ts';
 import { clientTlsFlags } from './security-flags.ts';
 import { ProgressView } from './progress.ts';
 import { SPEC_FLAGS, SPEC_HELP, specFromFlags } from './job-spec-flags.ts';
+import { MODELS_BUILD_HELP } from './models-command.ts';
 
 export const JOB_COMMANDS = ['submit', 'watch', 'get', 'ls', 'cancel', 'download', 'workers', 'models'];
 
@@ -19,12 +20,13 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     'tls-ca': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'connect-timeout': { type: 'string', default: '10' },
   } as const;
   switch (command) {
     case 'submit': {
       const { values } = parse(args, { ...common, ...SPEC_FLAGS, wait: { type: 'boolean' }, out: { type: 'string' }, 'request-id': { type: 'string' } });
       if (values.help) return help(`propeller submit [--wait] [--out FILE] [--request-id ID]\n${SPEC_HELP}`);
-      const client = clientOf(values, env);
+      const client = await clientOf(values, env);
       try {
         const job = await client.submit(specFromFlags(values), (values['request-id'] as string | undefined) ?? '');
         if (!values.wait) {
@@ -40,7 +42,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'watch': {
       const { values, positionals } = parse(args, common, true);
       if (values.help || positionals.length !== 1) return help('propeller watch ID');
-      const client = clientOf(values, env);
+      const client = await clientOf(values, env);
       try {
         const view = new ProgressView();
         const last = await client.watch(positionals[0]!, (e) => e.job && view.update(e.job));
@@ -55,7 +57,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'cancel': {
       const { values, positionals } = parse(args, common, true);
       if (values.help || positionals.length !== 1) return help(`propeller ${command} ID`);
-      const client = clientOf(values, env);
+      const client = await clientOf(values, env);
       try {
         const job = command === 'get' ? await client.get(positionals[0]!) : await client.cancel(positionals[0]!);
         process.stdout.write(JSON.stringify(job, null, 2) + '\n');
@@ -67,7 +69,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'ls': {
       const { values } = parse(args, { ...common, state: { type: 'string' }, limit: { type: 'string', default: '50' } });
       if (values.help) return help('propeller ls [--state RUNNING,QUEUED,...] [--limit N]');
-      const client = clientOf(values, env);
+      const client = await clientOf(values, env);
       try {
         const jobs = await client.list(values.state ? String(values.state).split(',') : [], Number(values.limit));
         table(
@@ -82,7 +84,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'download': {
       const { values, positionals } = parse(args, { ...common, out: { type: 'string' } }, true);
       if (values.help || positionals.length !== 1 || !values.out) return help('propeller download ID --out FILE');
-      const client = clientOf(values, env);
+      const client = await clientOf(values, env);
       try {
         mkdirSync(dirname(values.out as string), { recursive: true });
         const { bytes } = await client.download(positionals[0]!, values.out as string);
@@ -95,7 +97,7 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     case 'workers': {
       const { values } = parse(args, common);
       if (values.help) return help('propeller workers');
-      const client = clientOf(values, env);
+      const client = await clientOf(values, env);
       try {
         const { workers } = await client.workers();
         table(
@@ -109,8 +111,8 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     }
     case 'models': {
       const { values } = parse(args, common);
-      if (values.help) return help('propeller models');
-      const client = clientOf(values, env);
+      if (values.help) return help(`propeller models   (the cluster's models)\n\n${MODELS_BUILD_HELP}`);
+      const client = await clientOf(values, env);
       try {
         const { models } = await client.models();
         table(
@@ -135,14 +137,24 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
 }
 
 /**
- * The JobService client of a command: --token (or $PROPELLER_TOKEN) as the
- * bearer token; TLS when --tls-ca (or $PROPELLER_TLS_CA) names the CA of the
- * coordinator's certificate, with --tls-cert/--tls-key for a coordinator that
- * requires client certificates.
+ * The JobService client of a command, connected: --token (or
+ * $PROPELLER_TOKEN) as the bearer token; TLS when --tls-ca (or
+ * $PROPELLER_TLS_CA) names the CA of the coordinator's certificate, with
+ * --tls-cert/--tls-key for a coordinator that requires client certificates;
+ * up to --connect-timeout seconds to connect (0: fail at once).
  */
-function clientOf(values: Record<string, string | boolean | undefined>, env: CliEnv): JobClient {
+async function clientOf(values: Record<string, string | boolean | undefined>, env: CliEnv): Promise<JobClient> {
+  const seconds = Number(values['connect-timeout']);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--connect-timeout must be a number of seconds >= 0, got "${values['connect-timeout']}"`);
   const tls = clientTlsFlags(values, 'tls-', env.tlsCa);
-  return new JobClient(values.address as string, undefined, { token: (values.token as string | undefined) ?? env.token, tls });
+  const client = new JobClient(values.address as string, undefined, { token: (values.token as string | undefined) ?? env.token, tls });
+  try {
+    if (seconds > 0) await client.waitForReady(seconds * 1000);
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  return client;
 }
 
 /** Follows a job with a progress bar, then downloads its output. Exit code 0 on success. */

@@ -12,6 +12,7 @@ import { runCoordinatorProcess } from './coordinator-process.ts';
 import { defaultModelDir } from './model-dir.ts';
 import type { LogLevel } from '../common/logger.ts';
 import { runTokenCommand } from './token-command.ts';
+import { runModelsBuild } from './models-command.ts';
 import { SERVER_TLS_FLAGS, serverTlsFlags } from './security-flags.ts';
 
 const USAGE = `propeller — distributed sampling cluster for video diffusion models
@@ -23,6 +24,7 @@ Cluster
   up                       start an embedded cluster (coordinator + N workers) until Ctrl-C
   coordinator              run a coordinator (--workers host:port,...)
   worker                   run a worker (--models DIR)
+  models build             build the reference models or --standins NAME,...; prints model directories
 
 Jobs (talk to --address, default $PROPELLER_ADDRESS or 127.0.0.1:7400)
   submit [--wait]          submit a job; --wait shows progress and downloads the output
@@ -32,8 +34,9 @@ Jobs (talk to --address, default $PROPELLER_ADDRESS or 127.0.0.1:7400)
   cancel ID                cancel a job
   download ID --out FILE   download a job's output
   workers                  list workers
-  models                   list models
-  (job commands take --token T or $PROPELLER_TOKEN, and --tls-ca FILE or $PROPELLER_TLS_CA for a TLS coordinator)
+  models                   list the cluster's models
+  (job commands take --token T or $PROPELLER_TOKEN, --tls-ca FILE or $PROPELLER_TLS_CA for a TLS coordinator,
+   and --connect-timeout S: how long to wait for the coordinator to accept connections, default 10)
 
 Security
   token --tenant NAME      make a bearer token; prints it and the line for the coordinator's tokens file
@@ -61,6 +64,10 @@ async function main(argv: string[]): Promise<number> {
       return runUp(rest, env);
     case 'token':
       return runTokenCommand(rest);
+    case 'models':
+      // `models build` runs here; plain `models` lists the cluster's models (a job command).
+      if (rest[0] === 'build') return runModelsBuild(rest.slice(1), env);
+      return runJobCommand(command, rest, env);
     case 'coordinator':
       // PROPELLER_NATS_URL: NATS for worker discovery and, unless --jobs memory, jobs on JetStream.
       return runCoordinatorProcess(rest, env, process.env.PROPELLER_NATS_URL || undefined);

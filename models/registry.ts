@@ -169,13 +169,10 @@ const inFlight = new Map<string, Promise<string>>();
  * Makes sure every reference model is present and current under `dir`,
  * building what is missing or stale, and returns `dir`.
  *
- * @param dir cache directory; defaults to env `PROPELLER_MODEL_CACHE` when
- *   set, else `<repo>/.cache/models`. (The environment is read only here, in
- *   this parameter default, so callers can always pass the directory explicitly.)
+ * @param dir cache directory, `<repo>/.cache/models` by default (the CLI
+ *   passes $PROPELLER_MODEL_DIR when set).
  */
-export async function ensureReferenceModels(
-  dir: string = process.env['PROPELLER_MODEL_CACHE'] ?? DEFAULT_MODEL_CACHE,
-): Promise<string> {
+export async function ensureReferenceModels(dir: string = DEFAULT_MODEL_CACHE): Promise<string> {
   const running = inFlight.get(dir);
   if (running) return running;
   const job = (async () => {

@@ -21,7 +21,7 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** Runs the build CLI in a child process; resolves with its exit code. */
 function buildInChild(dir: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'models/build-cli.ts', dir], { cwd: REPO, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'models', 'build', '--dir', dir], { cwd: REPO, stdio: 'ignore' });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? -1));
   });
