@@ -13,6 +13,7 @@ const HELP = `propeller coordinator [options]
   --config FILE            JSON file of coordinator options (coordinator/config.ts); flags given override it
   --listen HOST:PORT       JobService address (default 127.0.0.1:7400; port 0 picks one)
   --workers A,B,...        worker addresses host:port
+  --worker-start-wait-ms N at start, wait up to N ms for one of --workers to serve before accepting jobs (default 30000)
   --data-dir DIR           where outputs are written (default data)
   --max-jobs N             jobs run at once (default 2)
   --wire-dtype float16|float32   latents on the wire (default float16)
@@ -62,6 +63,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     'batch-timeout-ms': { type: 'string' },
     'max-attempts': { type: 'string' },
     'probe-interval-ms': { type: 'string' },
+    'worker-start-wait-ms': { type: 'string' },
     'max-failures': { type: 'string' },
     'straggler-min-ms': { type: 'string' },
     'progress-interval-ms': { type: 'string' },
@@ -112,6 +114,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
         batchTimeoutMs: int('batch-timeout-ms'),
         maxAttempts: int('max-attempts'),
         workerProbeIntervalMs: int('probe-interval-ms'),
+        workerStartWaitMs: int('worker-start-wait-ms'),
         maxConsecutiveFailures: int('max-failures'),
         progressIntervalMs: int('progress-interval-ms'),
       }),

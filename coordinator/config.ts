@@ -22,6 +22,12 @@ export const coordinatorOptionsSchema = z.object({
   maxAttempts: z.number().int().min(1).max(100).default(5),
   noWorkerTimeoutMs: z.number().int().min(0).default(30_000),
   workerProbeIntervalMs: z.number().int().min(50).default(2_000),
+  /**
+   * At start, with static workers none of which serves yet (started beside
+   * the coordinator, still loading models), wait up to this long for one
+   * before accepting jobs, so the first Submit knows the models.
+   */
+  workerStartWaitMs: z.number().int().min(0).default(30_000),
   /** Deadline of one heartbeat (Info) call. */
   infoTimeoutMs: z.number().int().min(50).default(5_000),
   maxConsecutiveFailures: z.number().int().min(1).default(3),

@@ -60,6 +60,12 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   });
   await registry.add(config.workers);
   registry.start();
+  if (config.workers.length > 0 && registry.serving().length === 0 && config.workerStartWaitMs > 0) {
+    log.info('waiting for a static worker to serve before accepting jobs', { workers: config.workers.length, waitMs: config.workerStartWaitMs });
+    if (!(await registry.waitForServing(config.workerStartWaitMs))) {
+      log.warn('no static worker serves yet; accepting jobs anyway (they wait for workers)', { waitedMs: config.workerStartWaitMs });
+    }
+  }
   let discovery: NatsDiscovery | undefined;
   try {
     discovery = config.nats ? await NatsDiscovery.start(registry, { ...config.nats, log: log.child('nats') }) : undefined;

@@ -146,6 +146,23 @@ export class WorkerRegistry {
     this.timer.unref();
   }
 
+  /**
+   * Resolves true once some worker serves, re-probing the others every
+   * `pollMs` meanwhile (sooner than the heartbeat, so a coordinator started
+   * beside its workers picks them up as they bind), or false after `timeoutMs`.
+   */
+  async waitForServing(timeoutMs: number, pollMs = 250): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const serving = () => [...this.entries.values()].some((e) => e.state === 'serving');
+    while (!serving()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise((r) => setTimeout(r, Math.min(pollMs, left)));
+      await Promise.all([...this.entries.values()].filter((e) => !e.probing && e.state !== 'serving').map((e) => this.probe(e)));
+    }
+    return true;
+  }
+
   all(): WorkerEntry[] {
     return [...this.entries.values()];
   }
