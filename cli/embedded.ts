@@ -123,7 +123,7 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
     extraModelDirs: (values.models as string | undefined)?.split(',').filter(Boolean),
   });
   process.stdout.write(JSON.stringify({ event: 'listening', address: cluster.address, workers: cluster.workers.map((w) => w.address), ...(cluster.metrics ? { metrics: cluster.metrics } : {}) }) + '\n');
-  process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers; try: propeller submit --wait --prompt clouds\n`);
+  process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers; try: npx propeller submit --wait --prompt clouds\n`);
   const stop = () => {
     cluster.stop().then(
       () => process.exit(0),

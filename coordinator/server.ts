@@ -40,8 +40,9 @@ export interface CoordinatorHandle {
 
 /**
  * Starts a coordinator in this process: worker registry (static list and,
- * with `nats`, discovery through a NATS KV bucket), dispatcher, in-memory
- * job store and queue, local artifacts, and the gRPC JobService with health.
+ * with `nats`, discovery through a NATS KV bucket), dispatcher, jobs (an
+ * in-memory store and queue with local artifacts, or with `jetstream` the
+ * shared NATS JetStream adapters), and the gRPC JobService with health.
  */
 export async function startCoordinator(options: CoordinatorOptions, log: Logger = createLogger('coordinator')): Promise<CoordinatorHandle> {
   const config = compileCoordinatorConfig(options);
