@@ -33,18 +33,18 @@ function metricsIn(expr: string, known: ReadonlySet<string>): string[] {
   return [...names];
 }
 
-/** Names and globs (`nodejs_*`) the README lists as not on any dashboard. */
+/** Names and globs (`nodejs_*`) docs/observability.md lists as not on any dashboard. */
 function readmeNotShown(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs/observability.md'), 'utf8');
   const start = readme.indexOf('**Not on a dashboard**');
-  assert.ok(start >= 0, 'README has a "**Not on a dashboard**" paragraph');
+  assert.ok(start >= 0, 'docs/observability.md has a "**Not on a dashboard**" paragraph');
   const para = readme.slice(start, readme.indexOf('\n\n', start));
   return [...para.matchAll(/`([a-z0-9_*]+)`/g)].map((m) => m[1]!);
 }
 
 const globMatch = (pattern: string, name: string) => new RegExp(`^${pattern.replace(/\*/g, '.*')}$`).test(name);
 
-describe('metrics - names, dashboards, alerts and README agree', () => {
+describe('metrics - names, dashboards, alerts and docs/observability.md agree', () => {
   it('every metric a dashboard or alert reads is exported by the coordinator, the worker or the default process metrics', async () => {
     const { propeller, process } = await allExported();
     const known = new Set([...propeller.keys(), ...process.keys(), 'up']);
@@ -64,19 +64,19 @@ describe('metrics - names, dashboards, alerts and README agree', () => {
     assert.deepEqual(missing, []);
   });
 
-  it('every exported metric is on a dashboard or listed in the README as not shown', async () => {
+  it('every exported metric is on a dashboard or listed in docs/observability.md as not shown', async () => {
     const { propeller, process } = await allExported();
     const known = new Set([...propeller.keys(), ...process.keys()]);
     const onDashboards = new Set(DASHBOARDS.flatMap((d) => dashboardQueries(d).flatMap((q) => metricsIn(q.target.expr, known))));
     const notShown = readmeNotShown();
     const unaccounted = [...known].filter((n) => !onDashboards.has(n) && !notShown.some((p) => globMatch(p, n)));
-    assert.deepEqual(unaccounted, [], 'put these on a dashboard or in the README list');
-    // The README list names nothing that is on a dashboard or exported by no one.
+    assert.deepEqual(unaccounted, [], 'put these on a dashboard or in the list of docs/observability.md');
+    // The docs' list names nothing that is on a dashboard or exported by no one.
     for (const p of notShown) {
-      assert.ok([...known].some((n) => globMatch(p, n)), `README lists ${p}, which no registry exports`);
-      assert.ok(![...onDashboards].some((n) => p === n), `README lists ${p} as not shown, but a dashboard shows it`);
+      assert.ok([...known].some((n) => globMatch(p, n)), `docs/observability.md lists ${p}, which no registry exports`);
+      assert.ok(![...onDashboards].some((n) => p === n), `docs/observability.md lists ${p} as not shown, but a dashboard shows it`);
     }
-    // Every propeller metric is on a dashboard: the README list is for the default process metrics.
+    // Every propeller metric is on a dashboard: the docs' list is for the default process metrics.
     assert.deepEqual([...propeller.keys()].filter((n) => !onDashboards.has(n)), []);
   });
 
