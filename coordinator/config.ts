@@ -24,8 +24,9 @@ export const coordinatorOptionsSchema = z.object({
   workerProbeIntervalMs: z.number().int().min(50).default(2_000),
   /**
    * At start, with static workers none of which serves yet (started beside
-   * the coordinator, still loading models), wait up to this long for one
-   * before accepting jobs, so the first Submit knows the models.
+   * the coordinator, still loading models: their ports refuse connections),
+   * wait up to this long for one before accepting jobs, so the first Submit
+   * knows the models.
    */
   workerStartWaitMs: z.number().int().min(0).default(30_000),
   /** Deadline of one heartbeat (Info) call. */

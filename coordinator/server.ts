@@ -64,7 +64,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   if (config.workers.length > 0 && registry.serving().length === 0 && config.workerStartWaitMs > 0) {
     log.info('waiting for a static worker to serve before accepting jobs', { workers: config.workers.length, waitMs: config.workerStartWaitMs });
     if (!(await registry.waitForServing(config.workerStartWaitMs))) {
-      log.warn('no static worker serves yet; accepting jobs anyway (they wait for workers)', { waitedMs: config.workerStartWaitMs });
+      log.warn('no static worker serves yet; accepting jobs anyway (they wait for workers)', { errors: registry.all().map((e) => `${e.address}: ${e.lastError}`) });
     }
   }
   let discovery: NatsDiscovery | undefined;

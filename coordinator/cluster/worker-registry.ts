@@ -149,16 +149,20 @@ export class WorkerRegistry {
   /**
    * Resolves true once some worker serves, re-probing the others every
    * `pollMs` meanwhile (sooner than the heartbeat, so a coordinator started
-   * beside its workers picks them up as they bind), or false after `timeoutMs`.
+   * beside its workers picks them up as they bind). Resolves false after
+   * `timeoutMs`, or at once when no worker looks like it is still starting
+   * (each one refused a connection or was never asked): a worker that answers
+   * with a TLS or protocol error is misconfigured, and waiting will not help.
    */
   async waitForServing(timeoutMs: number, pollMs = 250): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    const serving = () => [...this.entries.values()].some((e) => e.state === 'serving');
-    while (!serving()) {
+    const entries = () => [...this.entries.values()];
+    const starting = (e: WorkerEntry) => e.state === 'unknown' || (e.state !== 'serving' && /ECONNREFUSED/.test(e.lastError));
+    while (!entries().some((e) => e.state === 'serving')) {
       const left = deadline - Date.now();
-      if (left <= 0) return false;
+      if (left <= 0 || !entries().some(starting)) return false;
       await new Promise((r) => setTimeout(r, Math.min(pollMs, left)));
-      await Promise.all([...this.entries.values()].filter((e) => !e.probing && e.state !== 'serving').map((e) => this.probe(e)));
+      await Promise.all(entries().filter((e) => !e.probing && e.state !== 'serving').map((e) => this.probe(e)));
     }
     return true;
   }

@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_MAIN } from '../../cli/worker-process.ts';
-import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
+import { freePort, startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
 
 /** `propeller models build`, and job commands waiting for a coordinator that is still starting. */
 
@@ -20,14 +19,6 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 test('cli - models build prints one model directory per line, for reference models and stand-ins', { timeout: 120_000 }, async () => {

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../common/logger.ts';
@@ -39,4 +40,16 @@ export function denoiserClient(address: string): DenoiserServiceClient {
 /** Promisifies a unary call on a generated client. */
 export function call<Req, Res>(fn: (req: Req, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown, req: Req, timeoutMs = 30_000): Promise<Res> {
   return new Promise((resolve, reject) => fn(req, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res as Res))));
+}
+
+/** A loopback port that was free a moment ago (for a server a test starts later on purpose). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

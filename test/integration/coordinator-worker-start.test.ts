@@ -1,22 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { JobClient } from '../../cli/job-client.ts';
-import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
+import { freePort, startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
 
 /**
  * A coordinator started beside its static workers (compose, systemd, the
  * README's cluster by hand) waits for one of them to serve before it accepts
  * jobs, so the first Submit already knows the models.
  */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test('coordinator start - waits for a static worker that binds after it, then knows its models', { timeout: 120_000 }, async () => {
   const address = `127.0.0.1:${await freePort()}`;
@@ -40,7 +32,7 @@ test('coordinator start - waits for a static worker that binds after it, then kn
   }
 });
 
-test('coordinator start - with no static worker serving, it starts once the wait is over', { timeout: 60_000 }, async () => {
+test('coordinator start - with nothing listening at a static worker address, it starts once the wait is over', { timeout: 60_000 }, async () => {
   const address = `127.0.0.1:${await freePort()}`;
   const t0 = performance.now();
   const coordinator = await startTestCoordinator({ workers: [address], workerStartWaitMs: 1_000 });
@@ -52,5 +44,22 @@ test('coordinator start - with no static worker serving, it starts once the wait
   } finally {
     client.close();
     await coordinator.close();
+  }
+});
+
+test('coordinator start - a static worker that answers but is misconfigured (no TLS on its side) ends the wait at once', { timeout: 60_000 }, async () => {
+  const worker = await startTestWorker();
+  const t0 = performance.now();
+  // The coordinator speaks TLS to a plaintext worker: every probe fails in the handshake, not by a refusal.
+  const coordinator = await startTestCoordinator({ workers: [worker.address], workerTls: {}, workerStartWaitMs: 60_000 });
+  const client = new JobClient(coordinator.address);
+  try {
+    const waited = performance.now() - t0;
+    assert.ok(waited < 30_000, `waited ${waited} ms for a worker that cannot become serving`);
+    assert.notEqual((await client.workers()).workers[0]?.state, 'serving');
+  } finally {
+    client.close();
+    await coordinator.close();
+    await worker.drain();
   }
 });

@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,22 +21,12 @@ import { JobClient } from '../../cli/job-client.ts';
 import { COORDINATOR_JOB, DASHBOARDS, WORKER_JOB, dashboardQueries } from '../../deploy/grafana/dashboards.ts';
 import { ALERTS } from '../../deploy/prometheus/alerts.ts';
 import { ROOT } from '../../deploy/generate.ts';
-import { referenceModelDir, testLog } from '../helpers/servers.ts';
+import { freePort, referenceModelDir, testLog } from '../helpers/servers.ts';
 import { follow, waitFor } from '../helpers/cluster.ts';
 import { debianBinary } from '../helpers/binaries.ts';
 
 const run = promisify(execFile);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** What Grafana puts in for its variables when every worker is selected. */
 function grafanaExpr(expr: string): string {
