@@ -2,15 +2,10 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Searched after PATH: Debian puts nats-server in /usr/sbin, which a user's PATH may lack. */
-const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
+export const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
 
-/**
- * The path of an executable the tests run from a Debian package, found on
- * PATH or in the system directories. Throws when it is missing, naming the
- * package (npm test installs it through scripts/test-prepare.mjs), so a test
- * that needs it fails rather than skips.
- */
-export function debianBinary(name: string, pkg: string): string {
+/** The executable `name` on PATH or in the system directories, or undefined. */
+export function findBinary(name: string): string | undefined {
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...SYSTEM_DIRS]) {
     if (!dir) continue;
     const path = join(dir, name);
@@ -21,5 +16,17 @@ export function debianBinary(name: string, pkg: string): string {
       // not in this directory
     }
   }
-  throw new Error(`${name} not found on PATH or in ${SYSTEM_DIRS.join(', ')}: install Debian's ${pkg} package (npm test does, through scripts/test-prepare.mjs), or run: sudo apt-get install -y --no-install-recommends ${pkg}`);
+  return undefined;
+}
+
+/**
+ * The path of an executable the tests run from a Debian package, found on
+ * PATH or in the system directories. Throws when it is missing, naming the
+ * package (npm test installs it through scripts/test-prepare.ts), so a test
+ * that needs it fails rather than skips.
+ */
+export function debianBinary(name: string, pkg: string): string {
+  const path = findBinary(name);
+  if (path) return path;
+  throw new Error(`${name} not found on PATH or in ${SYSTEM_DIRS.join(', ')}: install Debian's ${pkg} package (npm test does, through scripts/test-prepare.ts), or run: sudo apt-get install -y --no-install-recommends ${pkg}`);
 }

@@ -6,7 +6,7 @@
  * loaded; then every panel query and every alert signal is evaluated through
  * the HTTP API and must return data. `promtool` checks the configs and runs
  * the alert unit tests. Needs Debian's prometheus package, which npm test
- * installs through scripts/test-prepare.mjs; without it this test fails.
+ * installs through scripts/test-prepare.ts; without it this test fails.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

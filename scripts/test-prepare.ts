@@ -11,15 +11,15 @@
  * 2. The npm-shipped ffmpeg and ffprobe made executable: their chmod install
  *    scripts may be held back (npm 11 runs only the scripts it is allowed to).
  *
- * Silent and quick (no child process) when everything is in place. Plain
- * JavaScript on purpose: it runs before anything else, without tsx's start-up.
+ * Silent and quick (no child process) when everything is in place.
  *
- *   node scripts/test-prepare.mjs
+ *   npx tsx scripts/test-prepare.ts
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { chmodSync, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBinary } from '../test/helpers/binaries.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,8 +30,6 @@ const REQUIRED_BINARIES = [
   { binary: 'promtool', pkg: 'prometheus', usedBy: 'the Prometheus dashboards and alerts test' },
 ];
 
-/** Where Debian installs them, searched after PATH. */
-const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
 
 /** The npm-shipped media binaries, per platform package. */
 const NPM_BINARIES = [
@@ -43,23 +41,7 @@ const NPM_BINARIES = [
 const APT_LOCK_WAIT = ['-o', 'DPkg::Lock::Timeout=300'];
 
 // Everything goes to stderr, so the test runner's stdout (a TAP or JUnit reporter) stays clean.
-const say = (line) => console.error(`test-prepare: ${line}`);
-
-/** The executable `name` on PATH or in the system directories, or undefined. */
-function findBinary(name) {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...SYSTEM_DIRS];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      if (statSync(path).isFile()) return path;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+const say = (line: string): void => console.error(`test-prepare: ${line}`);
 
 /** The packages whose binaries are missing, in REQUIRED_BINARIES order, without repeats. */
 function missingPackages() {
@@ -68,7 +50,7 @@ function missingPackages() {
 }
 
 /** Runs a command with its output shown; exits with a message when it fails. */
-function run(command, args, env = {}) {
+function run(command: string, args: string[], env: Record<string, string> = {}): void {
   say(`running: ${[command, ...args].join(' ')}`);
   const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   if (result.error || result.status !== 0) {
