@@ -5,6 +5,7 @@ export {};
  */
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   picard: () => import('./picard.ts'),
+  'picard-round': () => import('./picard-round.ts'),
   long: () => import('./long.ts'),
   cluster: () => import('./cluster.ts'),
   overhead: () => import('./overhead.ts'),
