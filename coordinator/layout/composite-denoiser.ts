@@ -102,6 +102,8 @@ export class CompositeDenoiser {
   readonly scheduler: Scheduler;
   readonly windowsPerCall: number;
   readonly callsInFlight: number;
+  /** One window covering the whole latent (a job of the model's native size): nothing to cut out or merge. */
+  private readonly whole: boolean;
 
   constructor(opts: CompositeDenoiserOptions) {
     if (opts.windows.length === 0) throw new LayoutError('windows', 'a composite denoiser needs at least one window');
@@ -115,6 +117,9 @@ export class CompositeDenoiser {
     this.scheduler = opts.scheduler;
     this.windowsPerCall = positiveInt('windowsPerCall', opts.windowsPerCall ?? DEFAULT_WINDOWS_PER_CALL);
     this.callsInFlight = positiveInt('callsInFlight', opts.callsInFlight ?? DEFAULT_CALLS_IN_FLIGHT);
+    const w = opts.windows[0]!;
+    const { dims } = opts;
+    this.whole = opts.windows.length === 1 && w.f0 === 0 && w.y0 === 0 && w.x0 === 0 && w.frames === dims.frames && w.height === dims.height && w.width === dims.width;
   }
 
   /** x0Hat and epsHat of the global `sample` at step `step` (arrow property: pass it as a DenoiseFn). */
@@ -123,6 +128,7 @@ export class CompositeDenoiser {
     this.checkSample(sample);
     signal?.throwIfAborted();
     const inputs = this.stepInputs(step);
+    if (this.whole) return this.denoiseWhole(sample, inputs, signal);
     const merger = new Merger(dims, windows, this.profiles);
     // Groups in plan order; up to `callsInFlight` evaluating while the oldest is merged.
     const pending: Promise<WindowGroup>[] = [];
@@ -143,6 +149,43 @@ export class CompositeDenoiser {
     const x0 = merger.result();
     return { x0, eps: epsFromX0(sample, x0, inputs.level) };
   };
+
+  /**
+   * {@link denoise} for a layout of one window covering the latent. The
+   * window's input is `sample` itself (`sample` may not change during the
+   * call, as for every DenoiseFn; a copy when the model input is scaled),
+   * and x0Hat and epsHat come out of one pass over the output. The numbers
+   * are those of the merge, bit for bit: the merge adds `wt * x0` to a zero
+   * float64 sum and divides by `wt`, which gives back the float32 `x0`
+   * exactly (two float64 roundings stay far inside half a float32 ulp), and
+   * turns -0 into +0 (`0 + -0`), as `+ 0` does here.
+   */
+  private async denoiseWhole(sample: Float32Array, inputs: StepInputs, signal?: AbortSignal): Promise<{ x0: Float32Array; eps: Float32Array }> {
+    const window = this.windows[0]!;
+    let input = sample;
+    if (inputs.scale !== 1) {
+      input = new Float32Array(sample.length);
+      for (let k = 0; k < input.length; k++) input[k] = sample[k]! * inputs.scale;
+    }
+    const item: WindowItem = { window, sample: input, timestep: inputs.timestep, conditioning: this.conditioning[0]! };
+    const outputs = await this.evaluate([item], signal);
+    if (outputs.length !== 1) throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for 1 windows`);
+    const output = outputs[0]!;
+    if (output.length !== sample.length) {
+      throw new LayoutError('evaluate', `output for window ${window.index} has ${output.length} elements, needs ${sample.length}`);
+    }
+    const { p, q, d } = inputs.coefficients;
+    const { alpha: a, sigma: s } = inputs.level;
+    const x0 = new Float32Array(sample.length);
+    const eps = new Float32Array(sample.length);
+    for (let k = 0; k < x0.length; k++) {
+      const v = Math.fround((p * input[k]! - q * output[k]!) / d) + 0;
+      x0[k] = v;
+      // epsFromX0, on the stored float32 x0
+      eps[k] = (sample[k]! - a * v) / s;
+    }
+    return { x0, eps };
+  }
 
   /** Throws a LayoutError unless `sample` has the latent's size. */
   checkSample(sample: Float32Array): void {

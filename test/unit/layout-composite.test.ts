@@ -12,7 +12,8 @@ import { BLEND_KINDS } from '../../coordinator/layout/blend.ts';
 import { planWindows } from '../../coordinator/layout/planner.ts';
 import type { LatentDims, Window } from '../../coordinator/layout/types.ts';
 import { DdimScheduler } from '../../coordinator/sampling/ddim.ts';
-import { flowNoiseLevel, type NoiseLevel, type PredictionType } from '../../coordinator/sampling/prediction.ts';
+import { EulerScheduler } from '../../coordinator/sampling/euler.ts';
+import { epsFromX0, flowNoiseLevel, type NoiseLevel, type PredictionType } from '../../coordinator/sampling/prediction.ts';
 import type { Scheduler } from '../../coordinator/sampling/scheduler.ts';
 import { sampleSequential, stepNoise } from '../../coordinator/sampling/sequential.ts';
 
@@ -222,6 +223,41 @@ describe('layout - composite denoiser', () => {
       // x0 = (x - sigma eps) / alpha, rounded once to float32
       const expected = sample.map((x, k) => (x - s * output[k]!) / a);
       assert.deepEqual(x0, expected, blend);
+    }
+  });
+
+  test('single window over the whole latent: the same x0 and eps as cutting and merging, bit for bit', async () => {
+    const dims: LatentDims = { channels: 2, frames: 4, height: 5, width: 6 };
+    const windows = planWindows(dims, { frames: 4, height: 5, width: 6 }, { frames: 2, height: 2, width: 2 });
+    assert.equal(windows.length, 1);
+    // Euler scales the model input (scale_model_input); DDIM does not.
+    const schedulers: Scheduler[] = [new DdimScheduler({}, 10), new EulerScheduler({}, 10)];
+    const rng = new Rng(31);
+    const sample = rng.fillNormal(new Float32Array(2 * 4 * 5 * 6));
+    sample[3] = -0; // the merge's float64 sum turns -0 into +0
+    const output = rng.fillNormal(new Float32Array(sample.length));
+    output[5] = 0;
+    for (const scheduler of schedulers) {
+      for (const predictionType of ['epsilon', 'sample', 'v_prediction'] as const) {
+        const inputs: Float32Array[] = [];
+        const composite = new CompositeDenoiser({
+          dims, windows, blend: 'cosine', predictionType, conditioningFor, scheduler,
+          evaluate: async (items) => {
+            inputs.push(items[0]!.sample);
+            return [output];
+          },
+        });
+        const got = await composite.denoise(sample, 3);
+        // The general path: cut the window out, merge it, eps from the merged x0.
+        const step = composite.stepInputs(3);
+        const merger = composite.newMerger();
+        composite.mergeGroup(merger, await composite.evaluateGroup(sample, 0, 1, step), step);
+        const x0 = merger.result();
+        const what = `${scheduler.constructor.name} ${predictionType}`;
+        assert.deepEqual(inputs[0], inputs[1], `${what}: model input`);
+        assert.ok(Buffer.from(got.x0.buffer).equals(Buffer.from(x0.buffer)), `${what}: x0`);
+        assert.ok(Buffer.from(got.eps.buffer).equals(Buffer.from(epsFromX0(sample, x0, step.level).buffer)), `${what}: eps`);
+      }
     }
   });
 
