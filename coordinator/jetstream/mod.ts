@@ -10,6 +10,7 @@ import { Objm } from '@nats-io/obj';
 import type { Logger } from '../../common/logger.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { JetStreamJobQueue } from './job-queue.ts';
+import { outagesUnavailable } from './outage.ts';
 import { KvCancelRequests, KvJobStore } from './job-store.ts';
 import { ObjectArtifactStore, ObjectCheckpointStore, ObjectInputStore } from './object-stores.ts';
 import { LocalInputStore } from '../jobs/local-inputs.ts';
@@ -102,14 +103,15 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
         }
       })());
     log.info('jobs on JetStream', { servers: config.servers, stream: names.stream, kv: names.jobs, objects: names.artifacts, replicas: config.replicas });
+    // While NATS is unreachable every port says UNAVAILABLE (retryable), not INTERNAL (outage.ts).
     return {
       config,
-      queue,
-      store: new KvJobStore(kv, os),
-      cancels,
-      artifacts: new ObjectArtifactStore(os, scratchDir),
-      checkpoints: new ObjectCheckpointStore(os),
-      inputs: new ObjectInputStore(os, new LocalInputStore(inputsDir)),
+      queue: outagesUnavailable(queue, 'job queue'),
+      store: outagesUnavailable(new KvJobStore(kv, os), 'job store'),
+      cancels: outagesUnavailable(cancels, 'cancel requests'),
+      artifacts: outagesUnavailable(new ObjectArtifactStore(os, scratchDir), 'artifact store'),
+      checkpoints: outagesUnavailable(new ObjectCheckpointStore(os), 'checkpoint store'),
+      inputs: outagesUnavailable(new ObjectInputStore(os, new LocalInputStore(inputsDir)), 'input store'),
       close,
     };
   } catch (err) {

@@ -223,12 +223,23 @@ export class JobManager {
   }
 
   private async loop(): Promise<void> {
+    let failures = 0;
     while (!this.loopAbort.signal.aborted) {
       let lease: JobLease;
       try {
         lease = await this.opts.queue.take(this.loopAbort.signal);
-      } catch {
-        return;
+        failures = 0;
+      } catch (err) {
+        if (this.loopAbort.signal.aborted) return;
+        // A shared queue whose broker is gone for a while: keep trying (1 s, 2 s, ... 10 s apart),
+        // so the coordinator takes jobs again once it is back, without a restart.
+        const waitMs = Math.min(10_000, 1_000 * 2 ** Math.min(failures++, 4));
+        this.opts.log.warn('taking a job failed; trying again', { error: errorMessage(err), inMs: waitMs });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          this.loopAbort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        continue;
       }
       try {
         await this.runOne(lease);
