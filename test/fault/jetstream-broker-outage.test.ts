@@ -1,6 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JobClient } from '../../cli/job-client.ts';
 import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
@@ -17,6 +20,7 @@ let nats: NatsServer;
 let worker: WorkerHandle;
 let coordinator: CoordinatorHandle;
 let client: JobClient;
+const dir = mkdtempSync(join(tmpdir(), 'propeller-outage-'));
 
 before(async () => {
   nats = await startNatsServer();
@@ -33,17 +37,29 @@ after(async () => {
 
 const small = { model: 'field-mixture', prompt: 'ocean', frames: 16, height: 128, width: 128, steps: 2, output: { format: 'latent' as const } };
 
-test('broker outage - Submit and Get answer UNAVAILABLE while NATS is down; jobs run again once it is back', { timeout: 180_000 }, async () => {
+test('broker outage - every JobService method that needs NATS answers UNAVAILABLE while it is down; jobs run again once it is back', { timeout: 180_000 }, async () => {
   const before = await client.submit(small);
   assert.equal((await client.watch(before.id, () => undefined)).state, 'SUCCEEDED');
 
   await nats.halt();
-  for (const call of [() => client.submit(small), () => client.get(before.id)]) {
+  // Every JobService method that needs the broker says so with a retryable code.
+  const calls: [string, () => Promise<unknown>][] = [
+    ['Submit', () => client.submit(small)],
+    ['Get', () => client.get(before.id)],
+    ['List', () => client.list()],
+    ['Cancel', () => client.cancel(before.id)],
+    ['Watch', () => client.watch(before.id, () => undefined)],
+    ['Download', () => client.download(before.id, join(dir, 'out.latent'))],
+  ];
+  for (const [name, call] of calls) {
     await assert.rejects(call(), (e: grpc.ServiceError) => {
-      assert.equal(e.code, grpc.status.UNAVAILABLE, `${grpc.status[e.code]}: ${e.details}`);
+      assert.equal(e.code, grpc.status.UNAVAILABLE, `${name}: ${grpc.status[e.code]}: ${e.details}`);
       return true;
     });
   }
+  // What needs no broker still answers.
+  assert.equal((await client.workers()).workers[0]?.state, 'serving');
+  assert.ok((await client.models()).models.some((m) => m.name === 'field-mixture'));
   // Down for longer than the queue's pull expiry and the client's request timeout.
   await new Promise((r) => setTimeout(r, 8_000));
   await nats.resume();
