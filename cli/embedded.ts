@@ -5,6 +5,7 @@ import { probeVideo } from '../coordinator/video/probe.ts';
 import { ensureReferenceModels } from '../models/registry.ts';
 import { intFlag, parse, type CliEnv } from './args.ts';
 import { JobClient } from './job-client.ts';
+import { seedFlag } from './job-spec-flags.ts';
 import { followAndDownload } from './job-commands.ts';
 import { spawnCliServer, type ChildServer } from './worker-process.ts';
 
@@ -174,7 +175,7 @@ export async function runDemo(args: string[], env: CliEnv): Promise<number> {
       width: 256,
       fps: 24,
       steps: intFlag('steps', values.steps),
-      seed: intFlag('seed', values.seed),
+      seed: seedFlag(values.seed),
       output: { format: 'mp4' },
     });
     process.stderr.write(`job ${job.id}: 48 frames 256x256, "clouds" then "fire" from frame 24\n`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
 import { intFlag } from './args.ts';
+import { toSeed, type Seed } from '../common/seed.ts';
 import { parseNpy } from '../common/npy.ts';
 import { encodeTensor } from '../common/tensor-codec.ts';
 import type { Tensor } from '../common/proto/generated/propeller/v1/Tensor.ts';
@@ -45,7 +46,7 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --steps N --eta E        steps (default 30) and DDIM stochasticity (default 0)
   --sampler sequential|picard  parallel sampling over the steps (default sequential)
   --window P --tolerance T --policy paradigms|adaptive|forecast   Picard settings (default 8, 0.1, forecast)
-  --seed N                 random seed (default: random)
+  --seed N                 random seed, 0 .. 2^64-1 (default: random)
   --blend KIND             window blend: linear|uniform|cosine|gaussian
   --chunk-overlap N --tile-overlap N   overlaps in latent frames / pixels (0 = isolated windows)
   --noise-init independent|freenoise   initial noise across chunks
@@ -91,7 +92,7 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
       tolerance: v.tolerance !== undefined ? Number(v.tolerance) : 0,
       policy: (v.policy as string | undefined) ?? '',
     },
-    seed: v.seed !== undefined ? intFlag('seed', v.seed) : Math.floor(Math.random() * 0xffffffff),
+    seed: v.seed !== undefined ? seedFlag(v.seed) : Math.floor(Math.random() * 0xffffffff),
     layout: {
       blend: (v.blend as string | undefined) ?? '',
       ...(v['chunk-overlap'] !== undefined ? { chunkOverlap: intFlag('chunk-overlap', v['chunk-overlap']) } : {}),
@@ -106,6 +107,15 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     ...(v.guidance !== undefined ? { guidance: numberFlag('guidance', v.guidance) } : {}),
     ...(v.tensor !== undefined ? { conditioning: readTensors(v.tensor as string[]) } : {}),
   };
+}
+
+/** `--seed`: any uint64, kept exact above 2^53 (sent as its decimal string). */
+export function seedFlag(v: unknown): Seed {
+  try {
+    return toSeed(String(v).trim());
+  } catch {
+    throw new Error(`--seed must be an integer in [0, 2^64), got "${String(v)}"`);
+  }
 }
 
 function numberFlag(name: string, v: unknown): number {

@@ -1,11 +1,15 @@
+import { seedHalves, type Seed } from './seed.ts';
+
 /**
  * Seeded random numbers. Every random draw in Propeller comes from an `Rng`
  * so that a job is reproducible from its seed alone.
  *
  * Generator: xoshiro128** (fast, 128-bit state, passes BigCrush), seeded by
- * splitmix32 from a 32-bit seed plus an optional stream id, so independent
- * streams (one per job, per chunk, per step) can be derived without
- * correlated sequences.
+ * splitmix32 from the seed's low 32 bits plus an optional stream id, so
+ * independent streams (one per job, per chunk, per step) can be derived
+ * without correlated sequences. A seed's high 32 bits (job seeds are uint64)
+ * feed a second splitmix32 sequence XORed into the state; it is skipped when
+ * they are 0, so every seed below 2^32 gives the numbers it always gave.
  */
 export class Rng {
   private s0: number;
@@ -15,20 +19,34 @@ export class Rng {
   /** Second normal of the Box-Muller pair, kept for the next call. */
   private spare: number | null = null;
 
-  constructor(seed: number, stream = 0) {
-    let x = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
-    const next = (): number => {
-      // splitmix32
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+  /**
+   * @param seed a uint64 (`Seed`: a number, or the decimal string of a value
+   *   above 2^53) or a bigint; a number below 2^32 is taken as it always was.
+   * @param stream stream id: streams of one seed are independent.
+   */
+  constructor(seed: Seed | bigint, stream = 0) {
+    let lo: number;
+    let hi = 0;
+    if (typeof seed === 'number' && !(Number.isInteger(seed) && seed >= 0x100000000)) {
+      lo = seed;
+    } else {
+      if (typeof seed === 'number' && !Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer or a decimal string, got ${seed}`);
+      ({ lo, hi } = seedHalves(seed));
+    }
+    const low = splitmix32((lo ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0);
+    this.s0 = low();
+    this.s1 = low();
+    this.s2 = low();
+    this.s3 = low();
+    if (hi !== 0) {
+      // A second sequence from the high half and the stream (a bijection of
+      // hi for each stream), so seeds that differ only above bit 31 differ.
+      const high = splitmix32((Math.imul(hi, 0xcc9e2d51) ^ Math.imul(stream + 1, 0x1b873593) ^ 0x5bd1e995) >>> 0);
+      this.s0 = (this.s0 ^ high()) >>> 0;
+      this.s1 = (this.s1 ^ high()) >>> 0;
+      this.s2 = (this.s2 ^ high()) >>> 0;
+      this.s3 = (this.s3 ^ high()) >>> 0;
+    }
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
@@ -130,6 +148,17 @@ export class Rng {
     this.s3 = s3 >>> 0;
     return out;
   }
+}
+
+/** A splitmix32 sequence starting from state `x`. */
+function splitmix32(x: number): () => number {
+  return () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
 }
 
 function rotl(x: number, k: number): number {

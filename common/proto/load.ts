@@ -3,6 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROTO_LOADER_OPTIONS } from './options.ts';
+import { withExactSeeds } from './exact-seeds.ts';
 import type { ProtoGrpcType as DenoiserProto } from './generated/denoiser.ts';
 import type { ProtoGrpcType as JobsProto } from './generated/jobs.ts';
 
@@ -18,6 +19,8 @@ export function loadProtos(): { denoiser: DenoiserProto; jobs: JobsProto; packag
     ['propeller/v1/denoiser.proto', 'propeller/v1/jobs.proto'],
     { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR] },
   );
+  // uint64 seeds of 2^53 and above, exact (exact-seeds.ts).
+  withExactSeeds(packageDefinition, protoLoader.loadSync(['propeller/v1/jobs.proto'], { ...PROTO_LOADER_OPTIONS, longs: String, includeDirs: [PROTO_DIR] }));
   const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown;
   cached = {
     denoiser: loaded as DenoiserProto,

@@ -29,6 +29,7 @@
  * `independent` noise of the same seed.
  */
 import { Rng } from '../../common/rng.ts';
+import type { Seed } from '../../common/seed.ts';
 import { LayoutError } from './errors.ts';
 import type { LatentDims } from './types.ts';
 
@@ -58,7 +59,7 @@ export interface FreeNoiseLayout {
  * (scale it by the scheduler's `initNoiseSigma`). Deterministic in
  * `(kind, dims, seed, layout)`.
  */
-export function initialNoise(kind: NoiseInit, dims: LatentDims, seed: number, layout: FreeNoiseLayout): Float32Array {
+export function initialNoise(kind: NoiseInit, dims: LatentDims, seed: Seed, layout: FreeNoiseLayout): Float32Array {
   const noise = independentNoise(dims, seed);
   if (kind === 'freenoise') {
     const sources = freeNoiseSources(dims.frames, layout.window, layout.overlap, seed);
@@ -68,7 +69,7 @@ export function initialNoise(kind: NoiseInit, dims: LatentDims, seed: number, la
 }
 
 /** `new Rng(seed, 0)` standard normals in storage order. */
-export function independentNoise(dims: LatentDims, seed: number): Float32Array {
+export function independentNoise(dims: LatentDims, seed: Seed): Float32Array {
   const total = dims.channels * dims.frames * dims.height * dims.width;
   return new Rng(seed, 0).fillNormal(new Float32Array(total));
 }
@@ -82,7 +83,7 @@ export function independentNoise(dims: LatentDims, seed: number): Float32Array {
  * @throws LayoutError when `window` is not a positive integer or `overlap`
  *   not an integer in [0, window).
  */
-export function freeNoiseSources(frames: number, window: number, overlap: number, seed: number): Int32Array {
+export function freeNoiseSources(frames: number, window: number, overlap: number, seed: Seed): Int32Array {
   if (!Number.isInteger(window) || window < 1) throw new LayoutError('window', `window must be a positive integer, got ${window}`);
   if (!Number.isInteger(overlap) || overlap < 0 || overlap >= window) {
     throw new LayoutError('overlap', `overlap must be an integer in [0, ${window}), got ${overlap}`);

@@ -7,6 +7,7 @@
  * them, pre-draws exactly the noise the sequential engine draws.
  */
 import { Rng } from '../../common/rng.ts';
+import type { Seed } from '../../common/seed.ts';
 
 /** Fills `out` with the standard-normal noise of step `step`. */
 export type StepNoiseFn = (step: number, out: Float32Array) => void;
@@ -15,7 +16,7 @@ export type StepNoiseFn = (step: number, out: Float32Array) => void;
 export const STEP_NOISE_STREAM_BASE = 1000;
 
 /** Deterministic step noise for `seed`: `z_i = new Rng(seed, 1000 + i).fillNormal(out)`. */
-export function stepNoise(seed: number): StepNoiseFn {
+export function stepNoise(seed: Seed): StepNoiseFn {
   return (step, out) => {
     if (!Number.isInteger(step) || step < 0) throw new RangeError(`step must be an integer >= 0, got ${step}`);
     new Rng(seed, STEP_NOISE_STREAM_BASE + step).fillNormal(out);

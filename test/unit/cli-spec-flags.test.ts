@@ -29,3 +29,10 @@ test('cli - an unreadable --input or a non-numeric --strength names the flag', (
   assert.throws(() => flags(['--input', '/nonexistent/clip.mp4']), /--input \/nonexistent\/clip\.mp4: cannot read it/);
   assert.throws(() => flags(['--strength', 'lots']), /--strength must be a number, got "lots"/);
 });
+
+test('cli - --seed takes any uint64, exact above 2^53', () => {
+  assert.equal(flags(['--seed', '4294967296']).seed, 4294967296);
+  assert.equal(flags(['--seed', '18446744073709551615']).seed, '18446744073709551615');
+  assert.throws(() => flags(['--seed', '18446744073709551616']), /--seed must be an integer in \[0, 2\^64\)/);
+  assert.throws(() => flags(['--seed', '-1']), /--seed/);
+});

@@ -108,3 +108,12 @@ test('prompts - class weights from words; windows blend across a schedule change
   assert.equal(straddle[0], 0.5);
   assert.equal(straddle[1], 0.5);
 });
+
+test('spec - seed: any uint64, kept exact; anything else names spec.seed', () => {
+  const seedOf = (seed: unknown) => validateSpec(raw({ seed: seed as number }), lookup, ['field-mixture'], DEFAULT_JOB_LIMITS).seed;
+  assert.equal(seedOf(0), 0);
+  assert.equal(seedOf(2 ** 32), 2 ** 32);
+  assert.equal(seedOf('4294967297'), 4294967297);
+  assert.equal(seedOf('18446744073709551615'), '18446744073709551615');
+  for (const bad of [-1, 1.5, 2 ** 60, '18446744073709551616', '-1', '0x10', '']) rejects({ seed: bad as number }, 'spec.seed', /must be an integer in \[0, 2\^64\)/);
+});

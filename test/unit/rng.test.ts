@@ -30,3 +30,27 @@ test('rng - streams of one seed differ; a seed repeats', () => {
   assert.notDeepEqual(a, b);
   assert.deepEqual(a, again);
 });
+
+test('rng - 64-bit seeds: the high half counts, and seeds below 2^32 draw as they always did', () => {
+  const draw = (seed: number | string | bigint, stream = 0): number[] => {
+    const r = new Rng(seed, stream);
+    return Array.from({ length: 8 }, () => r.nextU32());
+  };
+  // Golden: the first draws of seed 1, stream 0, as the 32-bit generator gave them.
+  assert.deepEqual(draw(1), GOLDEN_SEED_1);
+  assert.deepEqual(draw('1'), GOLDEN_SEED_1);
+  assert.deepEqual(draw(1n), GOLDEN_SEED_1);
+  assert.deepEqual(draw(0xffffffff), draw('4294967295'));
+  // 2^32 is not 0 (the low halves agree), and 2^64 - 1 is not 2^32 - 1.
+  assert.notDeepEqual(draw(2 ** 32), draw(0));
+  assert.notDeepEqual(draw(2 ** 32 + 1), draw(1));
+  assert.notDeepEqual(draw(2 ** 32), draw(2 ** 33));
+  assert.notDeepEqual(draw('18446744073709551615'), draw(0xffffffff));
+  assert.deepEqual(draw(2 ** 32), draw('4294967296'));
+  assert.deepEqual(draw(2 ** 32, 3), draw(4294967296n, 3));
+  assert.notDeepEqual(draw(2 ** 32, 0), draw(2 ** 32, 1));
+  assert.throws(() => new Rng(2 ** 60), RangeError);
+});
+
+/** `new Rng(1, 0)`: eight nextU32() draws of the generator as first written. */
+const GOLDEN_SEED_1 = [2466671647, 704075991, 1425070668, 2363080060, 956336583, 4095903784, 543551373, 3988922761];
