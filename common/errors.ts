@@ -15,14 +15,14 @@ export class InvalidArgumentError extends Error {
   }
 }
 
-/** A named thing (job, model, worker) does not exist. */
+/** A named thing (job, model, worker) does not exist. The message shows at most 64 characters of `id`. */
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
   constructor(
     readonly what: string,
     readonly id: string,
   ) {
-    super(`${what} "${id}" not found`);
+    super(`${what} ${quoteBounded(id)} not found`);
   }
 }
 
@@ -57,4 +57,20 @@ export class CanceledError extends Error {
 /** Message of any thrown value. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Most characters of request text an error message shows by default ({@link quoteBounded}). */
+export const MAX_ECHO_CHARS = 64;
+
+/**
+ * Request text quoted for an error message or a log line, bounded: at most
+ * `max` characters, then how long it was, e.g. `"aaaa…" (200000 characters)`.
+ * Every string a service echoes goes through this, so a huge name cannot
+ * blow up a status (whose details travel in an HTTP/2 header).
+ */
+export function quoteBounded(s: string, max = MAX_ECHO_CHARS): string {
+  if (s.length <= max) return `"${s}"`;
+  // Do not cut a surrogate pair in half.
+  const end = /[\uD800-\uDBFF]/.test(s[max - 1]!) ? max - 1 : max;
+  return `"${s.slice(0, end)}…" (${s.length} characters)`;
 }

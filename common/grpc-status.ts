@@ -13,9 +13,37 @@ import {
 /** A gRPC error ready to hand to a callback or `call.destroy`. */
 export type GrpcError = Partial<grpc.StatusObject> & { code: grpc.status; details: string };
 
-/** Maps a core error to a gRPC status at the edge. Unknown errors are INTERNAL. */
+/**
+ * Most UTF-8 bytes of status details. The details travel percent-encoded in
+ * the `grpc-message` trailer, an HTTP/2 header: a status larger than the
+ * peer's header limit never arrives, and the call hangs until its deadline.
+ * 2 KiB encodes to at most 6 KiB, well under every client's limit.
+ */
+export const MAX_STATUS_DETAILS_BYTES = 2048;
+
+/**
+ * Status details cut to {@link MAX_STATUS_DETAILS_BYTES}, on a character
+ * boundary, saying how long they were. The last line of defence: messages
+ * already quote request text bounded (`quoteBounded` in errors.ts).
+ */
+export function boundDetails(details: string): string {
+  if (Buffer.byteLength(details) <= MAX_STATUS_DETAILS_BYTES) return details;
+  const suffix = `… (${details.length} characters in all)`;
+  const budget = MAX_STATUS_DETAILS_BYTES - Buffer.byteLength(suffix);
+  let bytes = 0;
+  let end = 0;
+  for (const ch of details) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > budget) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return details.slice(0, end) + suffix;
+}
+
+/** Maps a core error to a gRPC status at the edge, details bounded. Unknown errors are INTERNAL. */
 export function toGrpcError(err: unknown): GrpcError {
-  const details = errorMessage(err);
+  const details = boundDetails(errorMessage(err));
   if (err instanceof InvalidArgumentError) return { code: grpc.status.INVALID_ARGUMENT, details };
   if (err instanceof NotFoundError) return { code: grpc.status.NOT_FOUND, details };
   if (err instanceof ResourceExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details };

@@ -1,6 +1,7 @@
 import type { Tensor } from './proto/generated/propeller/v1/Tensor.ts';
 import type { Tensor__Output } from './proto/generated/propeller/v1/Tensor.ts';
-import { InvalidArgumentError } from './errors.ts';
+import { InvalidArgumentError, quoteBounded } from './errors.ts';
+import { MAX_DTYPE_CHARS, checkLength } from './request-limits.ts';
 
 /**
  * Tensors on the wire: row-major, little-endian bytes with a dtype and shape.
@@ -189,6 +190,7 @@ export interface DecodeOptions {
 /** Validates dtype, shape and byte size of a wire tensor; returns its shape and element count. */
 function checkWireTensor(t: Tensor__Output | undefined | null, field: string, maxElements = 1 << 28): { shape: number[]; n: number } {
   if (!t) throw new InvalidArgumentError(field, 'is missing');
+  checkLength(`${field}.dtype`, t.dtype, MAX_DTYPE_CHARS);
   const shape = t.shape.map((d) => Number(d));
   if (shape.length === 0 || shape.length > 8) throw new InvalidArgumentError(`${field}.shape`, `must have 1 to 8 dimensions, got ${shape.length}`);
   let n = 1;
@@ -253,7 +255,7 @@ function fillFloats(t: Tensor__Output, data: Float32Array, field: string, requir
 /** Raw uint8 view of a uint8 wire tensor (no copy). */
 export function decodeUint8Tensor(t: Tensor__Output | undefined | null, field: string): { shape: number[]; data: Uint8Array } {
   if (!t) throw new InvalidArgumentError(field, 'is missing');
-  if (t.dtype !== 'uint8') throw new InvalidArgumentError(`${field}.dtype`, `must be uint8, got "${t.dtype}"`);
+  if (t.dtype !== 'uint8') throw new InvalidArgumentError(`${field}.dtype`, `must be uint8, got ${quoteBounded(t.dtype)}`);
   // Rank, positive dimensions and byte count, as for every other dtype.
   const { shape } = checkWireTensor(t, field);
   return { shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
@@ -271,7 +273,7 @@ export function dtypeWidth(dtype: string, field = 'tensor'): number {
     case 'uint8':
       return 1;
     default:
-      throw new InvalidArgumentError(`${field}.dtype`, `must be one of float32, float16, int64, uint8; got "${dtype}"`);
+      throw new InvalidArgumentError(`${field}.dtype`, `must be one of float32, float16, int64, uint8; got ${quoteBounded(dtype)}`);
   }
 }
 

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../common/proto/load.ts';
 import { allFinite, decodeTensor, decodeTensorInto, decodeUint8Tensor, encodeTensor, encodeUint8Tensor } from '../common/tensor-codec.ts';
-import { InvalidArgumentError, NotFoundError, UnavailableError } from '../common/errors.ts';
+import { InvalidArgumentError, NotFoundError, UnavailableError, quoteBounded } from '../common/errors.ts';
 import { toGrpcError } from '../common/grpc-status.ts';
 import { guardHandlers, tolerantService } from '../common/grpc-requests.ts';
 import type { Logger } from '../common/logger.ts';
@@ -12,6 +12,8 @@ import type { InfoResponse } from '../common/proto/generated/propeller/v1/InfoRe
 import type { LoadedModel } from './model-registry.ts';
 import { ModelRunner, type DenoiseInput } from './inference.ts';
 import { parseItemConditioning } from './item-conditioning.ts';
+import { checkEvaluateNames } from './request-names.ts';
+import { MAX_MODEL_NAME_CHARS, checkLength } from '../common/request-limits.ts';
 import { PromptCache, resolvePrompts } from './prompt-encoding.ts';
 import type { WorkerLifecycle } from './lifecycle.ts';
 
@@ -135,18 +137,18 @@ export class DenoiserService {
   }
 
   private async evaluate(req: EvaluateRequest__Output) {
+    checkEvaluateNames(req);
     const runner = this.runners.get(req.model);
     const model = this.opts.models.get(req.model);
     if (!model) throw new NotFoundError('model', req.model);
     if (!runner || model.manifest?.kind !== 'denoiser') {
-      throw new InvalidArgumentError('model', model.available ? `"${req.model}" is not a denoiser` : `"${req.model}" is unavailable: ${model.reason}`);
+      throw new InvalidArgumentError('model', model.available ? `${quoteBounded(req.model)} is not a denoiser` : `${quoteBounded(req.model)} is unavailable: ${model.reason}`);
     }
     const m = model.manifest;
     const outputDtype = req.outputDtype === '' ? 'float16' : req.outputDtype;
     if (outputDtype !== 'float16' && outputDtype !== 'float32') {
-      throw new InvalidArgumentError('output_dtype', `must be "float16" or "float32", got "${req.outputDtype}"`);
+      throw new InvalidArgumentError('output_dtype', `must be "float16" or "float32", got ${quoteBounded(req.outputDtype)}`);
     }
-    if (req.jobId.length > 4096) throw new InvalidArgumentError('job_id', 'is longer than 4096 characters');
     if (req.items.length === 0) throw new InvalidArgumentError('items', 'is empty');
     if (req.items.length > this.opts.maxItemsPerCall) {
       throw new InvalidArgumentError('items', `has ${req.items.length} items, more than the limit ${this.opts.maxItemsPerCall}`);
@@ -180,15 +182,16 @@ export class DenoiserService {
   }
 
   private vaeRunner(modelName: string, kind: 'decoder' | 'encoder'): ModelRunner {
+    checkLength('model', modelName, MAX_MODEL_NAME_CHARS);
     const model = this.opts.models.get(modelName);
     if (!model) throw new NotFoundError('model', modelName);
-    if (model.manifest?.kind !== 'denoiser') throw new InvalidArgumentError('model', `"${modelName}" is not a denoiser`);
+    if (model.manifest?.kind !== 'denoiser') throw new InvalidArgumentError('model', `${quoteBounded(modelName)} is not a denoiser`);
     const vaeName = model.manifest[kind];
-    if (!vaeName) throw new InvalidArgumentError('model', `"${modelName}" names no ${kind} in its manifest`);
+    if (!vaeName) throw new InvalidArgumentError('model', `${quoteBounded(modelName)} names no ${kind} in its manifest`);
     const runner = this.runners.get(vaeName);
     if (!runner) {
       const vae = this.opts.models.get(vaeName);
-      throw new InvalidArgumentError('model', `${kind} "${vaeName}" of "${modelName}" is ${vae ? `unavailable: ${vae.reason}` : 'not loaded on this worker'}`);
+      throw new InvalidArgumentError('model', `${kind} "${vaeName}" of ${quoteBounded(modelName)} is ${vae ? `unavailable: ${vae.reason}` : 'not loaded on this worker'}`);
     }
     return runner;
   }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError, quoteBounded } from '../common/errors.ts';
 import { conditioningKey, conditioningShape, type DenoiserManifest } from '../common/manifest.ts';
 import type { Tensor__Output } from '../common/proto/generated/propeller/v1/Tensor.ts';
 import { decodeTensor } from '../common/tensor-codec.ts';
@@ -44,7 +44,7 @@ export function parseItemConditioning(
     const promptKey = /^(uncond:)?(prompt|prompt_weights):(.+)$/.exec(key);
     if (promptKey) {
       const spec = specs.get(promptKey[3]!);
-      if (!spec || spec.source !== 'embeddings' || !spec.textEncoder) throw new InvalidArgumentError(`${field}.conditioning`, `has key "${key}", but "${promptKey[3]}" names no text encoder in model "${m.name}"'s manifest`);
+      if (!spec || spec.source !== 'embeddings' || !spec.textEncoder) throw new InvalidArgumentError(`${field}.conditioning`, `has key ${quoteBounded(key)}, but ${quoteBounded(promptKey[3]!)} names no text encoder in model "${m.name}"'s manifest`);
       const values = decodeTensor(tensor, f, { requireFinite: true, maxElements: 1 << 16 }).data;
       if (promptKey[2] === 'prompt_weights') weights.set(spec.input, values);
       else if (promptKey[1]) uncondPrompts.set(spec.input, decodePrompts(values, f)[0]!);
@@ -63,7 +63,7 @@ export function parseItemConditioning(
     const spec = specs.get(base);
     if (!spec) {
       const known = ['class_weights', ...specs.keys(), ...(m.guidance ? [GUIDANCE_SCALE_KEY] : [])];
-      throw new InvalidArgumentError(`${field}.conditioning`, `has unknown key "${key}" (known: ${known.join(', ') || 'none'})`);
+      throw new InvalidArgumentError(`${field}.conditioning`, `has unknown key ${quoteBounded(key)} (known: ${known.join(', ') || 'none'})`);
     }
     const want = spec.source === 'image_latent' ? [spec.channels, m.nativeHeight, m.nativeWidth] : conditioningShape(spec);
     const t = decodeTensor(tensor, f, { requireFinite: true });

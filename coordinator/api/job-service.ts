@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { OPEN_PRINCIPAL, type Principal, type TokenAuthenticator } from '../../common/auth.ts';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '../../common/errors.ts';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, quoteBounded } from '../../common/errors.ts';
 import { guardHandlers, tolerantService } from '../../common/grpc-requests.ts';
-import { toGrpcError } from '../../common/grpc-status.ts';
+import { boundDetails, toGrpcError } from '../../common/grpc-status.ts';
+import { MAX_JOB_ID_CHARS, checkLength } from '../../common/request-limits.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { DenoiserManifest } from '../../common/manifest.ts';
 import { loadProtos } from '../../common/proto/load.ts';
@@ -17,7 +18,7 @@ import type { JobLimits } from '../jobs/limits.ts';
 import { intakeInput } from '../jobs/input-intake.ts';
 import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { SPEC_DEFAULTS, specToProto, validateSpec } from '../jobs/spec.ts';
-import { checkSubmitRequest } from './request-schema.ts';
+import { checkSubmitNames, checkSubmitRequest } from './request-schema.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
 /** Most jobs one List answers. */
@@ -52,8 +53,9 @@ export class JobService {
         answer(cb, async () => {
           const who = this.caller(call);
           const req = call.request;
+          // Naming fields first: nothing below reads (or quotes) an unbounded name.
+          checkSubmitNames(req);
           if (!req.spec) throw new InvalidArgumentError('spec', 'is missing');
-          if (req.clientRequestId.length > 200) throw new InvalidArgumentError('client_request_id', 'is longer than 200 characters');
           // Wire-level checks (finite numbers, bounded clean strings) first, then the spec's meaning.
           checkSubmitRequest(req);
           const lookup = (name: string) => {
@@ -62,7 +64,7 @@ export class JobService {
           };
           // A model the workers report but cannot run: say why, rather than "unknown".
           const named = req.spec.model || SPEC_DEFAULTS.model;
-          if (!lookup(named) && registry.modelNames().includes(named)) throw new InvalidArgumentError('spec.model', `model "${named}" is unavailable: ${this.unavailableReason(named)}`);
+          if (!lookup(named) && registry.modelNames().includes(named)) throw new InvalidArgumentError('spec.model', `model ${quoteBounded(named)} is unavailable: ${this.unavailableReason(named)}`);
           const spec = validateSpec(
             req.spec,
             lookup,
@@ -89,7 +91,7 @@ export class JobService {
           const who = this.caller(call);
           if (call.request.limit > MAX_LIST_LIMIT) throw new InvalidArgumentError('limit', `must be at most ${MAX_LIST_LIMIT}, got ${call.request.limit}`);
           const states = call.request.states.map((s, i) => {
-            if (!STATES.includes(s as JobState)) throw new InvalidArgumentError(`states[${i}]`, `is not a job state: ${s}`);
+            if (!STATES.includes(s as JobState)) throw new InvalidArgumentError(`states[${i}]`, `is not a job state: ${quoteBounded(s)}`);
             return s as JobState;
           });
           const list = await jobs.list({ states, limit: call.request.limit || MAX_LIST_LIMIT, ...(who.admin ? {} : { tenant: who.tenant }) });
@@ -237,7 +239,7 @@ function answer<T>(cb: grpc.sendUnaryData<T>, work: () => Promise<T>): void {
     (res) => cb(null, res),
     (err: unknown) => {
       const status = toGrpcError(err);
-      if (status.code === grpc.status.INTERNAL) status.details = `internal error: ${errorMessage(err)}`;
+      if (status.code === grpc.status.INTERNAL) status.details = boundDetails(`internal error: ${errorMessage(err)}`);
       cb(status);
     },
   );
@@ -251,9 +253,11 @@ function failStream(call: grpc.ServerWritableStream<unknown, unknown>, err: unkn
   call.emit('error', toGrpcError(err));
 }
 
+/** A job id as asked for: too long is INVALID_ARGUMENT; not shaped like an id, NOT_FOUND (no such job). */
 function checkId(id: string): string {
+  checkLength('id', id, MAX_JOB_ID_CHARS);
   if (!id) throw new InvalidArgumentError('id', 'is empty');
-  if (id.length > 100 || !/^[A-Za-z0-9_-]+$/.test(id)) throw new NotFoundError('job', id.slice(0, 100));
+  if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new NotFoundError('job', id);
   return id;
 }
 

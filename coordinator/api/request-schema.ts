@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { MAX_CLIENT_REQUEST_ID_CHARS, MAX_DTYPE_CHARS, MAX_KEY_CHARS, MAX_MODEL_NAME_CHARS, MAX_PROMPT_CHARS, checkLength } from '../../common/request-limits.ts';
 import type { SubmitRequest__Output } from '../../common/proto/generated/propeller/v1/SubmitRequest.ts';
 
 /**
@@ -20,38 +21,38 @@ const text = (max: number) =>
     .refine((s) => !CONTROL.test(s), 'must not contain control characters');
 
 /** A word from a fixed list: scheduler, format, mode...; the list itself is checked later. */
-const word = text(32).refine((s) => /^[A-Za-z0-9_.-]*$/.test(s), 'must be a single word of letters, digits, "_", "." or "-"');
+const word = (max = 32) => text(max).refine((s) => /^[A-Za-z0-9_.-]*$/.test(s), 'must be a single word of letters, digits, "_", "." or "-"');
 
 const finite = z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v), 'must be a finite number');
 
 const tensor = z.looseObject({
-  dtype: word,
+  dtype: word(MAX_DTYPE_CHARS),
   shape: z.array(z.number()).max(8, 'has more than 8 dimensions'),
 });
 
 const jobSpec = z.looseObject({
   // Manifest names (common/manifest.ts): the model is looked up in the registry, never a path.
-  model: text(128).refine((s) => s === '' || /^[a-z0-9][a-z0-9._-]*$/.test(s), 'must be a model name (lowercase letters, digits, ".", "_", "-")'),
-  prompt: text(1000),
-  promptSchedule: z.array(z.looseObject({ prompt: text(1000) })).max(256, 'has more than 256 segments'),
-  negativePrompt: text(1000),
-  scheduler: word,
+  model: text(MAX_MODEL_NAME_CHARS).refine((s) => s === '' || /^[a-z0-9][a-z0-9._-]*$/.test(s), 'must be a model name (lowercase letters, digits, ".", "_", "-")'),
+  prompt: text(MAX_PROMPT_CHARS),
+  promptSchedule: z.array(z.looseObject({ prompt: text(MAX_PROMPT_CHARS) })).max(256, 'has more than 256 segments'),
+  negativePrompt: text(MAX_PROMPT_CHARS),
+  scheduler: word(),
   eta: finite,
   guidance: finite,
   strength: finite.optional(),
-  mode: word,
-  sampler: z.looseObject({ kind: word, tolerance: finite, policy: word }).nullish(),
-  layout: z.looseObject({ blend: word, noiseInit: word }).nullish(),
-  output: z.looseObject({ format: word }).nullish(),
-  input: z.looseObject({ kind: word }).nullish(),
+  mode: word(),
+  sampler: z.looseObject({ kind: word(), tolerance: finite, policy: word() }).nullish(),
+  layout: z.looseObject({ blend: word(), noiseInit: word() }).nullish(),
+  output: z.looseObject({ format: word() }).nullish(),
+  input: z.looseObject({ kind: word() }).nullish(),
   conditioning: z
-    .record(text(64), tensor)
+    .record(text(MAX_KEY_CHARS), tensor)
     .refine((m) => Object.keys(m).length <= 16, 'has more than 16 tensors'),
 });
 
 const submitRequest = z.looseObject({
   spec: jobSpec.nullish(),
-  clientRequestId: text(200),
+  clientRequestId: text(MAX_CLIENT_REQUEST_ID_CHARS),
 });
 
 /** camelCase path -> the .proto's snake_case field path. */
@@ -64,7 +65,22 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out || 'request';
 }
 
-/** Throws InvalidArgumentError naming the first wrong field of a Submit request. */
+/**
+ * The lengths of a Submit's naming fields (client request id, model,
+ * conditioning tensor names), checked before anything else reads them: a
+ * zod issue on a map names the key in its path, so an unbounded key would
+ * be quoted whole into the status.
+ */
+export function checkSubmitNames(req: SubmitRequest__Output): void {
+  checkLength('client_request_id', req.clientRequestId, MAX_CLIENT_REQUEST_ID_CHARS);
+  if (!req.spec) return;
+  checkLength('spec.model', req.spec.model, MAX_MODEL_NAME_CHARS);
+  for (const key of Object.keys(req.spec.conditioning ?? {})) {
+    if (key.length > MAX_KEY_CHARS) throw new InvalidArgumentError('spec.conditioning', `has a tensor name of ${key.length} characters, more than the limit ${MAX_KEY_CHARS}`);
+  }
+}
+
+/** Throws InvalidArgumentError naming the first wrong field of a Submit request (after {@link checkSubmitNames}). */
 export function checkSubmitRequest(req: SubmitRequest__Output): void {
   const parsed = submitRequest.safeParse(req);
   if (parsed.success) return;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../common/errors.ts';
+import { InvalidArgumentError, quoteBounded } from '../../common/errors.ts';
 import { conditioningShape, type DenoiserManifest } from '../../common/manifest.ts';
 import type { Tensor__Output } from '../../common/proto/generated/propeller/v1/Tensor.ts';
 import { decodeTensor, type HostTensor } from '../../common/tensor-codec.ts';
@@ -54,7 +54,7 @@ export function validateJobConditioning(
     const field = `spec.conditioning.${name}`;
     const want = wanted.get(name);
     if (!want) {
-      throw new InvalidArgumentError('spec.conditioning', `has unknown tensor "${name}"; model "${m.name}" takes ${wanted.size ? [...wanted.keys()].join(', ') : 'none'}`);
+      throw new InvalidArgumentError('spec.conditioning', `has unknown tensor ${quoteBounded(name)}; model "${m.name}" takes ${wanted.size ? [...wanted.keys()].join(', ') : 'none'}`);
     }
     const host = decodeTensor(t, field, { requireFinite: true, maxElements: MAX_JOB_TENSOR_ELEMENTS });
     if (!want.shapes.some((s) => sameShape(s, host.shape))) {

@@ -5,7 +5,7 @@
  * before anything is stored), {@link checkInputFits} checks the probed input
  * against the job (frames, picture size). Errors name the field.
  */
-import { InvalidArgumentError } from '../../common/errors.ts';
+import { InvalidArgumentError, quoteBounded } from '../../common/errors.ts';
 import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { JobSpec__Output } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { InputProbe } from '../video/input-reader.ts';
@@ -47,7 +47,7 @@ export interface ModeFields {
  */
 export function validateModeFields(raw: JobSpec__Output, m: DenoiserManifest, maxInputBytes: number): ModeFields {
   const mode = (raw.mode || 'text_to_video') as JobMode;
-  if (!JOB_MODES.includes(mode)) throw new InvalidArgumentError('spec.mode', `must be one of ${JOB_MODES.join(', ')}, got "${raw.mode}"`);
+  if (!JOB_MODES.includes(mode)) throw new InvalidArgumentError('spec.mode', `must be one of ${JOB_MODES.join(', ')}, got ${quoteBounded(raw.mode)}`);
   const input = raw.input ?? null;
   if (mode === 'text_to_video') {
     if (input) throw new InvalidArgumentError('spec.input', `is only for ${JOB_MODES.slice(1).join(', ')}; text_to_video takes no input (set spec.mode)`);
@@ -55,7 +55,7 @@ export function validateModeFields(raw: JobSpec__Output, m: DenoiserManifest, ma
     if (!input) throw new InvalidArgumentError('spec.input', `is required for mode ${mode}: upload an image or a video as spec.input.data`);
     if (input.data.length === 0) throw new InvalidArgumentError('spec.input.data', `is empty; mode ${mode} needs an image or a video`);
     if (input.data.length > maxInputBytes) throw new InvalidArgumentError('spec.input.data', `has ${input.data.length} bytes, more than the limit ${maxInputBytes}`);
-    if (input.kind !== '' && input.kind !== 'image' && input.kind !== 'video') throw new InvalidArgumentError('spec.input.kind', `must be "image", "video" or empty (detect), got "${input.kind}"`);
+    if (input.kind !== '' && input.kind !== 'image' && input.kind !== 'video') throw new InvalidArgumentError('spec.input.kind', `must be "image", "video" or empty (detect), got ${quoteBounded(input.kind)}`);
     if (!m.encoder) throw new InvalidArgumentError('spec.mode', `${mode} needs the model's encoder, and model "${m.name}" names none`);
     // The Encode RPC maps frames to latent frames one to one.
     if (m.vaeScale.temporal !== 1) throw new InvalidArgumentError('spec.mode', `${mode} needs a per-frame VAE; model "${m.name}" packs ${m.vaeScale.temporal} frames per latent frame`);

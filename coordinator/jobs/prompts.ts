@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../common/errors.ts';
+import { InvalidArgumentError, quoteBounded } from '../../common/errors.ts';
 
 /** Words a prompt may contain besides class names; they carry no meaning for class-conditioned models. */
 const FILLER = new Set(['a', 'an', 'the', 'of', 'and', 'with', 'in', 'on', 'over', 'under', 'at', 'by', 'to', 'some', 'video']);
@@ -18,7 +18,7 @@ export function promptToClassWeights(prompt: string, classes: readonly string[],
   if (words.length === 0) return weights.fill(1 / k);
   for (const word of words) {
     const idx = classes.indexOf(word) >= 0 ? classes.indexOf(word) : classes.indexOf(word.replace(/s$/, ''));
-    if (idx < 0) throw new InvalidArgumentError(field, `has unknown word "${word}"; known prompts: ${classes.join(', ')}`);
+    if (idx < 0) throw new InvalidArgumentError(field, `has unknown word ${quoteBounded(word)}; known prompts: ${classes.join(', ')}`);
     weights[idx]! += 1;
   }
   let sum = 0;

@@ -1,6 +1,5 @@
-import { InvalidArgumentError } from '../../common/errors.ts';
+import { InvalidArgumentError, quoteBounded } from '../../common/errors.ts';
 import type { DenoiserManifest } from '../../common/manifest.ts';
-import { toSeed, type Seed } from '../../common/seed.ts';
 import type { JobSpec, JobSpec__Output } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { JobLimits } from './limits.ts';
 import { validateModeFields, type JobMode, type ValidInput } from './modes.ts';
@@ -23,8 +22,7 @@ export interface ValidSpec {
   steps: number;
   scheduler: SchedulerKind;
   eta: number;
-  /** uint64: a number below 2^53, else its decimal string (common/seed.ts). */
-  seed: Seed;
+  seed: number;
   sampler: { kind: 'sequential' | 'picard'; window: number; tolerance: number; policy: PicardPolicyName | '' };
   layout: {
     chunkFrames: number;
@@ -74,7 +72,7 @@ export function validateSpec(
   const modelName = raw.model || SPEC_DEFAULTS.model;
   const m = lookup(modelName);
   if (!m) {
-    throw new InvalidArgumentError('spec.model', `unknown model "${modelName}"; known models: ${knownModels.length ? knownModels.join(', ') : '(no workers serving)'}`);
+    throw new InvalidArgumentError('spec.model', `unknown model ${quoteBounded(modelName)}; known models: ${knownModels.length ? knownModels.join(', ') : '(no workers serving)'}`);
   }
   const ts = m.vaeScale.temporal;
   const ss = m.vaeScale.spatial;
@@ -96,17 +94,17 @@ export function validateSpec(
   const allowed: readonly SchedulerKind[] = process === 'flow' ? ['flow_euler'] : SCHEDULER_KINDS.filter((k) => k !== 'flow_euler');
   const scheduler = (raw.scheduler || m.defaultScheduler?.kind || (process === 'flow' ? 'flow_euler' : 'ddim')) as SchedulerKind;
   if (!allowed.includes(scheduler)) {
-    throw new InvalidArgumentError('spec.scheduler', `must be one of ${allowed.join(', ')} for ${process === 'flow' ? 'the flow-matching' : 'the VP'} model "${modelName}", got "${raw.scheduler}"`);
+    throw new InvalidArgumentError('spec.scheduler', `must be one of ${allowed.join(', ')} for ${process === 'flow' ? 'the flow-matching' : 'the VP'} model ${quoteBounded(modelName)}, got ${quoteBounded(raw.scheduler)}`);
   }
   if (!Number.isFinite(raw.eta) || raw.eta < 0 || raw.eta > 1) throw new InvalidArgumentError('spec.eta', `must be in [0, 1], got ${raw.eta}`);
   if (raw.eta !== 0 && scheduler !== 'ddim') throw new InvalidArgumentError('spec.eta', `applies to ddim only; ${scheduler} takes no eta`);
-  const seed = validSeed(raw.seed);
+  if (!Number.isSafeInteger(raw.seed) || raw.seed < 0 || raw.seed > 0xffffffff) throw new InvalidArgumentError('spec.seed', `must be an integer in [0, 2^32), got ${raw.seed}`);
   // Guidance scale (the model's default when unset) and uploaded conditioning tensors: coordinator/conditioning.
   const guidance = resolveGuidance(raw, m);
 
   const rawSampler = raw.sampler ?? { kind: '', window: 0, tolerance: 0, policy: '' };
   const samplerKind = rawSampler.kind || 'sequential';
-  if (samplerKind !== 'sequential' && samplerKind !== 'picard') throw new InvalidArgumentError('spec.sampler.kind', `must be "sequential" or "picard", got "${rawSampler.kind}"`);
+  if (samplerKind !== 'sequential' && samplerKind !== 'picard') throw new InvalidArgumentError('spec.sampler.kind', `must be "sequential" or "picard", got ${quoteBounded(rawSampler.kind)}`);
   let sampler: ValidSpec['sampler'] = { kind: 'sequential', window: 0, tolerance: 0, policy: '' };
   if (samplerKind === 'picard') {
     const window = rawSampler.window || SPEC_DEFAULTS.picardWindow;
@@ -114,7 +112,7 @@ export function validateSpec(
     const tolerance = rawSampler.tolerance || SPEC_DEFAULTS.picardTolerance;
     if (!Number.isFinite(tolerance) || tolerance <= 0 || tolerance > 10) throw new InvalidArgumentError('spec.sampler.tolerance', `must be in (0, 10], got ${rawSampler.tolerance}`);
     const policy = rawSampler.policy || SPEC_DEFAULTS.picardPolicy;
-    if (!(PICARD_POLICIES as readonly string[]).includes(policy)) throw new InvalidArgumentError('spec.sampler.policy', `must be one of ${PICARD_POLICIES.join(', ')}, got "${policy}"`);
+    if (!(PICARD_POLICIES as readonly string[]).includes(policy)) throw new InvalidArgumentError('spec.sampler.policy', `must be one of ${PICARD_POLICIES.join(', ')}, got ${quoteBounded(policy)}`);
     sampler = { kind: 'picard', window, tolerance, policy: policy as PicardPolicyName };
   } else if (rawSampler.window || rawSampler.tolerance || rawSampler.policy) {
     throw new InvalidArgumentError('spec.sampler.kind', 'must be "picard" when window, tolerance or policy is set');
@@ -134,14 +132,14 @@ export function validateSpec(
   intIn('spec.layout.tile_overlap', tileOverlap, 0, Math.min(m.nativeHeight, m.nativeWidth) - 1);
   // Gaussian: the tapers that keep chunk seams invisible (see coordinator/layout/seams.ts).
   const blend = layout.blend || 'gaussian';
-  if (!(BLENDS as readonly string[]).includes(blend)) throw new InvalidArgumentError('spec.layout.blend', `must be one of ${BLENDS.join(', ')}, got "${blend}"`);
+  if (!(BLENDS as readonly string[]).includes(blend)) throw new InvalidArgumentError('spec.layout.blend', `must be one of ${BLENDS.join(', ')}, got ${quoteBounded(blend)}`);
   const noiseInit = layout.noiseInit || 'independent';
-  if (noiseInit !== 'independent' && noiseInit !== 'freenoise') throw new InvalidArgumentError('spec.layout.noise_init', `must be "independent" or "freenoise", got "${layout.noiseInit}"`);
+  if (noiseInit !== 'independent' && noiseInit !== 'freenoise') throw new InvalidArgumentError('spec.layout.noise_init', `must be "independent" or "freenoise", got ${quoteBounded(layout.noiseInit)}`);
   const modeFields = validateModeFields(raw, m, limits.maxInputBytes);
 
   const output = raw.output ?? { format: '', crf: 0 };
   const format = output.format || 'mp4';
-  if (!(FORMATS as readonly string[]).includes(format)) throw new InvalidArgumentError('spec.output.format', `must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  if (!(FORMATS as readonly string[]).includes(format)) throw new InvalidArgumentError('spec.output.format', `must be one of ${FORMATS.join(', ')}, got ${quoteBounded(format)}`);
   if ((format === 'mp4' || format === 'webm') && (height % 2 || width % 2)) throw new InvalidArgumentError('spec.height', 'and spec.width must be even for video output');
   const crf = output.crf || SPEC_DEFAULTS.crf;
   intIn('spec.output.crf', crf, 0, 51);
@@ -173,7 +171,7 @@ export function validateSpec(
     steps,
     scheduler,
     eta: raw.eta,
-    seed,
+    seed: raw.seed,
     sampler,
     layout: { chunkFrames: m.nativeFrames, chunkOverlap, tileSize: m.nativeHeight, tileOverlap, blend: blend as ValidSpec['layout']['blend'], noiseInit },
     output: { format: format as ValidSpec['output']['format'], crf },
@@ -218,15 +216,6 @@ export function specToProto(s: ValidSpec): JobSpec {
     // Uploaded conditioning tensors: their shapes, not their values.
     ...(s.conditioning ? { conditioning: Object.fromEntries(Object.entries(s.conditioning).map(([k, t]) => [k, { dtype: 'float32', shape: t.shape, data: Buffer.alloc(0) }])) } : {}),
   };
-}
-
-/** The wire's uint64 (a number, or a decimal string above 2^53: common/proto/load.ts) as a `Seed`. */
-function validSeed(v: unknown): Seed {
-  try {
-    return toSeed(v);
-  } catch (err) {
-    throw new InvalidArgumentError('spec.seed', (err as Error).message);
-  }
 }
 
 function intIn(field: string, v: number, min: number, max: number, why?: string): void {
