@@ -1,5 +1,6 @@
 import { InvalidArgumentError, quoteBounded } from '../../common/errors.ts';
 import type { DenoiserManifest } from '../../common/manifest.ts';
+import { toSeed, type Seed } from '../../common/seed.ts';
 import type { JobSpec, JobSpec__Output } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { JobLimits } from './limits.ts';
 import { validateModeFields, type JobMode, type ValidInput } from './modes.ts';
@@ -22,7 +23,8 @@ export interface ValidSpec {
   steps: number;
   scheduler: SchedulerKind;
   eta: number;
-  seed: number;
+  /** uint64: a number below 2^53, else its decimal string (common/seed.ts). */
+  seed: Seed;
   sampler: { kind: 'sequential' | 'picard'; window: number; tolerance: number; policy: PicardPolicyName | '' };
   layout: {
     chunkFrames: number;
@@ -98,7 +100,7 @@ export function validateSpec(
   }
   if (!Number.isFinite(raw.eta) || raw.eta < 0 || raw.eta > 1) throw new InvalidArgumentError('spec.eta', `must be in [0, 1], got ${raw.eta}`);
   if (raw.eta !== 0 && scheduler !== 'ddim') throw new InvalidArgumentError('spec.eta', `applies to ddim only; ${scheduler} takes no eta`);
-  if (!Number.isSafeInteger(raw.seed) || raw.seed < 0 || raw.seed > 0xffffffff) throw new InvalidArgumentError('spec.seed', `must be an integer in [0, 2^32), got ${raw.seed}`);
+  const seed = validSeed(raw.seed);
   // Guidance scale (the model's default when unset) and uploaded conditioning tensors: coordinator/conditioning.
   const guidance = resolveGuidance(raw, m);
 
@@ -171,7 +173,7 @@ export function validateSpec(
     steps,
     scheduler,
     eta: raw.eta,
-    seed: raw.seed,
+    seed,
     sampler,
     layout: { chunkFrames: m.nativeFrames, chunkOverlap, tileSize: m.nativeHeight, tileOverlap, blend: blend as ValidSpec['layout']['blend'], noiseInit },
     output: { format: format as ValidSpec['output']['format'], crf },
@@ -216,6 +218,15 @@ export function specToProto(s: ValidSpec): JobSpec {
     // Uploaded conditioning tensors: their shapes, not their values.
     ...(s.conditioning ? { conditioning: Object.fromEntries(Object.entries(s.conditioning).map(([k, t]) => [k, { dtype: 'float32', shape: t.shape, data: Buffer.alloc(0) }])) } : {}),
   };
+}
+
+/** The wire's uint64 (a number, or a decimal string above 2^53: common/proto/load.ts) as a `Seed`. */
+function validSeed(v: unknown): Seed {
+  try {
+    return toSeed(v);
+  } catch (err) {
+    throw new InvalidArgumentError('spec.seed', (err as Error).message);
+  }
 }
 
 function intIn(field: string, v: number, min: number, max: number, why?: string): void {
