@@ -11,8 +11,11 @@ import type { JobEvent__Output } from '../common/proto/generated/propeller/v1/Jo
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { ListWorkersResponse__Output } from '../common/proto/generated/propeller/v1/ListWorkersResponse.ts';
 import type { ListModelsResponse__Output } from '../common/proto/generated/propeller/v1/ListModelsResponse.ts';
+import type { ListJobsResponse__Output } from '../common/proto/generated/propeller/v1/ListJobsResponse.ts';
 
 export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
+/** Jobs asked for per List call when `list` follows pages. */
+const LIST_PAGE_SIZE = 500;
 
 /** How a JobClient proves who it is and checks the coordinator. */
 export interface JobClientSecurity {
@@ -74,9 +77,28 @@ export class JobClient {
     return this.unary((cb, o) => this.client.Get({ id }, o, cb));
   }
 
+  /**
+   * Jobs newest first, following pages until `limit` jobs (0: every job).
+   * Pages are cursors, so jobs created meanwhile do not repeat or shift them.
+   */
   async list(states: string[] = [], limit = 0): Promise<Job__Output[]> {
-    const res = await this.unary<{ jobs: Job__Output[] }>((cb, o) => this.client.List({ states: states as never, limit }, o, cb));
-    return res.jobs;
+    const jobs: Job__Output[] = [];
+    let pageToken = '';
+    do {
+      const pageSize = limit > 0 ? Math.min(LIST_PAGE_SIZE, limit - jobs.length) : LIST_PAGE_SIZE;
+      const page = await this.listPage({ states, pageSize, pageToken });
+      jobs.push(...page.jobs);
+      pageToken = page.nextPageToken;
+    } while (pageToken && (limit <= 0 || jobs.length < limit));
+    // A coordinator from before pages ignores page_size and answers up to `limit` at once.
+    return limit > 0 ? jobs.slice(0, limit) : jobs;
+  }
+
+  /** One List page as it comes (AIP-158 page_size and page_token). */
+  listPage(req: { states?: string[]; pageSize?: number; pageToken?: string }): Promise<ListJobsResponse__Output> {
+    // `limit` equal to page_size: older coordinators read only `limit`.
+    const pageSize = req.pageSize ?? 0;
+    return this.unary((cb, o) => this.client.List({ states: (req.states ?? []) as never, limit: pageSize, pageSize, pageToken: req.pageToken ?? '' }, o, cb));
   }
 
   cancel(id: string): Promise<Job__Output> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Job__Output } from '../common/proto/generated/propeller/v1/Job.ts';
-import { parse, type CliEnv } from './args.ts';
+import { intFlag, parse, type CliEnv } from './args.ts';
 import { JobClient } from './job-client.ts';
 import { clientTlsFlags } from './security-flags.ts';
 import { ProgressView } from './progress.ts';
@@ -68,10 +68,11 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
     }
     case 'ls': {
       const { values } = parse(args, { ...common, state: { type: 'string' }, limit: { type: 'string', default: '50' } });
-      if (values.help) return help('propeller ls [--state RUNNING,QUEUED,...] [--limit N]');
+      if (values.help) return help('propeller ls [--state RUNNING,QUEUED,...] [--limit N (0: every job)]');
+      const limit = intFlag('limit', values.limit);
       const client = await clientOf(values, env);
       try {
-        const jobs = await client.list(values.state ? String(values.state).split(',') : [], Number(values.limit));
+        const jobs = await client.list(values.state ? String(values.state).split(',') : [], limit);
         table(
           ['ID', 'STATE', 'MODEL', 'SIZE', 'STEP', 'CREATED'],
           jobs.map((j) => [j.id, j.state, j.spec?.model ?? '', `${j.spec?.frames}x${j.spec?.width}x${j.spec?.height}`, `${j.progress?.step}/${j.progress?.totalSteps}`, new Date(Number(j.createdAtMs)).toISOString()]),

@@ -19,10 +19,9 @@ import { intakeInput } from '../jobs/input-intake.ts';
 import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { SPEC_DEFAULTS, specToProto, validateSpec } from '../jobs/spec.ts';
 import { checkSubmitNames, checkSubmitRequest } from './request-schema.ts';
+import { listPage } from './list-page.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
-/** Most jobs one List answers. */
-const MAX_LIST_LIMIT = 10_000;
 const STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
 
 export interface JobServiceOptions {
@@ -89,13 +88,12 @@ export class JobService {
       List: (call, cb) =>
         answer(cb, async () => {
           const who = this.caller(call);
-          if (call.request.limit > MAX_LIST_LIMIT) throw new InvalidArgumentError('limit', `must be at most ${MAX_LIST_LIMIT}, got ${call.request.limit}`);
           const states = call.request.states.map((s, i) => {
             if (!STATES.includes(s as JobState)) throw new InvalidArgumentError(`states[${i}]`, `is not a job state: ${quoteBounded(s)}`);
             return s as JobState;
           });
-          const list = await jobs.list({ states, limit: call.request.limit || MAX_LIST_LIMIT, ...(who.admin ? {} : { tenant: who.tenant }) });
-          return { jobs: list.map(toProtoJob) };
+          const page = await listPage((filter) => jobs.list(filter), { ...call.request, states }, who.admin ? undefined : who.tenant);
+          return { jobs: page.jobs.map(toProtoJob), nextPageToken: page.nextPageToken };
         }),
       Cancel: (call, cb) =>
         answer(cb, async () => {

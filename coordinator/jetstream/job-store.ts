@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
-import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
-import { LeaseLostError, type CancelRequests, type JobStore } from '../jobs/ports.ts';
+import { TERMINAL_STATES, type JobRecord } from '../jobs/job.ts';
+import { selectJobs } from '../jobs/list-order.ts';
+import { LeaseLostError, type CancelRequests, type JobListFilter, type JobStore } from '../jobs/ports.ts';
 
 /**
  * A KV value: the record and the message of the write that produced it (what
@@ -47,9 +48,14 @@ export class KvJobStore implements JobStore {
   private readonly revisions = new Map<string, number>();
   private readonly chains = new Map<string, Promise<unknown>>();
 
+  /**
+   * `bucket` is the KV bucket's name: `list` asks `jsm` for the keys of its
+   * stream (`KV_<bucket>`) at one instant.
+   */
   constructor(
     private readonly kv: KV,
     private readonly blobs: ObjectStore,
+    private readonly keysOf: { jsm: JetStreamManager; bucket: string },
   ) {}
 
   async create(job: JobRecord): Promise<JobRecord> {
@@ -113,19 +119,30 @@ export class KvJobStore implements JobStore {
     });
   }
 
-  async list(filter: { states?: readonly JobState[]; limit?: number; tenant?: string } = {}): Promise<JobRecord[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys('job.*')) keys.push(k);
+  async list(filter: JobListFilter = {}): Promise<JobRecord[]> {
+    const keys = await this.jobKeys();
     const jobs: JobRecord[] = [];
     for (let i = 0; i < keys.length; i += LIST_CONCURRENCY) {
       // Listed records carry the shapes of conditioning tensors, not their values.
       const part = await Promise.all(keys.slice(i, i + LIST_CONCURRENCY).map((k) => this.entry(k.slice('job.'.length), false)));
       for (const e of part) if (e) jobs.push(e.stored.job);
     }
-    const states = filter.states && filter.states.length ? new Set(filter.states) : undefined;
-    // Records written before tenants existed belong to the open tenant ''.
-    const out = jobs.filter((j) => (!states || states.has(j.state)) && (filter.tenant === undefined || (j.tenant ?? '') === filter.tenant)).sort((a, b) => b.createdAtMs - a.createdAtMs);
-    return out.slice(0, filter.limit && filter.limit > 0 ? filter.limit : out.length);
+    return selectJobs(jobs, filter);
+  }
+
+  /**
+   * The job keys the bucket holds now, each once. Not `kv.keys()`: that is a
+   * consumer that goes on delivering the writes made while it runs, and it
+   * ends when it sees nothing pending, so while records change it yields a
+   * key again (the job listed twice, in two states) or ends early (jobs
+   * missing). The stream's subjects are one answer of the server instead.
+   */
+  private async jobKeys(): Promise<string[]> {
+    const { jsm, bucket } = this.keysOf;
+    const prefix = `$KV.${bucket}.`;
+    const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}job.*` });
+    // Deleted and purged keys keep a marker here; `entry` skips them.
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
   }
 
   async findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined> {

@@ -107,7 +107,7 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
     return {
       config,
       queue: outagesUnavailable(queue, 'job queue'),
-      store: outagesUnavailable(new KvJobStore(kv, os), 'job store'),
+      store: outagesUnavailable(new KvJobStore(kv, os, { jsm, bucket: names.jobs }), 'job store'),
       cancels: outagesUnavailable(cancels, 'cancel requests'),
       artifacts: outagesUnavailable(new ObjectArtifactStore(os, scratchDir), 'artifact store'),
       checkpoints: outagesUnavailable(new ObjectCheckpointStore(os), 'checkpoint store'),

@@ -3,7 +3,7 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { TERMINAL_STATES, canTransition, emptyProgress, type JobProgress, type JobRecord, type JobState } from './job.ts';
-import { LeaseLostError, type CancelRequests, type CheckpointStore, type JobLease, type JobQueue, type JobStore } from './ports.ts';
+import { LeaseLostError, type CancelRequests, type CheckpointStore, type JobLease, type JobListFilter, type JobQueue, type JobStore } from './ports.ts';
 import type { ValidSpec } from './spec.ts';
 
 /** What a running job reports back to the manager. */
@@ -113,7 +113,7 @@ export class JobManager {
     return job;
   }
 
-  list(filter: { states?: JobState[]; limit?: number; tenant?: string }): Promise<JobRecord[]> {
+  list(filter: JobListFilter): Promise<JobRecord[]> {
     return this.opts.store.list(filter);
   }
 

@@ -1,5 +1,6 @@
-import type { JobRecord, JobState } from './job.ts';
-import type { JobStore } from './ports.ts';
+import type { JobRecord } from './job.ts';
+import { selectJobs } from './list-order.ts';
+import type { JobListFilter, JobStore } from './ports.ts';
 
 /** In-memory JobStore of the embedded mode. Records are copied in and out so callers cannot alias them. */
 export class MemoryJobStore implements JobStore {
@@ -32,10 +33,8 @@ export class MemoryJobStore implements JobStore {
     return structuredClone(this.jobs.get(id)!);
   }
 
-  async list(filter: { states?: readonly JobState[]; limit?: number; tenant?: string } = {}): Promise<JobRecord[]> {
-    const states = filter.states && filter.states.length ? new Set(filter.states) : undefined;
-    const out = [...this.jobs.values()].filter((j) => (!states || states.has(j.state)) && (filter.tenant === undefined || (j.tenant ?? '') === filter.tenant)).sort((a, b) => b.createdAtMs - a.createdAtMs);
-    return out.slice(0, filter.limit && filter.limit > 0 ? filter.limit : out.length).map((j) => structuredClone(j));
+  async list(filter: JobListFilter = {}): Promise<JobRecord[]> {
+    return selectJobs(this.jobs.values(), filter).map((j) => structuredClone(j));
   }
 
   async findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined> {

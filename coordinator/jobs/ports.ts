@@ -22,8 +22,11 @@ export interface JobStore {
    * it. Resolves with what is stored afterwards (undefined: no such job).
    */
   update(id: string, change: (job: JobRecord) => JobRecord | undefined, message?: string): Promise<JobRecord | undefined>;
-  /** Newest first; `tenant` keeps only that tenant's jobs (before `limit` applies). */
-  list(filter?: { states?: readonly JobState[]; limit?: number; tenant?: string }): Promise<JobRecord[]>;
+  /**
+   * Each job once, newest first by creation time, ties by id
+   * (`coordinator/jobs/list-order.ts`); the filter applies before `limit`.
+   */
+  list(filter?: JobListFilter): Promise<JobRecord[]>;
   /** Job created earlier with this client request id, if any. */
   findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined>;
   /**
@@ -31,6 +34,24 @@ export interface JobStore {
    * later version written by any coordinator, with the message written along.
    */
   watch?(id: string, listener: (job: JobRecord, message: string) => void): Promise<() => void>;
+}
+
+/** A place in `list` order: the creation time and id of the last job a page showed. */
+export interface ListCursor {
+  readonly createdAtMs: number;
+  readonly id: string;
+}
+
+/** What `JobStore.list` keeps. */
+export interface JobListFilter {
+  /** Only these states; all when absent or empty. */
+  readonly states?: readonly JobState[];
+  /** Only this tenant's jobs. */
+  readonly tenant?: string;
+  /** Only jobs after this place in the order (the next page). */
+  readonly after?: ListCursor;
+  /** At most this many; all when absent or 0. */
+  readonly limit?: number;
 }
 
 /** A shared store's answer to a write from a run that lost its job to another coordinator. */
