@@ -191,12 +191,20 @@ export function resolvePrompts(spec: ValidSpec, m: DenoiserManifest): ResolvedSe
   return spec.promptSchedule.map((s, i) => ({ fromFrame: s.fromFrame, classWeights: promptToClassWeights(s.prompt, m.classes, `spec.prompt_schedule[${i}].prompt`) }));
 }
 
-/** The wire form of a validated spec (what Get returns). */
+/**
+ * The wire form of a validated spec (what Get returns): one that Submit takes
+ * back as the same job. Defaults come back filled in; the prompt comes back as
+ * `prompt` when there is one segment, else as `prompt_schedule`, never both.
+ * Uploaded bytes are not echoed (docs/job-spec.md).
+ */
 export function specToProto(s: ValidSpec): JobSpec {
+  // validateSpec keeps the client's `prompt` and always fills the schedule; a
+  // schedule given by the client leaves `prompt` empty (they are exclusive).
+  const single = s.promptSchedule.length === 1 && s.promptSchedule[0]!.prompt === s.prompt;
   return {
     model: s.model,
-    prompt: s.prompt,
-    promptSchedule: s.promptSchedule,
+    prompt: single ? s.prompt : '',
+    promptSchedule: single ? [] : s.promptSchedule,
     negativePrompt: s.negativePrompt,
     guidance: s.guidance,
     frames: s.frames,
