@@ -125,6 +125,11 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   if (!auth.enabled && !isLoopbackListen(config.listen)) {
     log.warn('JobService listens beyond loopback without tokens: anyone who reaches it can submit, see and cancel every job (configure auth.tokensFile or PROPELLER_TOKENS)', { listen: config.listen });
   }
+  if (!auth.enabled && shared) {
+    // Tenants live in the shared job records; without tokens this coordinator
+    // checks none of them, whatever the other coordinators on the prefix do.
+    log.warn('JetStream jobs without tokens: every job on this prefix, whatever its tenant, is visible and cancelable through this coordinator (configure auth.tokensFile or PROPELLER_TOKENS as on the other coordinators)', { prefix: shared.config.prefix });
+  }
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
   const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
   log.info('coordinator listening', { address, auth: auth.enabled ? `${auth.tenants} tenants` : 'off', tls: config.tls ? (config.tls.ca ? 'mtls' : 'tls') : 'off', workerTls: config.workerTls ? 'on' : 'off', workers: config.workers.length, nats: config.nats ? `${config.nats.servers} bucket ${config.nats.bucket}` : 'off' });
