@@ -68,7 +68,9 @@ export const MAX_ECHO_CHARS = 64;
  * Every string a service echoes goes through this, so a huge name cannot
  * blow up a status (whose details travel in an HTTP/2 header).
  */
-export function quoteBounded(s: string, max = MAX_ECHO_CHARS): string {
+export function quoteBounded(value: unknown, max = MAX_ECHO_CHARS): string {
+  // Malformed requests put numbers, objects or arrays where text belongs: quote what they print as.
+  const s = typeof value === 'string' ? value : String(value);
   if (s.length <= max) return `"${s}"`;
   // Do not cut a surrogate pair in half.
   const end = /[\uD800-\uDBFF]/.test(s[max - 1]!) ? max - 1 : max;

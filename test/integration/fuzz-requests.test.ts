@@ -214,7 +214,8 @@ const SPEC_BREAKERS: ((s: JobSpec) => JobSpec)[] = [
   (s) => ({ ...s, fps: pick([241, 4294967295]) }),
   (s) => ({ ...s, scheduler: pick(['heun', 'DDIM', ' ', 'flow_euler', 'x'.repeat(3000)]) }),
   (s) => ({ ...s, eta: pick([Number.NaN, Number.POSITIVE_INFINITY, -1, 1.5, -0.001]) }),
-  (s) => ({ ...s, seed: pick([2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER]) }),
+  // Every uint64 is a valid seed: large ones ride along a broken field.
+  (s) => ({ ...s, seed: pick([2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER]), frames: 0 }),
   (s) => ({ ...s, guidance: pick([Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, -3, 1e300]) }),
   (s) => ({ ...s, sampler: pick([{ kind: 'warp' }, { kind: 'picard', window: 100_000 }, { kind: 'picard', tolerance: Number.NaN }, { kind: 'picard', tolerance: -1 }, { kind: 'picard', policy: 'magic' }, { kind: 'sequential', window: 3 }, { kind: '', tolerance: 0.5 }]) }),
   (s) => ({ ...s, layout: pick([{ chunkFrames: 3 }, { tileSize: 7 }, { blend: 'sharp' }, { noiseInit: 'pink' }, { chunkOverlap: 100_000 }, { tileOverlap: 4294967295 }]) }),

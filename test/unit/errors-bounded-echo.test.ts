@@ -27,3 +27,10 @@ test('bounded echo - toGrpcError bounds the details to MAX_STATUS_DETAILS_BYTES 
     assert.match(status.details, /… \(\d+ characters in all\)$/);
   }
 });
+
+test('bounded echo - what a malformed request puts where text belongs is quoted as it prints, never thrown on', () => {
+  assert.equal(quoteBounded(12345), '"12345"');
+  assert.equal(quoteBounded(undefined), '"undefined"');
+  assert.equal(quoteBounded({ a: 1 }), '"[object Object]"');
+  assert.match(quoteBounded(Array.from({ length: 100 }, () => 'x')), /^"x,x,x.*…" \(199 characters\)$/);
+});
