@@ -92,7 +92,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     registry.close();
     throw err;
   }
-  const artifacts = shared?.artifacts ?? new LocalArtifactStore(resolve(config.dataDir, 'outputs'));
+  const artifacts = shared?.artifacts ?? localArtifacts(resolve(config.dataDir, 'outputs'), log);
   const inputs = shared?.inputs ?? new LocalInputStore(resolve(config.dataDir, 'inputs'));
   const manifest = (name: string) => {
     const m = registry.manifest(name);
@@ -167,4 +167,23 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
       registry.close();
     })());
   return { address, config, registry, jobs, dispatcher, discovery, jetstream: shared, metrics, close };
+}
+
+/**
+ * The in-memory job store's outputs. Files left by an earlier run belong to
+ * jobs this coordinator no longer knows (the store forgets them on restart):
+ * they cannot be listed or downloaded through it, so say where they are.
+ */
+function localArtifacts(dir: string, log: Logger): LocalArtifactStore {
+  const store = new LocalArtifactStore(dir);
+  const left = store.contents();
+  if (left.outputs + left.partial > 0) {
+    log.warn('outputs of an earlier run are in the data directory; this coordinator keeps jobs in memory and cannot list or download them (copy or delete them; jobs on JetStream survive restarts)', {
+      dir,
+      outputs: left.outputs,
+      unfinished: left.partial,
+      bytes: left.bytes,
+    });
+  }
+  return store;
 }

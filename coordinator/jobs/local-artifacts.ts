@@ -21,6 +21,23 @@ export class LocalArtifactStore implements ArtifactStore {
     return { bytes: statSync(final).size };
   }
 
+  /**
+   * What the directory holds: finished outputs and unfinished `.tmp` ones.
+   * The in-memory job store forgets its jobs on restart, so at start these
+   * are files no job record names (server.ts says so once).
+   */
+  contents(): { outputs: number; partial: number; bytes: number } {
+    const out = { outputs: 0, partial: 0, bytes: 0 };
+    for (const name of readdirSync(this.dir)) {
+      const st = statSync(join(this.dir, name));
+      if (!st.isFile()) continue;
+      if (name.endsWith('.tmp')) out.partial++;
+      else out.outputs++;
+      out.bytes += st.size;
+    }
+    return out;
+  }
+
   async open(jobId: string): Promise<{ stream: NodeJS.ReadableStream & import('node:stream').Readable; bytes: number; contentType: string }> {
     const name = readdirSync(this.dir).find((f) => f.startsWith(`${jobId}.`) && !f.endsWith('.tmp'));
     if (!name) throw new NotFoundError('output of job', jobId);
