@@ -1,4 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import { after, before } from 'node:test';
+import { JobClient } from '../../cli/job-client.ts';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,4 +54,30 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** What {@link workerAndCoordinator} gives a test file, filled in by its `before` hook. */
+export interface WorkerAndCoordinator {
+  readonly worker: WorkerHandle;
+  readonly coordinator: CoordinatorHandle;
+  readonly client: JobClient;
+}
+
+/**
+ * One in-process worker, a coordinator over it and a client of it, for a
+ * whole test file: started in a `before` hook, stopped in an `after` hook.
+ */
+export function workerAndCoordinator(opts: Partial<CoordinatorOptions> = {}): WorkerAndCoordinator {
+  const f = {} as { worker: WorkerHandle; coordinator: CoordinatorHandle; client: JobClient };
+  before(async () => {
+    f.worker = await startTestWorker();
+    f.coordinator = await startTestCoordinator({ workers: [f.worker.address], ...opts });
+    f.client = new JobClient(f.coordinator.address);
+  });
+  after(async () => {
+    f.client?.close();
+    await f.coordinator?.close();
+    await f.worker?.drain();
+  });
+  return f;
 }

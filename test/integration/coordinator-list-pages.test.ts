@@ -1,38 +1,21 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { JobClient } from '../../cli/job-client.ts';
-import type { CoordinatorHandle } from '../../coordinator/server.ts';
-import type { WorkerHandle } from '../../worker/server.ts';
 import type { Job__Output } from '../../common/proto/generated/propeller/v1/Job.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import { loadProtos } from '../../common/proto/load.ts';
 import type { ListJobsResponse__Output } from '../../common/proto/generated/propeller/v1/ListJobsResponse.ts';
-import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
+import { workerAndCoordinator } from '../helpers/servers.ts';
 
 /** List pages of the embedded (in-memory) coordinator through gRPC and the CLI's client. */
-let worker: WorkerHandle;
-let coordinator: CoordinatorHandle;
-let client: JobClient;
-
-before(async () => {
-  worker = await startTestWorker();
-  coordinator = await startTestCoordinator({ workers: [worker.address] });
-  client = new JobClient(coordinator.address);
-});
-
-after(async () => {
-  client.close();
-  await coordinator.close();
-  await worker.drain();
-});
+const cluster = workerAndCoordinator();
 
 const small: JobSpec = { model: 'field-mixture', prompt: 'ocean', frames: 16, height: 128, width: 128, steps: 4, seed: 3, output: { format: 'latent' } };
 
 /** A job that ends at once (canceled), so many of them cost nothing. */
 async function job(): Promise<string> {
-  const j = await client.submit(small);
-  await client.cancel(j.id).catch(() => undefined);
+  const j = await cluster.client.submit(small);
+  await cluster.client.cancel(j.id).catch(() => undefined);
   return j.id;
 }
 
@@ -60,7 +43,7 @@ test('list pages - every job exactly once, newest first, while jobs are created 
   const added: string[] = [];
   let pageToken = '';
   do {
-    const page = await client.listPage({ pageSize: 6, pageToken });
+    const page = await cluster.client.listPage({ pageSize: 6, pageToken });
     assert.ok(page.jobs.length <= 6);
     seen.push(...page.jobs);
     pageToken = page.nextPageToken;
@@ -71,25 +54,25 @@ test('list pages - every job exactly once, newest first, while jobs are created 
   assert.deepEqual(new Set(ids), existing);
   assertOrdered(seen);
   // The CLI's client follows pages up to its limit.
-  const all = await client.list([], 0);
+  const all = await cluster.client.list([], 0);
   assert.equal(all.length, existing.size + added.length);
   assertOrdered(all);
-  assert.deepEqual((await client.list([], 13)).map((j) => j.id), all.slice(0, 13).map((j) => j.id));
-  assert.deepEqual((await client.list(['CANCELED'], 501)).map((j) => j.id), all.filter((j) => j.state === 'CANCELED').slice(0, 501).map((j) => j.id));
+  assert.deepEqual((await cluster.client.list([], 13)).map((j) => j.id), all.slice(0, 13).map((j) => j.id));
+  assert.deepEqual((await cluster.client.list(['CANCELED'], 501)).map((j) => j.id), all.filter((j) => j.state === 'CANCELED').slice(0, 501).map((j) => j.id));
 });
 
 test('list pages - bad tokens and sizes are INVALID_ARGUMENT naming the field', async () => {
   await job();
   await job();
-  const first = await client.listPage({ pageSize: 1 });
+  const first = await cluster.client.listPage({ pageSize: 1 });
   assert.notEqual(first.nextPageToken, '');
-  await expectInvalid(client.listPage({ pageSize: 1, pageToken: 'not a token!' }), /^page_token is not a page token/);
-  await expectInvalid(client.listPage({ pageSize: 1, pageToken: first.nextPageToken.slice(0, -2) }), /^page_token /);
-  await expectInvalid(client.listPage({ pageSize: 1, pageToken: Buffer.from('{"v":1}').toString('base64url') }), /^page_token is not a page token/);
-  await expectInvalid(client.listPage({ states: ['CANCELED'], pageSize: 1, pageToken: first.nextPageToken }), /^page_token was issued for states \[\], not these/);
-  await expectInvalid(client.listPage({ pageSize: 10_001 }), /^page_size must be at most 10000/);
+  await expectInvalid(cluster.client.listPage({ pageSize: 1, pageToken: 'not a token!' }), /^page_token is not a page token/);
+  await expectInvalid(cluster.client.listPage({ pageSize: 1, pageToken: first.nextPageToken.slice(0, -2) }), /^page_token /);
+  await expectInvalid(cluster.client.listPage({ pageSize: 1, pageToken: Buffer.from('{"v":1}').toString('base64url') }), /^page_token is not a page token/);
+  await expectInvalid(cluster.client.listPage({ states: ['CANCELED'], pageSize: 1, pageToken: first.nextPageToken }), /^page_token was issued for states \[\], not these/);
+  await expectInvalid(cluster.client.listPage({ pageSize: 10_001 }), /^page_size must be at most 10000/);
   // The older `limit` still works alone; with page_size it must agree.
-  const raw = new (loadProtos().jobs.propeller.v1.JobService)(coordinator.address, grpc.credentials.createInsecure());
+  const raw = new (loadProtos().jobs.propeller.v1.JobService)(cluster.coordinator.address, grpc.credentials.createInsecure());
   const list = (req: object) =>
     new Promise<ListJobsResponse__Output>((resolve, reject) => raw.List(req, (err, res) => (err ? reject(err) : resolve(res!))));
   try {

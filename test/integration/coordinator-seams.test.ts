@@ -3,45 +3,28 @@
  * metrics in the job's final event, isolated windows against overlapped
  * ones, and FreeNoise initial noise.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobClient } from '../../cli/job-client.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { Job__Output } from '../../common/proto/generated/propeller/v1/Job.ts';
-import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import { readLatent } from '../../coordinator/video/latent-file.ts';
-import type { WorkerHandle } from '../../worker/server.ts';
-import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
+import { workerAndCoordinator } from '../helpers/servers.ts';
 
-let worker: WorkerHandle;
-let coordinator: CoordinatorHandle;
-let client: JobClient;
 const dir = mkdtempSync(join(tmpdir(), 'propeller-seams-'));
-
-before(async () => {
-  worker = await startTestWorker();
-  coordinator = await startTestCoordinator({ workers: [worker.address] });
-  client = new JobClient(coordinator.address);
-});
-
-after(async () => {
-  client.close();
-  await coordinator.close();
-  await worker.drain();
-});
+const cluster = workerAndCoordinator();
 
 /** 48 latent frames x 32 x 64: 5 chunks x 1 x 3 tiles overlapped, 3 x 1 x 2 isolated. */
 const base: JobSpec = { model: 'field-mixture', prompt: 'clouds', frames: 48, height: 128, width: 256, steps: 10, seed: 5, output: { format: 'latent' } };
 
 async function runJob(spec: JobSpec): Promise<{ job: Job__Output; latent: Float32Array }> {
-  const submitted = await client.submit(spec);
-  const job = await client.watch(submitted.id, () => undefined);
+  const submitted = await cluster.client.submit(spec);
+  const job = await cluster.client.watch(submitted.id, () => undefined);
   assert.equal(job.state, 'SUCCEEDED', job.error);
   const path = join(dir, `${job.id}.latent`);
-  await client.download(job.id, path);
+  await cluster.client.download(job.id, path);
   return { job, latent: readLatent(readFileSync(path)).data };
 }
 

@@ -1,40 +1,23 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobClient } from '../../cli/job-client.ts';
 import { readLatent } from '../../coordinator/video/latent-file.ts';
-import type { CoordinatorHandle } from '../../coordinator/server.ts';
-import type { WorkerHandle } from '../../worker/server.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
-import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
+import { workerAndCoordinator } from '../helpers/servers.ts';
 
-let worker: WorkerHandle;
-let coordinator: CoordinatorHandle;
-let client: JobClient;
-
-before(async () => {
-  worker = await startTestWorker();
-  coordinator = await startTestCoordinator({ workers: [worker.address] });
-  client = new JobClient(coordinator.address);
-});
-
-after(async () => {
-  client.close();
-  await coordinator.close();
-  await worker.drain();
-});
+const cluster = workerAndCoordinator();
 
 const small: JobSpec = { model: 'field-mixture', prompt: 'ocean', frames: 16, height: 128, width: 128, steps: 2, output: { format: 'latent' } };
 
 async function latentOf(seed: number | string): Promise<{ data: Float32Array; seed: unknown }> {
-  const job = await client.submit({ ...small, seed });
-  const last = await client.watch(job.id, () => undefined);
+  const job = await cluster.client.submit({ ...small, seed });
+  const last = await cluster.client.watch(job.id, () => undefined);
   assert.equal(last.state, 'SUCCEEDED', last.error);
   const path = join(mkdtempSync(join(tmpdir(), 'seed-')), 'out.latent');
-  await client.download(job.id, path);
-  return { data: readLatent(readFileSync(path)).data, seed: (await client.get(job.id)).spec!.seed };
+  await cluster.client.download(job.id, path);
+  return { data: readLatent(readFileSync(path)).data, seed: (await cluster.client.get(job.id)).spec!.seed };
 }
 
 test('seeds - every uint64 seed is accepted, comes back exact, and draws its own latent', async () => {
