@@ -209,7 +209,9 @@ export class Dispatcher implements WorkerPool {
   /**
    * The request with work this worker may take whose job was charged least;
    * ties between jobs go round-robin, and within a job the oldest request
-   * goes first. The composite denoiser submits a round as calls in plan
+   * goes first. Requests of speculative work (Picard points past the
+   * converged one) come only when no necessary work waits for `w`, so one
+   * job's speculation never delays another job's steps. The composite denoiser submits a round as calls in plan
    * order and merges them in that order: spreading one job's batches
    * round-robin over its calls held every call open until the round's last
    * batch, so the whole merge waited for the end of the round (at 32
@@ -224,13 +226,22 @@ export class Dispatcher implements WorkerPool {
       const p = this.active[at]!;
       if (p.queue.length === 0 || !w.models.has(p.model)) continue;
       if (!p.hasWorkFor(w.address, this.servingAddresses(p.model))) continue;
-      if (!best || this.share.of(p.shareKey) < this.share.of(best.shareKey) || (p.shareKey === best.shareKey && at < bestAt)) {
+      if (!best || this.before(p, at, best, bestAt)) {
         best = p;
         bestAt = at;
       }
     }
     if (best) this.rr = (bestAt + 1) % Math.max(1, n);
     return best;
+  }
+
+  /** Whether `p` (at `at` in the active list) goes before `q`: necessary work first, then the job charged least, then the oldest request. */
+  private before(p: EvalRequest, at: number, q: EvalRequest, qAt: number): boolean {
+    const ps = p.opts.speculative === true;
+    if (ps !== (q.opts.speculative === true)) return !ps;
+    const pc = this.share.of(p.shareKey);
+    const qc = this.share.of(q.shareKey);
+    return pc < qc || (p.shareKey === q.shareKey && at < qAt);
   }
 
   /**
@@ -254,6 +265,8 @@ export class Dispatcher implements WorkerPool {
     for (const p of this.active) {
       if (taken >= size) break;
       if (p === first || p.model !== first.model || p.queue.length === 0) continue;
+      // A batch of necessary work takes no speculative items: they would lengthen it.
+      if (p.opts.speculative && !first.opts.speculative) continue;
       takeFrom(p);
     }
     return segments;

@@ -15,6 +15,12 @@ export interface EvalItem {
 export interface EvaluateOptions {
   jobId?: string;
   signal?: AbortSignal;
+  /**
+   * Work that may be thrown away (a Picard point past the converged one):
+   * handed out only when no request of necessary work waits for the worker,
+   * and never batched with such work, so it never delays another job.
+   */
+  speculative?: boolean;
   /** Called after each finished micro-batch with the number of items it completed (duplicates not counted). */
   onBatchDone?: (items: number) => void;
 }

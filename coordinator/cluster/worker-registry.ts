@@ -26,6 +26,8 @@ export interface WorkerEntry {
   device: string;
   state: WorkerHealth;
   maxBatch: number;
+  /** Evaluate calls the worker runs at once (its Info's capacity, at least 1): its slots in the capacity model. */
+  capacity: number;
   maxMessageBytes: number;
   /** Models the worker serves (available ones), by name. */
   models: Map<string, ModelManifest>;
@@ -98,6 +100,7 @@ export class WorkerRegistry {
         device: '?',
         state: 'unknown',
         maxBatch: 1,
+        capacity: 1,
         maxMessageBytes: this.opts.maxMessageBytes,
         models: new Map(),
         unavailable: new Map(),
@@ -266,6 +269,7 @@ export class WorkerRegistry {
       e.id = info.workerId || e.address;
       e.device = info.device;
       e.maxBatch = Math.max(1, info.maxBatch);
+      e.capacity = Math.max(1, info.capacity || 1);
       e.confirmsReceipt = info.confirmsReceipt === true;
       e.maxMessageBytes = Math.min(this.opts.maxMessageBytes, Number(info.maxMessageBytes) || this.opts.maxMessageBytes);
       e.models.clear();

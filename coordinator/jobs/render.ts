@@ -2,7 +2,7 @@ import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
 import { CompositeDenoiser, initialNoise, planWindows, samplePipelined, seamMetrics, type WindowItem } from '../layout/mod.ts';
-import { offsetScheduler, sampleSequential, stepNoise, type SequentialState } from '../sampling/mod.ts';
+import { offsetScheduler, sampleSequential, stepNoise, type DenoiseHints, type SequentialState } from '../sampling/mod.ts';
 import { createScheduler } from '../sampling/registry.ts';
 import { applyKnownToInitial, maskedDenoiser, pasteKnown } from '../modes/mod.ts';
 import { loadJobInput } from './job-input.ts';
@@ -73,7 +73,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       conditioningFor: (w) => windowClassWeights(segments, w.f0, w.frames, m.vaeScale.temporal),
       scheduler,
       // Extra conditioning and guidance per window (coordinator/conditioning); a no-op for class-conditioned models.
-      evaluate: (items: WindowItem[], sig?: AbortSignal) =>
+      evaluate: (items: WindowItem[], sig?: AbortSignal, hints?: DenoiseHints) =>
         conditioning.evaluate(
           items.map((it) => ({
             window: it.window,
@@ -88,6 +88,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
             deps.pool.evaluate(spec.model, evalItems, {
               jobId: job.id,
               signal: sig,
+              speculative: hints?.speculative === true,
               onBatchDone: (n) => {
                 evaluations += n;
                 report.progress({ evaluations });

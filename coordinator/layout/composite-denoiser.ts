@@ -28,7 +28,7 @@
  */
 import { epsFromX0, x0Coefficients, type NoiseLevel, type PredictionType } from '../sampling/prediction.ts';
 import type { Scheduler } from '../sampling/scheduler.ts';
-import type { DenoiseFn } from '../sampling/sequential.ts';
+import type { DenoiseFn, DenoiseHints } from '../sampling/sequential.ts';
 import { blendProfiles, type BlendKind, type BlendProfile } from './blend.ts';
 import { LayoutError } from './errors.ts';
 import { Merger, checkWindowInside, extractWindow, windowLength, type AffineX0 } from './merge.ts';
@@ -53,7 +53,7 @@ export interface WindowItem extends WindowEvaluation {
  * outputs (in the model's prediction type), aligned with `items`, each the
  * size of its item's sample.
  */
-export type EvaluateWindows = (items: WindowItem[], signal?: AbortSignal) => Promise<Float32Array[]>;
+export type EvaluateWindows = (items: WindowItem[], signal?: AbortSignal, hints?: DenoiseHints) => Promise<Float32Array[]>;
 
 /** Options of {@link CompositeDenoiser}. */
 export interface CompositeDenoiserOptions {
@@ -123,19 +123,19 @@ export class CompositeDenoiser {
   }
 
   /** x0Hat and epsHat of the global `sample` at step `step` (arrow property: pass it as a DenoiseFn). */
-  readonly denoise: DenoiseFn = async (sample, step, signal) => {
+  readonly denoise: DenoiseFn = async (sample, step, signal, hints) => {
     const { dims, windows } = this;
     this.checkSample(sample);
     signal?.throwIfAborted();
     const inputs = this.stepInputs(step);
-    if (this.whole) return this.denoiseWhole(sample, inputs, signal);
+    if (this.whole) return this.denoiseWhole(sample, inputs, signal, hints);
     const merger = new Merger(dims, windows, this.profiles);
     // Groups in plan order; up to `callsInFlight` evaluating while the oldest is merged.
     const pending: Promise<WindowGroup>[] = [];
     let next = 0;
     const launch = (): void => {
       const count = Math.min(this.windowsPerCall, windows.length - next);
-      const group = this.evaluateGroup(sample, next, count, inputs, signal);
+      const group = this.evaluateGroup(sample, next, count, inputs, signal, hints);
       group.catch(() => undefined); // rejections surface when the group is awaited
       pending.push(group);
       next += count;
@@ -160,7 +160,7 @@ export class CompositeDenoiser {
    * exactly (two float64 roundings stay far inside half a float32 ulp), and
    * turns -0 into +0 (`0 + -0`), as `+ 0` does here.
    */
-  private async denoiseWhole(sample: Float32Array, inputs: StepInputs, signal?: AbortSignal): Promise<{ x0: Float32Array; eps: Float32Array }> {
+  private async denoiseWhole(sample: Float32Array, inputs: StepInputs, signal?: AbortSignal, hints?: DenoiseHints): Promise<{ x0: Float32Array; eps: Float32Array }> {
     const window = this.windows[0]!;
     let input = sample;
     if (inputs.scale !== 1) {
@@ -168,7 +168,7 @@ export class CompositeDenoiser {
       for (let k = 0; k < input.length; k++) input[k] = sample[k]! * inputs.scale;
     }
     const item: WindowItem = { window, sample: input, timestep: inputs.timestep, conditioning: this.conditioning[0]! };
-    const outputs = await this.evaluate([item], signal);
+    const outputs = await this.evaluate([item], signal, hints);
     if (outputs.length !== 1) throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for 1 windows`);
     const output = outputs[0]!;
     if (output.length !== sample.length) {
@@ -212,7 +212,7 @@ export class CompositeDenoiser {
    * Cuts windows `first .. first + count - 1` out of `sample` (scaled for
    * the model) and evaluates them in one `evaluate` call.
    */
-  async evaluateGroup(sample: Float32Array, first: number, count: number, inputs: StepInputs, signal?: AbortSignal): Promise<WindowGroup> {
+  async evaluateGroup(sample: Float32Array, first: number, count: number, inputs: StepInputs, signal?: AbortSignal, hints?: DenoiseHints): Promise<WindowGroup> {
     const { dims, windows } = this;
     const items: WindowItem[] = [];
     for (let i = first; i < first + count; i++) {
@@ -221,7 +221,7 @@ export class CompositeDenoiser {
       if (inputs.scale !== 1) for (let k = 0; k < window.length; k++) window[k]! *= inputs.scale;
       items.push({ window: w, sample: window, timestep: inputs.timestep, conditioning: this.conditioning[i]! });
     }
-    const outputs = await this.evaluate(items, signal);
+    const outputs = await this.evaluate(items, signal, hints);
     if (outputs.length !== items.length) {
       throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for ${items.length} windows`);
     }

@@ -40,8 +40,8 @@ export function maskedDenoiser(denoise: DenoiseFn, region: KnownRegion, schedule
   checkRegion(region);
   const { dims } = region;
   const total = dims.channels * dims.frames * dims.height * dims.width;
-  return async (sample, step, signal) => {
-    const { x0, eps } = await denoise(sample, step, signal);
+  return async (sample, step, signal, hints) => {
+    const { x0, eps } = await denoise(sample, step, signal, hints);
     if (sample.length !== total || x0.length !== total || eps.length !== total) {
       throw new RangeError(`masked denoiser: sample/x0/eps have ${sample.length}/${x0.length}/${eps.length} elements, the latent ${total}`);
     }

@@ -21,7 +21,17 @@ export type DenoiseFn = (
   sample: Float32Array,
   step: number,
   signal?: AbortSignal,
+  hints?: DenoiseHints,
 ) => Promise<{ x0: Float32Array; eps: Float32Array }>;
+
+/** How a denoise call's evaluations may be scheduled; never changes its numbers. */
+export interface DenoiseHints {
+  /**
+   * A Picard point past the window's converged one: work that may be thrown
+   * away, which a shared cluster runs after every job's necessary work.
+   */
+  speculative?: boolean;
+}
 
 /** Options of {@link sampleSequential}. */
 export interface SequentialOptions {

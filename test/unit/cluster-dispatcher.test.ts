@@ -329,6 +329,32 @@ test('dispatcher - one job\'s calls are served oldest first (the composite denoi
   }
 });
 
+test('dispatcher - speculative work goes after every job\'s necessary work and never shares its batch', async () => {
+  const { fakes, dispatcher, close } = await setup(['only'], { maxInFlightPerWorker: 1 });
+  try {
+    const w = fakes.get('only')!;
+    w.latencyMs = 10;
+    // Queued in the same tick, the speculative request first.
+    const speculative = dispatcher.evaluate('field-mixture', items(6), { jobId: 'a', speculative: true });
+    const necessary = dispatcher.evaluate('field-mixture', items(3, 100), { jobId: 'b' });
+    assertAnswers(await necessary, 3, 100);
+    assertAnswers(await speculative, 6);
+    assert.deepEqual(w.served.slice(0, 3), ['b', 'b', 'b']);
+    assert.equal(w.calls[0], 3, 'the first batch carries the necessary items alone');
+    // Necessary work arriving while speculative work waits goes first again.
+    const more = dispatcher.evaluate('field-mixture', items(12), { jobId: 'a', speculative: true });
+    await new Promise((r) => setTimeout(r, 5));
+    const late = dispatcher.evaluate('field-mixture', items(1, 500), { jobId: 'c' });
+    assertAnswers(await late, 1, 500);
+    assertAnswers(await more, 12);
+    // Calls so far: b x3, a x6, then the speculative batch already in flight when c came, then c first.
+    const inFlight = w.calls[2]!;
+    assert.equal(w.served.indexOf('c'), 9 + inFlight, `served ${w.served.join('')}`);
+  } finally {
+    close();
+  }
+});
+
 test('cluster - failure kinds, straggler thresholds and fair-share charges', () => {
   assert.equal(classifyFailure(grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded')), 'timeout');
   assert.equal(classifyFailure(grpcError(grpc.status.UNAVAILABLE, 'worker is draining')), 'draining');
