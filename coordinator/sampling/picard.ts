@@ -18,7 +18,13 @@
  *    entering the window as the policy says.
  *
  * Every round advances at least one step, so the worst case is sequential
- * sampling plus the wasted evaluations. The step noise `z_j` comes from the
+ * sampling plus the wasted evaluations.
+ *
+ * The window may change between rounds (`windowFor`, the elastic sampler):
+ * once a round has slid, the engine asks for the next round's window and
+ * either initialises more entering points or drops the last ones. The
+ * decision is made before the checkpoint, so a resumed run continues with
+ * exactly the window and points the interrupted one had. The step noise `z_j` comes from the
  * same deterministic per-step stream as the sequential engine's.
  *
  * Memory: the window's `p + 1` points plus one step output per slot while a
@@ -40,6 +46,8 @@ export interface PicardRound {
   stride: number;
   /** Converged steps after this round. */
   converged: number;
+  /** Window of this round (`end - begin`, the points evaluated). */
+  window: number;
   /** Model evaluations this round (points evaluated, before layout windows). */
   evaluations: number;
   /** Error ratio of each point `b+1 .. e` (`Infinity` where the scale is 0). */
@@ -54,12 +62,19 @@ export interface PicardOptions {
   /** x at step 0, already scaled by `initNoiseSigma`; not modified. */
   initial: Float32Array;
   noise: StepNoiseFn;
-  /** Window size p >= 1. */
+  /** Window size p >= 1; with `windowFor`, the largest window it may pick. */
   window: number;
+  /**
+   * The window of the next round, asked once before the first round of a
+   * fresh run and after every round that leaves steps to do (with the step
+   * the next round begins at); clamped to `[1, window]`. Absent: always
+   * `window`.
+   */
+  windowFor?: (next: { begin: number; round: number }) => number | Promise<number>;
   policy: PicardPolicy;
   onRound?: (round: PicardRound) => void;
   signal?: AbortSignal;
-  /** Continue from a state exported by `onCheckpoint` (same scheduler, seed, window, policy and latent). */
+  /** Continue from a state exported by `onCheckpoint` (same scheduler, seed, window limit, policy and latent). */
   resume?: PicardState;
   /**
    * Called after every round (once the window has slid) with the engine's
@@ -120,18 +135,23 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
   const { scheduler, denoise, initial, noise, policy, signal } = opts;
   const T = scheduler.numSteps;
   if (!Number.isInteger(opts.window) || opts.window < 1) throw new RangeError(`window must be an integer >= 1, got ${opts.window}`);
-  const p = Math.min(opts.window, T);
+  const limit = Math.min(opts.window, T);
   const n = initial.length;
   const scales = picardErrorScales(scheduler);
+  const pick = async (begin: number, round: number): Promise<number> => {
+    if (!opts.windowFor) return limit;
+    const w = await opts.windowFor({ begin, round });
+    return Number.isFinite(w) ? Math.max(1, Math.min(limit, Math.floor(w))) : limit;
+  };
   let b = 0;
-  let e = Math.min(p, T);
+  let e = 0;
   // points[i] is x_{b+i}, i = 0..e-b.
   let points: Float32Array[];
   let rounds = 0;
   let evaluations = 0;
   const { resume } = opts;
   if (resume) {
-    checkResume(resume, T, p, n);
+    checkResume(resume, T, limit, n);
     b = resume.begin;
     e = resume.end;
     points = resume.points.map((x) => Float32Array.from(x));
@@ -139,6 +159,7 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
     evaluations = resume.evaluations;
     policy.importState(resume.policy);
   } else {
+    e = Math.min(await pick(0, 1), T);
     points = [Float32Array.from(initial)];
     for (let i = 1; i <= e - b; i++) points.push(initialGuess(i, initial, scheduler, policy));
   }
@@ -151,7 +172,8 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
     const preds: { x0: Float32Array; eps: Float32Array }[] = new Array(L);
     const steps = await Promise.all(
       Array.from({ length: L }, async (_, i) => {
-        const { x0, eps } = await denoise(points[i]!, b + i, signal);
+        // Every point past the converged one may be thrown away: it yields to other jobs' steps.
+        const { x0, eps } = await denoise(points[i]!, b + i, signal, i > 0 ? SPECULATIVE : undefined);
         if (x0.length !== n || eps.length !== n) throw new RangeError(`denoise at step ${b + i} returned ${x0.length}/${eps.length} elements, expected ${n}`);
         if (policy.init !== 'copy') preds[i] = { x0, eps };
         return scheduler.stepDeterministic(b + i, points[i]!, x0, eps);
@@ -196,12 +218,12 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
     const threshold = policy.threshold();
     let firstFailing = ratios.findIndex((r) => r > threshold);
     if (firstFailing < 0) firstFailing = L;
-    const stride = Math.min(firstFailing + 1, p);
+    const stride = Math.min(firstFailing + 1, L);
     policy.observe(ratios.filter(Number.isFinite));
     const nb = Math.min(b + stride, T);
-    const ne = Math.min(nb + p, T);
-    opts.onRound?.({ round: rounds, begin: b, end: e, stride: nb - b, converged: nb, evaluations: L, ratios, threshold });
-    const kept = points.slice(nb - b, L + 1); // x_{nb} .. x_e
+    opts.onRound?.({ round: rounds, begin: b, end: e, stride: nb - b, converged: nb, window: L, evaluations: L, ratios, threshold });
+    const ne = nb < T ? Math.min(nb + (await pick(nb, rounds + 1)), T) : T;
+    const kept = points.slice(nb - b, Math.min(e, ne) - b + 1); // x_{nb} .. x_{min(e, ne)}
     // Forecasts start from the newest prediction made at a converged point
     // (x_{nb-1} was an input of this round); the prediction at the window's
     // last, least converged point is a much worse basis (measured).
@@ -262,17 +284,20 @@ export function advanceAndMeasure(cur: Float32Array, old: Float32Array, next: Fl
   return sq;
 }
 
-/** Rejects a resume state that does not fit this run (window, schedule, latent size). */
-function checkResume(s: PicardState, T: number, p: number, n: number): void {
+const SPECULATIVE = Object.freeze({ speculative: true });
+
+/** Rejects a resume state that does not fit this run (window limit, schedule, latent size). */
+function checkResume(s: PicardState, T: number, limit: number, n: number): void {
   const ok =
     Number.isInteger(s.begin) &&
     Number.isInteger(s.end) &&
     s.begin >= 0 &&
     s.begin <= T &&
-    s.end === Math.min(s.begin + p, T) &&
+    s.end <= Math.min(s.begin + limit, T) &&
+    (s.end > s.begin || s.begin === T) &&
     s.points.length === s.end - s.begin + 1 &&
     s.points.every((x) => x.length === n);
-  if (!ok) throw new RangeError(`cannot resume Picard window [${s.begin}, ${s.end}) with ${s.points.length} points for ${T} steps, window ${p}, ${n} elements`);
+  if (!ok) throw new RangeError(`cannot resume Picard window [${s.begin}, ${s.end}) with ${s.points.length} points for ${T} steps, window limit ${limit}, ${n} elements`);
 }
 
 /**

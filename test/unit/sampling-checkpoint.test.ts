@@ -147,6 +147,58 @@ for (const [name, make] of SCHEDULERS) {
   }
 }
 
+for (const [name, make] of SCHEDULERS) {
+  test(`checkpoint - picard ${name} with a window that changes every round: stop after round r, resume == uninterrupted, bit for bit`, async () => {
+    const scheduler = make();
+    const n = 129;
+    const windows = [3, 6, 1, 5, 2, 6, 4];
+    const asked: number[] = [];
+    const run = (extra: Partial<Parameters<typeof samplePicard>[0]> = {}) =>
+      samplePicard({
+        scheduler,
+        denoise: mixtureDenoiser(scheduler),
+        initial: initialNoise(n),
+        noise: stepNoise(SEED),
+        window: 6,
+        // As the elastic sampler: the window depends on the round (the load), not on the run's history.
+        windowFor: ({ round }) => {
+          asked.push(round);
+          return windows[round % windows.length]!;
+        },
+        policy: createPicardPolicy('forecast', 0.05),
+        ...extra,
+      });
+    const seen: number[] = [];
+    const full = await run({ onRound: (r) => seen.push(r.window) });
+    assert.ok(full.rounds >= 4, `needs a few rounds, got ${full.rounds}`);
+    assert.ok(new Set(seen).size >= 3, `windows used: ${seen.join(',')}`);
+    for (const r of [1, 2, Math.floor(full.rounds / 2)]) {
+      let saved: Uint8Array | undefined;
+      const ctl = new AbortController();
+      await assert.rejects(
+        run({
+          signal: ctl.signal,
+          onCheckpoint: (state) => {
+            if (state.rounds !== r) return;
+            saved = encodeSamplerCheckpoint({ engine: 'picard', fingerprint: 'run-w', state, extra: {} });
+            ctl.abort(new Kill());
+          },
+        }),
+        Kill,
+      );
+      const cp = decodeSamplerCheckpoint(saved!, 'run-w');
+      assert.equal(cp.engine, 'picard');
+      const after: number[] = [];
+      const resumed = await run({ initial: new Float32Array(n), resume: cp.engine === 'picard' ? cp.state : undefined, onRound: (x) => after.push(x.window) });
+      assert.deepEqual(after, seen.slice(r), 'the resumed run goes on with the windows the interrupted one had chosen');
+      assert.equal(resumed.rounds, full.rounds);
+      assert.equal(resumed.evaluations, full.evaluations);
+      assertBitEqual(resumed.sample, full.sample);
+    }
+    assert.ok(asked.length > 0);
+  });
+}
+
 test('checkpoint - bytes of another run, a bad magic, truncation and a mismatched window are rejected', async () => {
   const scheduler = new DdimScheduler({}, 10);
   const state = { step: 3, sample: new Float32Array([1, 2, 3]) };

@@ -85,6 +85,43 @@ for (const [name, make] of SCHEDULERS) {
   });
 }
 
+test('picard - a window chosen per round: always 1 is sequential bit for bit; a changing one keeps every round advancing and stays within tolerance', async () => {
+  for (const [name, make] of SCHEDULERS) {
+    const scheduler = make();
+    const initial = new Rng(11).fillNormal(new Float32Array(256));
+    const seq = await sampleSequential({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(4) });
+    const ones = await samplePicard({ scheduler, denoise: mixtureDenoiser(scheduler), initial, noise: stepNoise(4), window: 16, windowFor: () => 1, policy: createPicardPolicy('forecast', 0.1) });
+    assert.deepEqual(ones.sample, seq, `${name}: window 1 every round differs from sequential`);
+    assert.equal(ones.evaluations, scheduler.numSteps);
+    // Out-of-range answers are clamped to [1, window]: 0, 99, NaN.
+    const answers = [8, 0, 99, 2, Number.NaN, 5, 1];
+    const windows: number[] = [];
+    const speculative: boolean[] = [];
+    const denoise = mixtureDenoiser(scheduler);
+    const r = await samplePicard({
+      scheduler,
+      denoise: (x, i, sig, hints) => {
+        speculative.push(hints?.speculative === true);
+        return denoise(x, i, sig);
+      },
+      initial,
+      noise: stepNoise(4),
+      window: 8,
+      windowFor: ({ round }) => answers[round % answers.length]!,
+      policy: createPicardPolicy('forecast', 1e-6),
+      onRound: (x) => {
+        windows.push(x.window);
+        assert.ok(x.stride >= 1 && x.end - x.begin === x.window);
+      },
+    });
+    assert.ok(windows.every((w) => w >= 1 && w <= 8), `${name}: windows ${windows.join(',')}`);
+    assert.ok(windows.includes(1) && windows.some((w) => w > 2), `${name}: windows ${windows.join(',')}`);
+    assert.ok(relL2(r.sample, seq) < 1e-4, `${name}: relL2 ${relL2(r.sample, seq)}`);
+    // One necessary point per round, the rest speculative.
+    assert.equal(speculative.filter((s) => !s).length, r.rounds);
+  }
+});
+
 test('picard - a loose tolerance takes fewer rounds than steps, and every round advances', async () => {
   const scheduler = new DdimScheduler({}, 50);
   const initial = new Rng(7).fillNormal(new Float32Array(512));
