@@ -16,6 +16,8 @@ const HELP = `propeller coordinator [options]
   --worker-start-wait-ms N at start, wait up to N ms for one of --workers to serve before accepting jobs (default 30000)
   --data-dir DIR           where outputs are written (default data)
   --max-jobs N             jobs run at once (default 2)
+  --default-sampler sequential|auto  sampler of jobs that name none (default sequential); auto runs
+                           Picard on the workers other jobs do not need, window chosen every round
   --wire-dtype float16|float32   latents on the wire (default float16)
   --nats URL[,URL]         discover workers through NATS (KV bucket of announcements), besides --workers
   --nats-bucket NAME       KV bucket of worker announcements (default propeller-workers)
@@ -56,6 +58,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     'checkpoint-interval-ms': { type: 'string' },
     'retention-hours': { type: 'string' },
     'max-jobs': { type: 'string' },
+    'default-sampler': { type: 'string' },
     'wire-dtype': { type: 'string' },
     nats: { type: 'string' },
     'nats-bucket': { type: 'string' },
@@ -110,6 +113,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
         workers: values.workers === undefined ? undefined : (values.workers as string).split(',').filter(Boolean),
         dataDir: values['data-dir'] as string | undefined,
         maxConcurrentJobs: int('max-jobs'),
+        defaultSampler: values['default-sampler'] as 'sequential' | 'auto' | undefined,
         wireDtype: values['wire-dtype'] as 'float16' | 'float32' | undefined,
         batchTimeoutMs: int('batch-timeout-ms'),
         maxAttempts: int('max-attempts'),

@@ -18,7 +18,7 @@ export const SPEC_FLAGS = {
   steps: { type: 'string', default: '30' },
   eta: { type: 'string', default: '0' },
   scheduler: { type: 'string' },
-  sampler: { type: 'string', default: 'sequential' },
+  sampler: { type: 'string' },
   window: { type: 'string' },
   tolerance: { type: 'string' },
   policy: { type: 'string' },
@@ -44,8 +44,11 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --frames N --height H --width W --fps N   video size (default 48 frames, 256x256, 24 fps)
   --scheduler KIND         ddim|ddpm|euler (VP models), flow_euler (flow models); default: the model's
   --steps N --eta E        steps (default 30) and DDIM stochasticity (default 0)
-  --sampler sequential|picard  parallel sampling over the steps (default sequential)
-  --window P --tolerance T --policy paradigms|adaptive|forecast   Picard settings (default 8, 0.1, forecast)
+  --sampler sequential|picard|auto  parallel sampling over the steps (default: the coordinator's, sequential
+                           unless it runs with --default-sampler auto); auto picks the window every round
+                           from the workers nobody else needs
+  --window P --tolerance T --policy paradigms|adaptive|forecast   Picard settings (default 8, 0.1, forecast;
+                           for auto, P is its largest window, default the coordinator's limit)
   --seed N                 random seed, 0 .. 2^64-1 (default: random)
   --blend KIND             window blend: linear|uniform|cosine|gaussian
   --chunk-overlap N --tile-overlap N   overlaps in latent frames / pixels (0 = isolated windows)
@@ -87,7 +90,7 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     eta,
     scheduler: (v.scheduler as string | undefined) ?? '',
     sampler: {
-      kind: String(v.sampler),
+      kind: (v.sampler as string | undefined) ?? '',
       window: v.window !== undefined ? intFlag('window', v.window) : 0,
       tolerance: v.tolerance !== undefined ? Number(v.tolerance) : 0,
       policy: (v.policy as string | undefined) ?? '',

@@ -26,7 +26,7 @@ export class ProgressView {
     const parts = [`${bar} ${(fraction * 100).toFixed(0).padStart(3)}%`, job.state.padEnd(9)];
     if (p) {
       parts.push(`step ${p.step}/${p.totalSteps}`);
-      if (p.picardIteration) parts.push(`picard round ${p.picardIteration} stride ${p.stride} err ${p.errorRatio.toFixed(2)}x tol`);
+      if (p.picardIteration) parts.push(`picard round ${p.picardIteration} window ${p.picardWindow} stride ${p.stride} err ${p.errorRatio.toFixed(2)}x tol`);
       parts.push(`${p.evaluations} evals`);
       if (p.totalFrames) parts.push(`frames ${p.framesEncoded}/${p.totalFrames}`);
       if (p.etaSeconds > 0 && job.state === 'RUNNING') parts.push(`eta ${p.etaSeconds.toFixed(0)}s`);

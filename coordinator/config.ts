@@ -15,6 +15,8 @@ export const coordinatorOptionsSchema = z.object({
   /** Outputs are written here. */
   dataDir: z.string().default('data'),
   maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+  /** The sampler of jobs that name none: `sequential`, or `auto` (Picard on the workers nobody else needs). */
+  defaultSampler: z.enum(['sequential', 'auto']).default('sequential'),
   maxMessageBytes: z.number().int().min(1 << 20).default(DEFAULT_MAX_MESSAGE_BYTES),
   wireDtype: z.enum(['float16', 'float32']).default('float16'),
   maxInFlightPerWorker: z.number().int().min(1).max(64).default(2),

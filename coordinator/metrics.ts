@@ -81,6 +81,19 @@ export class CoordinatorMetrics {
     buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128],
     registers: [this.registry],
   });
+  private readonly picardWindow = new Histogram({
+    name: 'propeller_picard_window_points',
+    help: 'Points a Picard round evaluated (its window; the auto sampler picks it from the free workers every round).',
+    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
+    registers: [this.registry],
+  });
+  private readonly jobEvaluations = new Histogram({
+    name: 'propeller_job_evaluations',
+    help: 'Model evaluations a finished job spent sampling, by sampler (sequential, picard, auto): what parallel sampling costs in GPU time.',
+    labelNames: ['sampler'],
+    buckets: [10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000],
+    registers: [this.registry],
+  });
   private readonly picardError = new Histogram({
     name: 'propeller_picard_error_ratio',
     help: "Mean error of a Picard iteration's points over the acceptance threshold (below 1 converges).",
@@ -279,6 +292,7 @@ export class CoordinatorMetrics {
           if (engine === 'picard') {
             this.picardRounds.inc();
             if (patch.stride !== undefined) this.picardStride.observe(patch.stride);
+            if (patch.picardWindow) this.picardWindow.observe(patch.picardWindow);
             if (patch.errorRatio !== undefined && Number.isFinite(patch.errorRatio)) this.picardError.observe(patch.errorRatio);
           }
           if (patch.framesEncoded !== undefined && patch.framesEncoded > frames) {
@@ -289,6 +303,8 @@ export class CoordinatorMetrics {
         },
         setState: (state) => report.setState(state),
         metrics: (values) => {
+          // The render reports its evaluations once, when sampling is done.
+          if (values.sampling_seconds !== undefined && values.evaluations !== undefined) this.jobEvaluations.observe({ sampler: job.spec.sampler.kind }, values.evaluations);
           for (const axis of ['temporal', 'spatial'] as const) {
             const v = values[`seam_${axis}`];
             if (v !== undefined && Number.isFinite(v)) this.seamRatio.observe({ axis }, v);

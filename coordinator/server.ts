@@ -7,6 +7,7 @@ import { channelCredentials, isLoopbackListen, serverCredentials } from '../comm
 import { createLogger, type Logger } from '../common/logger.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
 import { JobService } from './api/job-service.ts';
+import { CapacityModel } from './cluster/capacity.ts';
 import { Dispatcher } from './cluster/dispatcher.ts';
 import { NatsDiscovery } from './cluster/nats-registry.ts';
 import { WorkerRegistry } from './cluster/worker-registry.ts';
@@ -98,13 +99,26 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     const m = registry.manifest(name);
     return m?.kind === 'denoiser' ? (m as DenoiserManifest) : undefined;
   };
+  // The auto sampler's view of who needs the workers (coordinator/cluster/capacity.ts).
+  const capacity = new CapacityModel({
+    slots: (model) => registry.serving(model).reduce((n, w) => n + w.capacity, 0),
+    shareWorkers: (a, b) => a === b || registry.serving(a).some((w) => w.models.has(b)),
+    // Jobs waiting that this coordinator would start now; a queue that cannot
+    // be read (broker outage) counts none rather than failing the running jobs.
+    waiting: async () => {
+      const free = config.maxConcurrentJobs - jobs.runningCount;
+      if (free <= 0) return 0;
+      return Math.min(free, await queue.size().catch(() => 0));
+    },
+  });
+  const queue = shared?.queue ?? new MemoryJobQueue();
   const jobs = new JobManager({
     store: shared?.store ?? new MemoryJobStore(),
-    queue: shared?.queue ?? new MemoryJobQueue(),
+    queue,
     cancels: shared?.cancels,
     checkpoints: shared?.checkpoints,
     leaseRefreshMs: shared ? Math.max(250, Math.floor(shared.config.ackWaitMs / 3)) : undefined,
-    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs })),
+    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs, capacity })),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
     maxQueuedPerTenant: config.limits.maxQueuedPerTenant,
@@ -118,7 +132,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
   health.addToServer(server);
-  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, auth, log }).addToServer(server);
+  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, defaultSampler: config.defaultSampler, auth, log }).addToServer(server);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(config.listen, apiCredentials, (err, p) => (err ? rej(err) : res(p))),
   );

@@ -17,7 +17,7 @@ import type { JobManager } from '../jobs/job-manager.ts';
 import type { JobLimits } from '../jobs/limits.ts';
 import { intakeInput } from '../jobs/input-intake.ts';
 import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
-import { SPEC_DEFAULTS, specToProto, validateSpec } from '../jobs/spec.ts';
+import { SPEC_DEFAULTS, specToProto, validateSpec, type DefaultSampler } from '../jobs/spec.ts';
 import { checkSubmitNames, checkSubmitRequest } from './request-schema.ts';
 import { listPage } from './list-page.ts';
 
@@ -31,6 +31,8 @@ export interface JobServiceOptions {
   /** Where uploaded inputs wait for their job. */
   inputs: InputStore;
   limits: JobLimits;
+  /** The sampler of jobs that name none (default sequential). */
+  defaultSampler?: DefaultSampler;
   /** Bearer-token tenants; absent or without tokens, the service is open. */
   auth?: TokenAuthenticator;
   log: Logger;
@@ -69,6 +71,7 @@ export class JobService {
             lookup,
             registry.modelNames().filter((n) => registry.manifest(n)?.kind === 'denoiser'),
             this.opts.limits,
+            this.opts.defaultSampler,
           );
           // Request ids are per tenant: another tenant's id neither finds nor blocks this one's job.
           const requestId = req.clientRequestId && who.tenant ? `${who.tenant}/${req.clientRequestId}` : req.clientRequestId;

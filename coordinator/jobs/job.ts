@@ -28,6 +28,8 @@ export interface JobProgress {
   etaSeconds: number;
   stride: number;
   errorRatio: number;
+  /** Points evaluated in the latest Picard round; 0 for the sequential engine. */
+  picardWindow: number;
 }
 
 /** A job as the coordinator keeps it. */
@@ -62,5 +64,6 @@ export function emptyProgress(spec: ValidSpec): JobProgress {
     etaSeconds: 0,
     stride: 0,
     errorRatio: 0,
+    picardWindow: 0,
   };
 }

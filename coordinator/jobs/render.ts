@@ -1,5 +1,6 @@
 import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { Logger } from '../../common/logger.ts';
+import type { CapacityModel } from '../cluster/capacity.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
 import { CompositeDenoiser, initialNoise, planWindows, samplePipelined, seamMetrics, type WindowItem } from '../layout/mod.ts';
 import { offsetScheduler, sampleSequential, stepNoise, type DenoiseHints, type SequentialState } from '../sampling/mod.ts';
@@ -36,6 +37,8 @@ export interface RenderDeps {
   checkpoints?: CheckpointStore;
   /** Least time between two checkpoints of a job (0: after every advance). */
   checkpointIntervalMs?: number;
+  /** Who needs the workers: the `auto` sampler's window per round (coordinator/cluster/capacity.ts). */
+  capacity: CapacityModel;
 }
 
 /**
@@ -116,18 +119,28 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       report.metrics({ [RESUMED_FROM_STEP]: step });
     }
     let latent: Float32Array;
+    // What this job asks of the workers per round, while it samples.
+    const { sampler } = spec;
+    const claim = deps.capacity.claim({ model: spec.model, windowsPerStep: windows.length, elastic: sampler.kind === 'auto', window: sampler.kind === 'picard' ? sampler.window : 1 });
+    // auto: Picard with a window per round from the free slots, unless the job
+    // could never have more than window 1 (more windows per step than slots):
+    // then the pipelined sequential engine, which overlaps the steps. A
+    // resumed job keeps the engine its checkpoint came from.
+    const picard = sampler.kind === 'picard' || (sampler.kind === 'auto' && (resume ? resume.engine === 'picard' : claim.aloneWindow(sampler.window) >= 2));
+    if (sampler.kind === 'auto') deps.log.info('auto sampler', { job: job.id, engine: picard ? 'picard' : 'sequential', windowsPerStep: windows.length, aloneWindow: claim.aloneWindow(sampler.window) });
     try {
       if (prepared?.passthrough && prepared.init) {
         // video_to_video with no step left to run: the input's latent is the output.
         latent = prepared.init.data;
-      } else if (spec.sampler.kind === 'picard') {
-        const policy = createPicardPolicy(spec.sampler.policy || 'forecast', spec.sampler.tolerance);
+      } else if (picard) {
+        const policy = createPicardPolicy(sampler.policy || 'forecast', sampler.tolerance);
         const result = await samplePicard({
           scheduler,
           denoise,
           initial,
           noise: stepNoise(spec.seed),
-          window: spec.sampler.window,
+          window: sampler.window,
+          windowFor: sampler.kind === 'auto' ? () => claim.windowFor(sampler.window) : undefined,
           policy,
           signal,
           resume: resume?.engine === 'picard' ? resume.state : undefined,
@@ -139,6 +152,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
               step: r.converged,
               totalSteps: scheduler.numSteps,
               picardIteration: r.round,
+              picardWindow: r.window,
               stride: r.stride,
               errorRatio: r.threshold > 0 ? mean / r.threshold : mean,
               evaluations,
@@ -164,6 +178,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         latent = prepared?.region ? await sampleSequential({ ...sequential, scheduler, denoise }) : await samplePipelined({ ...sequential, composite });
       }
     } finally {
+      claim.release();
       // Never leave an upload racing the job's end (the manager deletes the checkpoint then).
       await writer?.flush();
     }

@@ -25,7 +25,8 @@ export interface ValidSpec {
   eta: number;
   /** uint64: a number below 2^53, else its decimal string (common/seed.ts). */
   seed: Seed;
-  sampler: { kind: 'sequential' | 'picard'; window: number; tolerance: number; policy: PicardPolicyName | '' };
+  /** For `auto`, `window` is the largest window it may pick (coordinator/cluster/capacity.ts). */
+  sampler: { kind: SamplerKind; window: number; tolerance: number; policy: PicardPolicyName | '' };
   layout: {
     chunkFrames: number;
     chunkOverlap: number;
@@ -56,7 +57,18 @@ export const SPEC_DEFAULTS = {
   picardWindow: 8,
   picardTolerance: 0.1,
   picardPolicy: 'forecast',
+  /**
+   * The elastic sampler's tolerance and policy: on the reference model its
+   * samples are as likely as sequential ones (docs/benchmarks/elastic.md).
+   */
+  autoTolerance: 0.1,
+  autoPolicy: 'forecast',
 } as const;
+
+export const SAMPLER_KINDS = ['sequential', 'picard', 'auto'] as const;
+export type SamplerKind = (typeof SAMPLER_KINDS)[number];
+/** What a job that names no sampler gets (the coordinator's `defaultSampler`). */
+export type DefaultSampler = 'sequential' | 'auto';
 
 const BLENDS = ['uniform', 'linear', 'cosine', 'gaussian'] as const;
 const FORMATS = ['mp4', 'webm', 'latent'] as const;
@@ -70,6 +82,7 @@ export function validateSpec(
   lookup: (model: string) => DenoiserManifest | undefined,
   knownModels: readonly string[],
   limits: JobLimits,
+  defaultSampler: DefaultSampler = 'sequential',
 ): ValidSpec {
   const modelName = raw.model || SPEC_DEFAULTS.model;
   const m = lookup(modelName);
@@ -105,19 +118,22 @@ export function validateSpec(
   const guidance = resolveGuidance(raw, m);
 
   const rawSampler = raw.sampler ?? { kind: '', window: 0, tolerance: 0, policy: '' };
-  const samplerKind = rawSampler.kind || 'sequential';
-  if (samplerKind !== 'sequential' && samplerKind !== 'picard') throw new InvalidArgumentError('spec.sampler.kind', `must be "sequential" or "picard", got ${quoteBounded(rawSampler.kind)}`);
+  const samplerKind = rawSampler.kind || defaultSampler;
+  if (!(SAMPLER_KINDS as readonly string[]).includes(samplerKind)) throw new InvalidArgumentError('spec.sampler.kind', `must be one of ${SAMPLER_KINDS.join(', ')}, got ${quoteBounded(rawSampler.kind)}`);
   let sampler: ValidSpec['sampler'] = { kind: 'sequential', window: 0, tolerance: 0, policy: '' };
-  if (samplerKind === 'picard') {
-    const window = rawSampler.window || SPEC_DEFAULTS.picardWindow;
-    intIn('spec.sampler.window', window, 1, Math.min(limits.maxSteps, limits.maxWindow));
-    const tolerance = rawSampler.tolerance || SPEC_DEFAULTS.picardTolerance;
+  if (samplerKind === 'picard' || samplerKind === 'auto') {
+    const auto = samplerKind === 'auto';
+    const maxWindow = Math.min(limits.maxSteps, limits.maxWindow);
+    // auto: the largest window it may pick; unset, the limit (the engine keeps it within the steps).
+    const window = rawSampler.window || (auto ? maxWindow : SPEC_DEFAULTS.picardWindow);
+    intIn('spec.sampler.window', window, 1, maxWindow);
+    const tolerance = rawSampler.tolerance || (auto ? SPEC_DEFAULTS.autoTolerance : SPEC_DEFAULTS.picardTolerance);
     if (!Number.isFinite(tolerance) || tolerance <= 0 || tolerance > 10) throw new InvalidArgumentError('spec.sampler.tolerance', `must be in (0, 10], got ${rawSampler.tolerance}`);
-    const policy = rawSampler.policy || SPEC_DEFAULTS.picardPolicy;
+    const policy = rawSampler.policy || (auto ? SPEC_DEFAULTS.autoPolicy : SPEC_DEFAULTS.picardPolicy);
     if (!(PICARD_POLICIES as readonly string[]).includes(policy)) throw new InvalidArgumentError('spec.sampler.policy', `must be one of ${PICARD_POLICIES.join(', ')}, got ${quoteBounded(policy)}`);
-    sampler = { kind: 'picard', window, tolerance, policy: policy as PicardPolicyName };
+    sampler = { kind: samplerKind, window, tolerance, policy: policy as PicardPolicyName };
   } else if (rawSampler.window || rawSampler.tolerance || rawSampler.policy) {
-    throw new InvalidArgumentError('spec.sampler.kind', 'must be "picard" when window, tolerance or policy is set');
+    throw new InvalidArgumentError('spec.sampler.kind', 'must be "picard" or "auto" when window, tolerance or policy is set');
   }
 
   const layout = raw.layout ?? { chunkFrames: 0, tileSize: 0, blend: '', noiseInit: '' };

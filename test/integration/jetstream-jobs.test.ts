@@ -56,7 +56,7 @@ function queuedRecord(id: string, spec: object, clientRequestId: string) {
     id,
     spec: spec as never,
     state: 'QUEUED' as const,
-    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0 },
+    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0, picardWindow: 0 },
     error: '',
     createdAtMs: Date.now(),
     startedAtMs: 0,

@@ -50,7 +50,7 @@ function record(id: string, createdAtMs: number): JobRecord {
     id,
     spec: { model: 'field-mixture' } as never,
     state: 'QUEUED',
-    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0 },
+    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0, picardWindow: 0 },
     error: '',
     createdAtMs,
     startedAtMs: 0,

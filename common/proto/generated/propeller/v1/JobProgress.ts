@@ -12,6 +12,12 @@ export interface JobProgress {
   'etaSeconds'?: (number | string);
   'stride'?: (number);
   'errorRatio'?: (number | string);
+  /**
+   * Picard points evaluated in the latest round (the window; the elastic
+   * "auto" sampler changes it with the load); 0 before the first round and
+   * for the sequential engine.
+   */
+  'picardWindow'?: (number);
 }
 
 export interface JobProgress__Output {
@@ -24,4 +30,10 @@ export interface JobProgress__Output {
   'etaSeconds': (number);
   'stride': (number);
   'errorRatio': (number);
+  /**
+   * Picard points evaluated in the latest round (the window; the elastic
+   * "auto" sampler changes it with the load); 0 before the first round and
+   * for the sequential engine.
+   */
+  'picardWindow': (number);
 }

@@ -3,7 +3,10 @@
 
 export interface SamplerSpec {
   /**
-   * "sequential" (default) | "picard"
+   * "sequential" | "picard" | "auto"; unset: the coordinator's default
+   * (sequential unless started with --default-sampler auto). "auto" picks the
+   * Picard window before every round from the free workers; "window" is then
+   * its largest window.
    */
   'kind'?: (string);
   'window'?: (number);
@@ -13,7 +16,10 @@ export interface SamplerSpec {
 
 export interface SamplerSpec__Output {
   /**
-   * "sequential" (default) | "picard"
+   * "sequential" | "picard" | "auto"; unset: the coordinator's default
+   * (sequential unless started with --default-sampler auto). "auto" picks the
+   * Picard window before every round from the free workers; "window" is then
+   * its largest window.
    */
   'kind': (string);
   'window': (number);
