@@ -82,13 +82,13 @@ export class CoordinatorMetrics {
     registers: [this.registry],
   });
   private readonly picardWindow = new Histogram({
-    name: 'propeller_picard_window_points',
+    name: 'propeller_picard_window_steps',
     help: 'Points a Picard round evaluated (its window; the auto sampler picks it from the free workers every round).',
     buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
     registers: [this.registry],
   });
   private readonly jobEvaluations = new Histogram({
-    name: 'propeller_job_evaluations',
+    name: 'propeller_job_evaluations_items',
     help: 'Model evaluations a finished job spent sampling, by sampler (sequential, picard, auto): what parallel sampling costs in GPU time.',
     labelNames: ['sampler'],
     buckets: [10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000],

@@ -186,6 +186,16 @@ const jobs: DashboardSpec = {
       targets: [q(mean('propeller_picard_stride_steps', []), 'mean stride')],
     },
     {
+      title: 'Picard window',
+      description: 'Mean points (steps) a Picard iteration evaluated: the auto sampler widens it on idle workers and narrows it to 1 on a busy cluster.',
+      targets: [q(mean('propeller_picard_window_steps', []), 'mean window')],
+    },
+    {
+      title: 'Evaluations per job',
+      description: 'Mean model evaluations a finished job spent sampling, by sampler: what parallel sampling costs in GPU time.',
+      targets: [q(mean('propeller_job_evaluations_items', ['sampler']), '{{sampler}}')],
+    },
+    {
       title: 'Picard error ratio',
       description: 'Mean point error of an iteration over the acceptance threshold; points below 1 converge.',
       targets: [q(quantile(0.5, 'propeller_picard_error_ratio', []), 'p50'), q(quantile(0.9, 'propeller_picard_error_ratio', []), 'p90')],
