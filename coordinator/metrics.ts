@@ -19,6 +19,7 @@ import { WorkerClient, type WorkerCalls } from './cluster/worker-client.ts';
 import type { WorkerHealth, WorkerRegistry } from './cluster/worker-registry.ts';
 import type { JobState } from './jobs/job.ts';
 import type { JobManager, JobReporter, RenderFn } from './jobs/job-manager.ts';
+import { SAMPLER_KINDS } from './jobs/spec.ts';
 
 const JOB_STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
 const WORKER_STATES: readonly WorkerHealth[] = ['unknown', 'serving', 'suspect', 'draining', 'dead'];
@@ -226,6 +227,8 @@ export class CoordinatorMetrics {
     }
     for (const engine of ['sequential', 'picard']) this.roundDuration.zero({ engine });
     for (const axis of ['temporal', 'spatial']) this.seamRatio.zero({ axis });
+    // Every sampler's series from the start, so the first job of each shows as an increase.
+    for (const sampler of SAMPLER_KINDS) this.jobEvaluations.zero({ sampler });
   }
 
   /** Reads jobs, workers and wire counters from these at scrape time. */
