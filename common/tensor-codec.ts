@@ -2,6 +2,7 @@ import type { Tensor } from './proto/generated/propeller/v1/Tensor.ts';
 import type { Tensor__Output } from './proto/generated/propeller/v1/Tensor.ts';
 import { InvalidArgumentError, quoteBounded } from './errors.ts';
 import { MAX_DTYPE_CHARS, checkLength } from './request-limits.ts';
+import { handOver, uninitializedFloat32Array } from './float-buffers.ts';
 
 /**
  * Tensors on the wire: row-major, little-endian bytes with a dtype and shape.
@@ -154,9 +155,11 @@ export function encodeTensor(data: Float32Array, shape: readonly number[], dtype
     bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return { dtype, shape: [...shape], data: bytes };
   }
-  const halves = new Uint16Array(data.length);
-  floatsToHalves(data, halves);
-  return { dtype, shape: [...shape], data: Buffer.from(halves.buffer, 0, halves.byteLength) };
+  // Not zero-filled first: floatsToHalves writes every element. Its own
+  // buffer (byte offset 0), so the halves go out two per 32-bit store.
+  const bytes = Buffer.allocUnsafeSlow(data.length * 2);
+  floatsToHalves(data, new Uint16Array(bytes.buffer, bytes.byteOffset, data.length));
+  return { dtype, shape: [...shape], data: bytes };
 }
 
 /** Byte-by-byte encoding for big-endian hosts. */
@@ -183,8 +186,10 @@ export function encodeUint8Tensor(data: Uint8Array, shape: readonly number[]): T
  */
 export function decodeTensor(t: Tensor__Output | undefined | null, field: string, opts: DecodeOptions = {}): HostTensor {
   const { shape, n } = checkWireTensor(t, field, opts.maxElements);
-  const data = new Float32Array(n);
+  // Not zero-filled first: fillFloats writes every element, whatever the dtype.
+  const data = uninitializedFloat32Array(n);
   fillFloats(t!, data, field, opts.requireFinite ?? false);
+  if (opts.handOver) handOver(data);
   return { shape, data };
 }
 
@@ -210,6 +215,12 @@ export interface DecodeOptions {
    * {@link allFinite} pass afterwards.
    */
   requireFinite?: boolean;
+  /**
+   * The caller passes the decoded array on, unchanged, to one receiver and
+   * keeps no reference: marks it with `handOver` (common/float-buffers.ts),
+   * so that receiver may claim it and reuse it in place.
+   */
+  handOver?: boolean;
 }
 
 /** Validates dtype, shape and byte size of a wire tensor; returns its shape and element count. */

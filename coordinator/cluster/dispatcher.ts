@@ -412,7 +412,7 @@ export class Dispatcher implements WorkerPool {
         return res.outputs.map((t, j) => {
           this.wire.receivedBytes += t.data.length;
           // The finite check rides along the float16 conversion (cheaper than a pass of its own).
-          const host = decodeTensor(t, `worker output ${j}`, { requireFinite: true });
+          const host = decodeTensor(t, `worker output ${j}`, { requireFinite: true, handOver: true });
           if (host.data.length !== lengths[j]) throw new Error(`worker output ${j} has ${host.data.length} elements`);
           return host.data;
         });

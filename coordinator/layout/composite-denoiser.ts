@@ -26,6 +26,7 @@
  * bounded by `windowsPerCall`, not by the latent, whose windows together hold
  * the latent times the overlap factor (about 8x with the default overlaps).
  */
+import { takeOver, uninitializedFloat32Array } from '../../common/float-buffers.ts';
 import { epsFromX0, x0Coefficients, type NoiseLevel, type PredictionType } from '../sampling/prediction.ts';
 import type { Scheduler } from '../sampling/scheduler.ts';
 import type { DenoiseFn, DenoiseHints } from '../sampling/sequential.ts';
@@ -176,9 +177,14 @@ export class CompositeDenoiser {
     }
     const { p, q, d } = inputs.coefficients;
     const { alpha: a, sigma: s } = inputs.level;
-    const x0 = new Float32Array(sample.length);
-    const eps = new Float32Array(sample.length);
-    for (let k = 0; k < x0.length; k++) {
+    const n = sample.length;
+    // x0 goes over the raw output when that is ours to overwrite (a worker
+    // output the dispatcher decoded and handed over, see float-buffers.ts):
+    // one latent less to allocate and fill per evaluation. Element k of the
+    // output is read before x0[k] is written, so in place gives the same numbers.
+    const x0 = output !== input && output !== sample && takeOver(output) ? output : uninitializedFloat32Array(n);
+    const eps = uninitializedFloat32Array(n);
+    for (let k = 0; k < n; k++) {
       const v = Math.fround((p * input[k]! - q * output[k]!) / d) + 0;
       x0[k] = v;
       // epsFromX0, on the stored float32 x0

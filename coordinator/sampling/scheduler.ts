@@ -11,6 +11,7 @@
  * engine evaluate drifts `stepDeterministic(...) - x_i` in parallel and add
  * pre-drawn noise `c_i z_i` itself, identically to the sequential engine.
  */
+import { uninitializedFloat32Array } from '../../common/float-buffers.ts';
 import type { NoiseLevel, PredictionType } from './prediction.ts';
 
 /** A configured sampler over `numSteps` inference steps. */
@@ -83,7 +84,8 @@ export function stepOutput(i: number, numSteps: number, sample: Float32Array, x0
   if (x0Hat.length !== n || epsHat.length !== n) {
     throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
   }
-  const dst = out ?? new Float32Array(n);
+  // Not zero-filled first: every stepDeterministic writes each element of it.
+  const dst = out ?? uninitializedFloat32Array(n);
   if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
   return dst;
 }

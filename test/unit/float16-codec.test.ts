@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { floatToHalf, floatsToHalves, halfToFloat, halvesToFloats } from '../../common/tensor-codec.ts';
+import { decodeTensor, encodeTensor, floatToHalf, floatsToHalves, halfToFloat, halvesToFloats } from '../../common/tensor-codec.ts';
+import { handOver, takeOver, uninitializedFloat32Array } from '../../common/float-buffers.ts';
+import type { Tensor__Output } from '../../common/proto/generated/propeller/v1/Tensor.ts';
 
 /**
  * The float16 batch conversions (two lanes per 32-bit word, a tail, and the
@@ -148,4 +150,35 @@ test('float16 codec - halvesToFloats: every half, aligned, misaligned and odd le
   }
   const finite = all.filter((h) => (h & 0x7c00) !== 0x7c00);
   assert.equal(halvesToFloats(finite, new Float32Array(finite.length)), true);
+});
+
+test('float16 codec - encode and decode over fresh (unzeroed) buffers give exact tensors', () => {
+  for (const n of [1, 2, 3, 1023, 1024, 1025, 65536, 65537]) {
+    const data = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 3);
+    const t16 = encodeTensor(data, [n], 'float16') as Tensor__Output;
+    const halves = new Uint16Array(n);
+    floatsToHalves(data, halves);
+    assert.deepEqual(new Uint16Array(t16.data.buffer, t16.data.byteOffset, n), halves);
+    const back = decodeTensor(t16, 'x', { requireFinite: true }).data;
+    const want = new Float32Array(n);
+    halvesToFloats(halves, want);
+    assert.deepEqual(back, want);
+    const t32 = encodeTensor(data, [n], 'float32') as Tensor__Output;
+    assert.deepEqual(decodeTensor(t32, 'x').data, data);
+  }
+  const u = uninitializedFloat32Array(5000);
+  assert.equal(u.length, 5000);
+  assert.equal(u.byteOffset, 0);
+  assert.equal(u.buffer.byteLength, 20000);
+});
+
+test('float16 codec - a handed-over decode can be claimed once, other arrays never', () => {
+  const t = encodeTensor(new Float32Array(8).fill(1), [8], 'float16') as Tensor__Output;
+  const mine = decodeTensor(t, 'x', { handOver: true }).data;
+  assert.equal(takeOver(mine), true);
+  assert.equal(takeOver(mine), false, 'claimed once only');
+  assert.equal(takeOver(decodeTensor(t, 'x').data), false, 'not handed over');
+  assert.equal(takeOver(new Float32Array(8)), false);
+  const marked = handOver(new Float32Array(4));
+  assert.equal(takeOver(marked), true);
 });
