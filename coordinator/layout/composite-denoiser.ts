@@ -184,11 +184,21 @@ export class CompositeDenoiser {
     // output is read before x0[k] is written, so in place gives the same numbers.
     const x0 = output !== input && output !== sample && takeOver(output) ? output : uninitializedFloat32Array(n);
     const eps = uninitializedFloat32Array(n);
-    for (let k = 0; k < n; k++) {
-      const v = Math.fround((p * input[k]! - q * output[k]!) / d) + 0;
-      x0[k] = v;
-      // epsFromX0, on the stored float32 x0
-      eps[k] = (sample[k]! - a * v) / s;
+    if (input === sample) {
+      // The model saw the sample itself: one load per element for both formulas.
+      for (let k = 0; k < n; k++) {
+        const x = sample[k]!;
+        const v = Math.fround((p * x - q * output[k]!) / d) + 0;
+        x0[k] = v;
+        eps[k] = (x - a * v) / s;
+      }
+    } else {
+      for (let k = 0; k < n; k++) {
+        const v = Math.fround((p * input[k]! - q * output[k]!) / d) + 0;
+        x0[k] = v;
+        // epsFromX0, on the stored float32 x0
+        eps[k] = (sample[k]! - a * v) / s;
+      }
     }
     return { x0, eps };
   }
