@@ -70,6 +70,7 @@ export const coordinatorOptionsSchema = z.object({
       maxQueuedPerTenant: z.number().int().min(0).default(DEFAULT_JOB_LIMITS.maxQueuedPerTenant),
       maxActivePerTenant: z.number().int().min(0).default(DEFAULT_JOB_LIMITS.maxActivePerTenant),
       maxInputBytes: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxInputBytes),
+      maxInputPixels: z.number().int().min(1).default(DEFAULT_JOB_LIMITS.maxInputPixels),
     })
     .default(DEFAULT_JOB_LIMITS),
   /**

@@ -118,7 +118,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     cancels: shared?.cancels,
     checkpoints: shared?.checkpoints,
     leaseRefreshMs: shared ? Math.max(250, Math.floor(shared.config.ackWaitMs / 3)) : undefined,
-    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs, capacity })),
+    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs, capacity, maxInputPixels: config.limits.maxInputPixels })),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
     maxQueuedPerTenant: config.limits.maxQueuedPerTenant,

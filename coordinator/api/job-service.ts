@@ -16,9 +16,11 @@ import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
 import type { JobManager } from '../jobs/job-manager.ts';
 import type { JobLimits } from '../jobs/limits.ts';
 import { intakeInput } from '../jobs/input-intake.ts';
+import type { ValidInput } from '../jobs/modes.ts';
 import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { SPEC_DEFAULTS, specToProto, validateSpec, type DefaultSampler } from '../jobs/spec.ts';
 import { checkSubmitNames, checkSubmitRequest } from './request-schema.ts';
+import { IntakeGate } from './intake-gate.ts';
 import { listPage } from './list-page.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -33,6 +35,8 @@ export interface JobServiceOptions {
   limits: JobLimits;
   /** The sampler of jobs that name none (default sequential). */
   defaultSampler?: DefaultSampler;
+  /** Uploaded inputs checked at once: in all (4; up to `maxWaiting`, 64, wait), and per tenant (2; more answer RESOURCE_EXHAUSTED). */
+  intake?: { perCoordinator?: number; perTenant?: number; maxWaiting?: number };
   /** Bearer-token tenants; absent or without tokens, the service is open. */
   auth?: TokenAuthenticator;
   log: Logger;
@@ -45,7 +49,12 @@ export interface JobServiceOptions {
  * job that does not exist, so ids do not leak.
  */
 export class JobService {
-  constructor(private readonly opts: JobServiceOptions) {}
+  /** Uploads checked at once (ffprobe and the stored file): in all, and per tenant. */
+  private readonly intake: IntakeGate;
+
+  constructor(private readonly opts: JobServiceOptions) {
+    this.intake = new IntakeGate({ perCoordinator: opts.intake?.perCoordinator ?? 4, perTenant: opts.intake?.perTenant ?? 2, maxWaiting: opts.intake?.maxWaiting ?? 64 });
+  }
 
   addToServer(server: grpc.Server): void {
     const { jobs, registry } = this.opts;
@@ -77,7 +86,16 @@ export class JobService {
           const requestId = req.clientRequestId && who.tenant ? `${who.tenant}/${req.clientRequestId}` : req.clientRequestId;
           if (!req.spec.input) return toProtoJob(await jobs.submit(spec, requestId, who.tenant));
           // Masked modes: the bytes go to the input store, the spec keeps a reference.
-          const input = await intakeInput(req.spec.input, spec, lookup(spec.model)!, this.opts.inputs);
+          // Quota and queue first: a submit that would be refused decodes nothing.
+          const earlier = await jobs.admit(requestId, who.tenant);
+          if (earlier) return toProtoJob(earlier);
+          const release = await this.intake.enter(who.tenant);
+          let input: ValidInput;
+          try {
+            input = await intakeInput(req.spec.input, spec, lookup(spec.model)!, this.opts.inputs, { maxPixels: this.opts.limits.maxInputPixels });
+          } finally {
+            release();
+          }
           let job: JobRecord | undefined;
           try {
             job = await jobs.submit({ ...spec, input }, requestId, who.tenant);

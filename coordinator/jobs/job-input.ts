@@ -1,3 +1,4 @@
+import type { InputReaderOptions } from '../video/input-reader.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
 import type { LatentDims } from '../layout/types.ts';
 import { prepareInput, type PreparedInput } from '../modes/prepare-input.ts';
@@ -19,6 +20,8 @@ export async function loadJobInput(opts: {
   pool: WorkerPool;
   inputs: InputStore;
   signal?: AbortSignal;
+  /** Decoder limits (the coordinator's input pixel limit). */
+  reader?: InputReaderOptions;
 }): Promise<PreparedInput | undefined> {
   const { spec, inputs } = opts;
   if (spec.mode === 'text_to_video') return undefined;
@@ -37,6 +40,7 @@ export async function loadJobInput(opts: {
       path: inputs.path(ref),
       encode: (frames, shape, signal) => opts.pool.encode(spec.model, frames, shape, signal),
       signal: opts.signal,
+      reader: opts.reader,
     });
   } catch (err) {
     // Submit probed the input; a failure to decode it now still names the field it came from.

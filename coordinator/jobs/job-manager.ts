@@ -74,15 +74,8 @@ export class JobManager {
 
   /** Queues a job of `tenant` ('' when authentication is off); RESOURCE_EXHAUSTED past the queue limits. */
   async submit(spec: ValidSpec, clientRequestId: string, tenant = ''): Promise<JobRecord> {
-    if (this.draining) throw new UnavailableError('coordinator is shutting down');
-    if (clientRequestId) {
-      const existing = await this.opts.store.findByClientRequestId(clientRequestId);
-      if (existing) return existing;
-    }
-    if ((await this.opts.queue.size()) >= this.opts.maxQueued) {
-      throw new ResourceExhaustedError(`queue is full (${this.opts.maxQueued} jobs waiting); retry later`);
-    }
-    if (tenant) await this.checkTenantQuota(tenant);
+    const existing = await this.admit(clientRequestId, tenant);
+    if (existing) return existing;
     const job: JobRecord = {
       id: newJobId(),
       spec,
@@ -115,6 +108,26 @@ export class JobManager {
 
   list(filter: JobListFilter): Promise<JobRecord[]> {
     return this.opts.store.list(filter);
+  }
+
+  /**
+   * Whether a submit may go on: the job of an earlier submit with this
+   * client request id when there is one; else RESOURCE_EXHAUSTED when the
+   * queue or the tenant's quota is full, UNAVAILABLE when shutting down.
+   * Submit checks it before taking in an upload too, so a tenant over its
+   * quota never gets its input decoded.
+   */
+  async admit(clientRequestId: string, tenant = ''): Promise<JobRecord | undefined> {
+    if (this.draining) throw new UnavailableError('coordinator is shutting down');
+    if (clientRequestId) {
+      const existing = await this.opts.store.findByClientRequestId(clientRequestId);
+      if (existing) return existing;
+    }
+    if ((await this.opts.queue.size()) >= this.opts.maxQueued) {
+      throw new ResourceExhaustedError(`queue is full (${this.opts.maxQueued} jobs waiting); retry later`);
+    }
+    if (tenant) await this.checkTenantQuota(tenant);
+    return undefined;
   }
 
   /** Per-tenant admission: queued and unfinished jobs of the tenant against its limits. */

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_INPUT_PIXELS } from '../video/input-reader.ts';
+
 /** Limits on what one job may ask for, and on how many jobs wait. */
 export interface JobLimits {
   maxFrames: number;
@@ -19,6 +21,12 @@ export interface JobLimits {
   maxActivePerTenant: number;
   /** Bytes of an uploaded input (`spec.input.data`); it travels in one Submit message. */
   maxInputBytes: number;
+  /**
+   * Largest picture of an uploaded input, in pixels: checked from the image
+   * header before any decoder runs, and the decoders' own limit
+   * (`-max_pixels`), so a decompression bomb is refused without decoding it.
+   */
+  maxInputPixels: number;
 }
 
 export const DEFAULT_JOB_LIMITS: JobLimits = {
@@ -33,4 +41,6 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
   maxActivePerTenant: 200,
   // The gRPC message limit (DEFAULT_MAX_MESSAGE_BYTES): a larger upload could not arrive anyway.
   maxInputBytes: 64 * 1024 * 1024,
+  // 4096 x 4096: 4K UHD and DCI 4K inputs fit; one RGB frame of it is 48 MiB in ffmpeg.
+  maxInputPixels: DEFAULT_MAX_INPUT_PIXELS,
 };

@@ -39,6 +39,8 @@ export interface RenderDeps {
   checkpointIntervalMs?: number;
   /** Who needs the workers: the `auto` sampler's window per round (coordinator/cluster/capacity.ts). */
   capacity: CapacityModel;
+  /** Largest picture the input decoders may allocate (the limits' maxInputPixels). */
+  maxInputPixels?: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     );
     const segments = resolvePrompts(spec, m);
     // Masked modes: the input's known region; video_to_video: its SDEdit start.
-    const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal });
+    const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal, reader: { maxPixels: deps.maxInputPixels } });
     const scheduler = offsetScheduler(createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps), prepared?.skipSteps ?? 0);
     let evaluations = 0;
     const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame), prompts: spec.promptSchedule.map((s) => s.prompt), negativePrompt: spec.negativePrompt, inputImage: spec.mode === 'image_to_video' ? inputImageLatent(prepared?.region) : undefined });

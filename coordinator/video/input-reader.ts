@@ -8,6 +8,11 @@
  * (`-format_whitelist`): playlists and concat lists, which could make ffmpeg
  * read other files of the server, are refused.
  *
+ * Uploads may be decompression bombs (a small file that decodes to
+ * gigabytes): every ffprobe and ffmpeg run gets the decoders' pixel limit
+ * (`-max_pixels`), so a picture above it fails before its frame buffer is
+ * allocated, and the probe reads at most the frames a job can use.
+ *
  * {@link probeInput} says what the file holds; {@link readInputFrames}
  * decodes it frame by frame to RGB24 at the size a job needs, so the caller
  * holds one frame at a time, not the video.
@@ -28,13 +33,16 @@ const SAFE_INPUT_ARGS = ['-protocol_whitelist', 'file', '-format_whitelist', INP
 /** Default limit for one ffprobe or ffmpeg run over an input. */
 export const DEFAULT_INPUT_TIMEOUT_MS = 120_000;
 
+/** Default largest picture of an input, in pixels: 4096 x 4096 (4K UHD and DCI 4K fit). */
+export const DEFAULT_MAX_INPUT_PIXELS = 4096 * 4096;
+
 /** What an input file holds (its first video stream). */
 export interface InputProbe {
   /** `image` when it has exactly one frame. */
   kind: 'image' | 'video';
   width: number;
   height: number;
-  /** Decoded frames, counted (not the container's estimate). */
+  /** Decoded frames, counted (not the container's estimate), at most `countFrames` when given. */
   frames: number;
   codec: string;
 }
@@ -44,25 +52,47 @@ export interface InputReaderOptions {
   ffmpegPath?: string;
   ffprobePath?: string;
   timeoutMs?: number;
+  /** Largest picture the decoders may allocate, pixels (default {@link DEFAULT_MAX_INPUT_PIXELS}). */
+  maxPixels?: number;
+}
+
+/** The decoders' pixel limit as an input option. */
+function pixelLimitArgs(opts: InputReaderOptions): string[] {
+  const max = opts.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxPixels must be a positive integer, got ${max}`);
+  return ['-max_pixels', String(max)];
 }
 
 /**
- * Probes the first video stream of `path`, counting its frames.
+ * Probes the first video stream of `path`, counting its frames — at most
+ * `countFrames` of them when given (a job never uses more; a video of a
+ * million tiny frames is not decoded to the end to learn that).
  *
- * @throws {InputMediaError} when the file is not an image or video the reader accepts.
+ * @throws {InputMediaError} when the file is not an image or video the reader accepts,
+ *   or its pictures are larger than `maxPixels`.
  */
-export async function probeInput(path: string, opts: InputReaderOptions = {}): Promise<InputProbe> {
+export async function probeInput(path: string, opts: InputReaderOptions & { countFrames?: number } = {}): Promise<InputProbe> {
   const bin = resolveBinary('ffprobe', opts.ffprobePath);
+  const cap = opts.countFrames;
+  if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) throw new RangeError(`countFrames must be a positive integer, got ${cap}`);
   const args = [
-    '-v', 'error', ...SAFE_INPUT_ARGS, '-count_frames', '-select_streams', 'v:0',
+    '-v', 'error', ...SAFE_INPUT_ARGS, ...pixelLimitArgs(opts), '-count_frames', '-select_streams', 'v:0',
+    ...(cap !== undefined ? ['-read_intervals', `%+#${cap}`] : []),
     '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', path,
   ];
+  const limit = opts.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS;
+  let warnings = '';
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(bin, args, { timeout: opts.timeoutMs ?? DEFAULT_INPUT_TIMEOUT_MS, maxBuffer: 1 << 20 }, (err, out, stderr) => {
       if (err) {
         const tail = stderrTail(stderr, 4).replaceAll(path, '<input>');
-        reject(new InputMediaError(`is not an image or video ffmpeg can read${tail ? ` (${tail.replace(/\n/g, '; ')})` : ''}`, { stderrTail: tail, cause: err }));
-      } else resolve(out);
+        const why = tail ? ` (${tail.replace(/\n/g, '; ')})` : '';
+        reject(new InputMediaError(`is not an image or video ffmpeg can read with pictures of at most ${limit} pixels${why}`, { stderrTail: tail, cause: err }));
+      } else {
+        // ffprobe may succeed with the stream's size zeroed when the decoder refused a picture: say why.
+        warnings = stderrTail(stderr, 2).replaceAll(path, '<input>');
+        resolve(out);
+      }
     });
   });
   let stream: { codec_name?: unknown; width?: unknown; height?: unknown; nb_read_frames?: unknown } | undefined;
@@ -75,7 +105,12 @@ export async function probeInput(path: string, opts: InputReaderOptions = {}): P
   const width = Number(stream.width);
   const height = Number(stream.height);
   const frames = Number(stream.nb_read_frames);
-  if (!(width > 0 && height > 0)) throw new InputMediaError(`has no picture size (width ${String(stream.width)}, height ${String(stream.height)})`);
+  // The decoder refused a picture above the pixel limit: the stream is there, its size is not.
+  if (!(width > 0 && height > 0)) {
+    const why = warnings ? `: ${warnings.replace(/\n/g, '; ')}` : '';
+    throw new InputMediaError(`has no picture size ffmpeg can decode within ${limit} pixels (width ${String(stream.width)}, height ${String(stream.height)})${why}`, { stderrTail: warnings });
+  }
+  if (width * height > limit) throw new InputMediaError(`is ${width}x${height}, ${width * height} pixels; inputs may have at most ${limit}`);
   if (!Number.isInteger(frames) || frames < 1) throw new InputMediaError('has no decodable frames');
   return { kind: frames === 1 ? 'image' : 'video', width, height, frames, codec: String(stream.codec_name ?? '') };
 }
@@ -117,7 +152,7 @@ export async function* readInputFrames(
   const bin = resolveBinary('ffmpeg', opts.ffmpegPath);
   // -vsync 0: every decoded frame once, no duplicates or drops for a frame rate.
   const args = [
-    '-v', 'error', '-nostdin', ...SAFE_INPUT_ARGS, '-i', path, '-map', '0:v:0', '-an', '-sn',
+    '-v', 'error', '-nostdin', ...SAFE_INPUT_ARGS, ...pixelLimitArgs(opts), '-i', path, '-map', '0:v:0', '-an', '-sn',
     '-vf', geometryFilter(geometry), '-vsync', '0', '-frames:v', String(opts.maxFrames),
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ];

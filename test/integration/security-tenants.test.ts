@@ -151,6 +151,9 @@ test('tenants - queue full: per tenant and overall answer RESOURCE_EXHAUSTED, an
   const a1 = await alice.submit(small);
   const a2 = await alice.submit(small);
   await expectCode(alice.submit(small), grpc.status.RESOURCE_EXHAUSTED, /tenant "alice" has 2 jobs waiting/);
+  // The quota comes before the upload is looked at: a tenant at its limit gets no decoding, even of garbage.
+  const garbage = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31) % 256));
+  await expectCode(alice.submit({ ...small, mode: 'image_to_video', input: { data: garbage } }), grpc.status.RESOURCE_EXHAUSTED, /tenant "alice" has 2 jobs waiting/);
   const b1 = await bob.submit(small);
   await expectCode(bob.submit(small), grpc.status.RESOURCE_EXHAUSTED, /queue is full \(3 jobs waiting\)/);
   assert.equal((await root.list(['QUEUED'])).length, 3);
