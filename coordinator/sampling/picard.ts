@@ -28,13 +28,19 @@
  * same deterministic per-step stream as the sequential engine's.
  *
  * Memory: the window's `p + 1` points plus one step output per slot while a
- * round is in flight (`2p + 2` latents at most).
+ * round is in flight (`2p + 2` latents at most). Points leaving the window
+ * and replaced iterates go back to a pool the next round's step outputs and
+ * entering points are taken from, so a round allocates no latents of the
+ * engine's own once the pool holds a window's worth (a fresh 256 KiB array
+ * costs several times a refill, and its garbage is most of the collector's
+ * work).
  */
 import type { Scheduler } from './scheduler.ts';
 import { addScaledNoise } from './scheduler.ts';
 import type { DenoiseFn } from './sequential.ts';
 import type { StepNoiseFn } from './step-noise.ts';
 import type { PicardPolicy } from './picard-policy.ts';
+import { uninitializedFloat32Array } from '../../common/float-buffers.ts';
 
 /** What one round did, for progress events and benches. */
 export interface PicardRound {
@@ -164,6 +170,12 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
     for (let i = 1; i <= e - b; i++) points.push(initialGuess(i, initial, scheduler, policy));
   }
   let z: Float32Array | undefined;
+  // Latents the engine made and no longer uses (old iterates, points that left the window).
+  const pool: Float32Array[] = [];
+  const take = (): Float32Array => pool.pop() ?? uninitializedFloat32Array(n);
+  const recycle = (x: Float32Array): void => {
+    if (pool.length <= limit + 1) pool.push(x);
+  };
 
   while (b < T) {
     signal?.throwIfAborted();
@@ -176,7 +188,7 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
         const { x0, eps } = await denoise(points[i]!, b + i, signal, i > 0 ? SPECULATIVE : undefined);
         if (x0.length !== n || eps.length !== n) throw new RangeError(`denoise at step ${b + i} returned ${x0.length}/${eps.length} elements, expected ${n}`);
         if (policy.init !== 'copy') preds[i] = { x0, eps };
-        return scheduler.stepDeterministic(b + i, points[i]!, x0, eps);
+        return scheduler.stepDeterministic(b + i, points[i]!, x0, eps, take());
       }),
     );
     rounds++;
@@ -209,6 +221,7 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
         sq = squaredDistance(cur, old);
         points[i] = cur;
       }
+      recycle(old);
       const mse = sq / n;
       const scale = scales[b + i]!;
       ratios.push(mse === 0 ? 0 : scale > 0 ? mse / scale : Infinity);
@@ -223,7 +236,10 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
     const nb = Math.min(b + stride, T);
     opts.onRound?.({ round: rounds, begin: b, end: e, stride: nb - b, converged: nb, window: L, evaluations: L, ratios, threshold });
     const ne = nb < T ? Math.min(nb + (await pick(nb, rounds + 1)), T) : T;
-    const kept = points.slice(nb - b, Math.min(e, ne) - b + 1); // x_{nb} .. x_{min(e, ne)}
+    const keepTo = Math.min(e, ne) - b + 1;
+    const kept = points.slice(nb - b, keepTo); // x_{nb} .. x_{min(e, ne)}
+    for (let i = 0; i < nb - b; i++) recycle(points[i]!);
+    for (let i = keepTo; i <= L; i++) recycle(points[i]!);
     // Forecasts start from the newest prediction made at a converged point
     // (x_{nb-1} was an input of this round); the prediction at the window's
     // last, least converged point is a much worse basis (measured).
@@ -232,7 +248,10 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
       // A forecast ignores the noise stochastic steps inject; there it measured
       // worse than a copy (bench: ddpm-1000), so stochastic steps copy.
       const copy = policy.init === 'copy' || scheduler.noiseCoefficient(j - 1) !== 0;
-      kept.push(copy ? points[L]!.slice() : forecast(j, basis!, scheduler));
+      const entering = take();
+      if (copy) entering.set(points[L]!);
+      else forecast(j, basis!, scheduler, entering);
+      kept.push(entering);
     }
     points = kept;
     b = nb;
@@ -316,10 +335,9 @@ function initialGuess(i: number, initial: Float32Array, scheduler: Scheduler, po
 }
 
 /** Where step j lands if the model's prediction stays `pred`: `alpha_j x0 + sigma_j eps`. */
-function forecast(j: number, pred: { x0: Float32Array; eps: Float32Array }, scheduler: Scheduler): Float32Array {
+function forecast(j: number, pred: { x0: Float32Array; eps: Float32Array }, scheduler: Scheduler, out: Float32Array): Float32Array {
   const newest = pred;
   const { alpha, sigma } = scheduler.noiseLevel(j);
-  const out = new Float32Array(newest.x0.length);
   for (let k = 0; k < out.length; k++) out[k] = alpha * newest.x0[k]! + sigma * newest.eps[k]!;
   return out;
 }
