@@ -30,6 +30,7 @@ import { takeOver, uninitializedFloat32Array } from '../../common/float-buffers.
 import { epsFromX0, x0Coefficients, type NoiseLevel, type PredictionType } from '../sampling/prediction.ts';
 import type { Scheduler } from '../sampling/scheduler.ts';
 import type { DenoiseFn, DenoiseHints } from '../sampling/sequential.ts';
+import { WindowSlots } from './window-slots.ts';
 import { blendProfiles, type BlendKind, type BlendProfile } from './blend.ts';
 import { LayoutError } from './errors.ts';
 import { Merger, checkWindowInside, extractWindow, windowLength, type AffineX0 } from './merge.ts';
@@ -70,6 +71,11 @@ export interface CompositeDenoiserOptions {
   windowsPerCall?: number;
   /** `evaluate` calls in flight per `denoise` call; default {@link DEFAULT_CALLS_IN_FLIGHT}. */
   callsInFlight?: number;
+  /**
+   * Windows out at once (cut, on the wire or on a GPU, not yet merged) over
+   * all concurrent `denoise` calls; default `windowsPerCall x callsInFlight`.
+   */
+  windowsInFlight?: number;
 }
 
 /**
@@ -103,6 +109,8 @@ export class CompositeDenoiser {
   readonly scheduler: Scheduler;
   readonly windowsPerCall: number;
   readonly callsInFlight: number;
+  /** The job's windows out at once, shared by its concurrent denoise calls (a Picard round's points). */
+  readonly slots: WindowSlots;
   /** One window covering the whole latent (a job of the model's native size): nothing to cut out or merge. */
   private readonly whole: boolean;
 
@@ -118,6 +126,7 @@ export class CompositeDenoiser {
     this.scheduler = opts.scheduler;
     this.windowsPerCall = positiveInt('windowsPerCall', opts.windowsPerCall ?? DEFAULT_WINDOWS_PER_CALL);
     this.callsInFlight = positiveInt('callsInFlight', opts.callsInFlight ?? DEFAULT_CALLS_IN_FLIGHT);
+    this.slots = new WindowSlots(Math.max(this.windowsPerCall, positiveInt('windowsInFlight', opts.windowsInFlight ?? this.windowsPerCall * this.callsInFlight)));
     const w = opts.windows[0]!;
     const { dims } = opts;
     this.whole = opts.windows.length === 1 && w.f0 === 0 && w.y0 === 0 && w.x0 === 0 && w.frames === dims.frames && w.height === dims.height && w.width === dims.width;
@@ -131,21 +140,41 @@ export class CompositeDenoiser {
     const inputs = this.stepInputs(step);
     if (this.whole) return this.denoiseWhole(sample, inputs, signal, hints);
     const merger = new Merger(dims, windows, this.profiles);
-    // Groups in plan order; up to `callsInFlight` evaluating while the oldest is merged.
-    const pending: Promise<WindowGroup>[] = [];
+    // Groups in plan order; up to `callsInFlight` evaluating while the oldest
+    // is merged, within the job's window slots (shared with the other points
+    // of a Picard round: with none out, this call waits its turn for some).
+    const pending: { group: Promise<WindowGroup>; count: number }[] = [];
     let next = 0;
-    const launch = (): void => {
-      const count = Math.min(this.windowsPerCall, windows.length - next);
+    const size = () => Math.min(this.windowsPerCall, windows.length - next);
+    const launch = (count: number): void => {
       const group = this.evaluateGroup(sample, next, count, inputs, signal, hints);
       group.catch(() => undefined); // rejections surface when the group is awaited
-      pending.push(group);
+      pending.push({ group, count });
       next += count;
     };
-    while (next < windows.length && pending.length < this.callsInFlight) launch();
-    while (pending.length > 0) {
-      const group = await pending.shift()!;
-      if (next < windows.length) launch();
-      this.mergeGroup(merger, group, inputs);
+    const launchFree = (): void => {
+      while (next < windows.length && pending.length < this.callsInFlight && this.slots.tryAcquire(size())) launch(size());
+    };
+    try {
+      while (next < windows.length || pending.length > 0) {
+        launchFree();
+        if (pending.length === 0) {
+          const count = size();
+          await this.slots.acquire(count, signal);
+          launch(count);
+          continue;
+        }
+        const oldest = pending[0]!;
+        const group = await oldest.group;
+        pending.shift();
+        this.slots.release(oldest.count);
+        // The next groups go out before this one is merged (the GPUs wait less).
+        launchFree();
+        this.mergeGroup(merger, group, inputs);
+      }
+    } finally {
+      // A failed or canceled call gives back what it still held.
+      for (const p of pending) this.slots.release(p.count);
     }
     const x0 = merger.result();
     return { x0, eps: epsFromX0(sample, x0, inputs.level) };
