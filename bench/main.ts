@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   cluster: () => import('./cluster.ts'),
   overhead: () => import('./overhead.ts'),
   compute: () => import('./compute.ts'),
+  elastic: () => import('./elastic.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
