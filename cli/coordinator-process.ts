@@ -16,6 +16,8 @@ const HELP = `propeller coordinator [options]
   --worker-start-wait-ms N at start, wait up to N ms for one of --workers to serve before accepting jobs (default 30000)
   --data-dir DIR           where outputs are written (default data)
   --max-jobs N             jobs run at once (default 2)
+  --memory-budget-mb N     coordinator memory for running jobs (default half the machine's); a job waits for
+                           room, and Submit refuses one whose estimate is larger (docs/security.md)
   --default-sampler sequential|auto  sampler of jobs that name none (default sequential); auto runs
                            Picard on the workers other jobs do not need, window chosen every round
   --wire-dtype float16|float32   latents on the wire (default float16)
@@ -59,6 +61,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     'retention-hours': { type: 'string' },
     'max-jobs': { type: 'string' },
     'default-sampler': { type: 'string' },
+    'memory-budget-mb': { type: 'string' },
     'wire-dtype': { type: 'string' },
     nats: { type: 'string' },
     'nats-bucket': { type: 'string' },
@@ -114,6 +117,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
         dataDir: values['data-dir'] as string | undefined,
         maxConcurrentJobs: int('max-jobs'),
         defaultSampler: values['default-sampler'] as 'sequential' | 'auto' | undefined,
+        memoryBudgetBytes: int('memory-budget-mb') === undefined ? undefined : int('memory-budget-mb')! * 1024 * 1024,
         wireDtype: values['wire-dtype'] as 'float16' | 'float32' | undefined,
         batchTimeoutMs: int('batch-timeout-ms'),
         maxAttempts: int('max-attempts'),

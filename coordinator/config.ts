@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { TENANT_NAME } from '../common/auth.ts';
@@ -15,6 +16,13 @@ export const coordinatorOptionsSchema = z.object({
   /** Outputs are written here. */
   dataDir: z.string().default('data'),
   maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+  /**
+   * Coordinator memory for running jobs, bytes: each reserves its estimate
+   * (coordinator/jobs/memory-estimate.ts) while it runs and waits for room;
+   * Submit refuses a job whose estimate exceeds it. Default: half the
+   * machine's memory.
+   */
+  memoryBudgetBytes: z.number().int().min(1 << 20).default(() => Math.floor(totalmem() / 2)),
   /** The sampler of jobs that name none: `sequential`, or `auto` (Picard on the workers nobody else needs). */
   defaultSampler: z.enum(['sequential', 'auto']).default('sequential'),
   maxMessageBytes: z.number().int().min(1 << 20).default(DEFAULT_MAX_MESSAGE_BYTES),

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
 import { JobService } from './api/job-service.ts';
 import { CapacityModel } from './cluster/capacity.ts';
+import { MemoryBudget } from './jobs/memory-budget.ts';
 import { Dispatcher } from './cluster/dispatcher.ts';
 import { NatsDiscovery } from './cluster/nats-registry.ts';
 import { WorkerRegistry } from './cluster/worker-registry.ts';
@@ -112,13 +113,14 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     },
   });
   const queue = shared?.queue ?? new MemoryJobQueue();
+  const memory = new MemoryBudget(config.memoryBudgetBytes);
   const jobs = new JobManager({
     store: shared?.store ?? new MemoryJobStore(),
     queue,
     cancels: shared?.cancels,
     checkpoints: shared?.checkpoints,
     leaseRefreshMs: shared ? Math.max(250, Math.floor(shared.config.ackWaitMs / 3)) : undefined,
-    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs, capacity, maxInputPixels: config.limits.maxInputPixels })),
+    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs, capacity, maxInputPixels: config.limits.maxInputPixels, memory })),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
     maxQueuedPerTenant: config.limits.maxQueuedPerTenant,
@@ -132,7 +134,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
   health.addToServer(server);
-  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, defaultSampler: config.defaultSampler, auth, log }).addToServer(server);
+  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, defaultSampler: config.defaultSampler, memory, auth, log }).addToServer(server);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(config.listen, apiCredentials, (err, p) => (err ? rej(err) : res(p))),
   );

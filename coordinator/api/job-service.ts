@@ -16,6 +16,8 @@ import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
 import type { JobManager } from '../jobs/job-manager.ts';
 import type { JobLimits } from '../jobs/limits.ts';
 import { intakeInput } from '../jobs/input-intake.ts';
+import type { MemoryBudget } from '../jobs/memory-budget.ts';
+import { estimateJobMemory } from '../jobs/memory-estimate.ts';
 import type { ValidInput } from '../jobs/modes.ts';
 import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { SPEC_DEFAULTS, specToProto, validateSpec, type DefaultSampler } from '../jobs/spec.ts';
@@ -35,6 +37,8 @@ export interface JobServiceOptions {
   limits: JobLimits;
   /** The sampler of jobs that name none (default sequential). */
   defaultSampler?: DefaultSampler;
+  /** The coordinator's memory for jobs: Submit refuses a job whose estimate exceeds it. */
+  memory?: MemoryBudget;
   /** Uploaded inputs checked at once: in all (4; up to `maxWaiting`, 64, wait), and per tenant (2; more answer RESOURCE_EXHAUSTED). */
   intake?: { perCoordinator?: number; perTenant?: number; maxWaiting?: number };
   /** Bearer-token tenants; absent or without tokens, the service is open. */
@@ -82,6 +86,10 @@ export class JobService {
             this.opts.limits,
             this.opts.defaultSampler,
           );
+          // Admission by cost: a job this coordinator could never hold is refused now, not when it runs.
+          // (auto adapts its window to the budget: its least is window 1.)
+          const m = lookup(spec.model)!;
+          this.opts.memory?.check(estimateJobMemory({ ...spec, sampler: { kind: spec.sampler.kind, window: spec.sampler.kind === 'auto' ? 1 : spec.sampler.window } }, m).bytes, `a ${spec.frames}-frame ${spec.width}x${spec.height} job${spec.sampler.kind === 'picard' ? ` with Picard window ${spec.sampler.window}` : ''}`);
           // Request ids are per tenant: another tenant's id neither finds nor blocks this one's job.
           const requestId = req.clientRequestId && who.tenant ? `${who.tenant}/${req.clientRequestId}` : req.clientRequestId;
           if (!req.spec.input) return toProtoJob(await jobs.submit(spec, requestId, who.tenant));

@@ -1,6 +1,8 @@
 import type { DenoiserManifest } from '../../common/manifest.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { CapacityModel } from '../cluster/capacity.ts';
+import type { MemoryBudget } from './memory-budget.ts';
+import { estimateJobMemory } from './memory-estimate.ts';
 import type { WorkerPool } from '../cluster/dispatcher.ts';
 import { CompositeDenoiser, initialNoise, planWindows, samplePipelined, seamMetrics, type WindowItem } from '../layout/mod.ts';
 import { offsetScheduler, sampleSequential, stepNoise, type DenoiseHints, type SequentialState } from '../sampling/mod.ts';
@@ -41,6 +43,15 @@ export interface RenderDeps {
   capacity: CapacityModel;
   /** Largest picture the input decoders may allocate (the limits' maxInputPixels). */
   maxInputPixels?: number;
+  /** The coordinator's memory for running jobs: each reserves its estimate (memory-estimate.ts) while it runs. */
+  memory: MemoryBudget;
+}
+
+/** The largest window up to `most` whose memory estimate fits `budget` (at least 1). */
+function fittingAutoWindow(spec: ValidSpec, m: DenoiserManifest, most: number, budget: number): number {
+  let w = Math.max(1, most);
+  while (w > 1 && estimateJobMemory({ ...spec, sampler: { kind: 'auto', window: w } }, m).bytes > budget) w--;
+  return w;
 }
 
 /**
@@ -49,7 +60,7 @@ export interface RenderDeps {
  * encode frame by frame (or write the raw latent).
  */
 export function createRenderer(deps: RenderDeps): RenderFn {
-  const run = async (job: JobRecord, report: JobReporter, signal: AbortSignal) => {
+  const run = async (job: JobRecord, report: JobReporter, signal: AbortSignal, hold: (release: () => void) => void) => {
     const spec = job.spec;
     const m = deps.manifest(spec.model);
     if (!m) throw new Error(`model "${spec.model}" is no longer served by any worker`);
@@ -64,6 +75,15 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       { frames: m.nativeFrames, height: m.nativeHeight, width: m.nativeWidth },
       { frames: spec.layout.chunkOverlap, height: spec.layout.tileOverlap, width: spec.layout.tileOverlap },
     );
+    // What this job asks of the workers per round, while it samples.
+    const { sampler } = spec;
+    const claim = deps.capacity.claim({ model: spec.model, windowsPerStep: windows.length, elastic: sampler.kind === 'auto', window: sampler.kind === 'picard' ? sampler.window : 1 });
+    hold(claim.release);
+    // Memory: the job's estimate is reserved in the coordinator's budget
+    // (waiting for room); auto runs at most the window that fits it.
+    const autoWindow = sampler.kind === 'auto' ? fittingAutoWindow(spec, m, Math.min(sampler.window, claim.aloneWindow(sampler.window)), deps.memory.capacity) : sampler.window;
+    const need = estimateJobMemory({ ...spec, sampler: { kind: sampler.kind, window: autoWindow } }, m);
+    hold(await deps.memory.reserve(need.bytes, `job ${job.id}`, signal));
     const segments = resolvePrompts(spec, m);
     // Masked modes: the input's known region; video_to_video: its SDEdit start.
     const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal, reader: { maxPixels: deps.maxInputPixels } });
@@ -121,9 +141,6 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       report.metrics({ [RESUMED_FROM_STEP]: step });
     }
     let latent: Float32Array;
-    // What this job asks of the workers per round, while it samples.
-    const { sampler } = spec;
-    const claim = deps.capacity.claim({ model: spec.model, windowsPerStep: windows.length, elastic: sampler.kind === 'auto', window: sampler.kind === 'picard' ? sampler.window : 1 });
     // auto: Picard with a window per round from the free slots, unless the job
     // could never have more than window 1 (more windows per step than slots):
     // then the pipelined sequential engine, which overlaps the steps. A
@@ -142,7 +159,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
           initial,
           noise: stepNoise(spec.seed),
           window: sampler.window,
-          windowFor: sampler.kind === 'auto' ? () => claim.windowFor(sampler.window) : undefined,
+          windowFor: sampler.kind === 'auto' ? async () => Math.min(autoWindow, await claim.windowFor(sampler.window)) : undefined,
           policy,
           signal,
           resume: resume?.engine === 'picard' ? resume.state : undefined,
@@ -221,9 +238,12 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     }
   };
   return async (job: JobRecord, report: JobReporter, signal: AbortSignal) => {
+    // What the job holds until it ends, whatever stage it fails in: its memory reservation, its capacity claim.
+    const held: (() => void)[] = [];
     try {
-      return await run(job, report, signal);
+      return await run(job, report, signal, (release) => held.push(release));
     } finally {
+      for (const release of held.reverse()) release();
       // A shared input store keeps the upload for a coordinator that takes the job over;
       // it goes once the job has ended, not when this coordinator merely stops or lost the job.
       const reason: unknown = signal.aborted ? signal.reason : undefined;
