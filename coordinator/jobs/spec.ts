@@ -61,7 +61,7 @@ export const SPEC_DEFAULTS = {
    * The elastic sampler's tolerance and policy: on the reference model its
    * samples are as likely as sequential ones (docs/benchmarks/elastic.md).
    */
-  autoTolerance: 0.1,
+  autoTolerance: 0.2,
   autoPolicy: 'forecast',
 } as const;
 
