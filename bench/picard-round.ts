@@ -192,7 +192,7 @@ async function runJob(dispatcher: Dispatcher, s: Settings, seed: number): Promis
     evaluate: (items: WindowItem[], signal?: AbortSignal) =>
       dispatcher.evaluate(
         MODEL,
-        items.map((it) => ({ sample: it.sample, shape: [dims.channels, it.window.frames, it.window.height, it.window.width], timestep: it.timestep, classWeights: it.conditioning })),
+        items.map((it) => ({ sample: it.sample, shape: [dims.channels, it.window.frames, it.window.height, it.window.width], timestep: it.timestep, classWeights: it.conditioning, output: it.output })),
         { jobId: `bench-${seed}`, signal },
       ),
   });
@@ -207,6 +207,7 @@ async function runJob(dispatcher: Dispatcher, s: Settings, seed: number): Promis
     noise: stepNoise(seed),
     window: s.window,
     policy: createPicardPolicy('forecast', 0.1),
+    recycle: composite.recycle,
     onRound: (r) => {
       const now = process.cpuUsage();
       // The first round's CPU includes the job's setup; skip it.

@@ -145,8 +145,11 @@ export function halvesToFloats(src: Uint16Array, dst: Float32Array): boolean {
   return (flags & 0x8000) === 0;
 }
 
-/** Encodes a float tensor for the wire. */
-export function encodeTensor(data: Float32Array, shape: readonly number[], dtype: 'float32' | 'float16' = 'float16'): Tensor {
+/**
+ * Encodes a float tensor for the wire; into `into` (its own buffer, byte
+ * offset 0, of exactly the encoded size) when given, else a new buffer.
+ */
+export function encodeTensor(data: Float32Array, shape: readonly number[], dtype: 'float32' | 'float16' = 'float16', into?: Buffer): Tensor {
   checkSize(data.length, shape, 'tensor');
   if (!LITTLE_ENDIAN) return encodeTensorPortable(data, shape, dtype);
   if (dtype === 'float32') {
@@ -157,7 +160,7 @@ export function encodeTensor(data: Float32Array, shape: readonly number[], dtype
   }
   // Not zero-filled first: floatsToHalves writes every element. Its own
   // buffer (byte offset 0), so the halves go out two per 32-bit store.
-  const bytes = Buffer.allocUnsafeSlow(data.length * 2);
+  const bytes = into && into.byteLength === data.length * 2 && into.byteOffset === 0 ? into : Buffer.allocUnsafeSlow(data.length * 2);
   floatsToHalves(data, new Uint16Array(bytes.buffer, bytes.byteOffset, data.length));
   return { dtype, shape: [...shape], data: bytes };
 }

@@ -1,4 +1,5 @@
-import { encodeTensor, encodeUint8Tensor, decodeTensor, allFinite } from '../../common/tensor-codec.ts';
+import { encodeTensor, encodeUint8Tensor, decodeTensor, decodeTensorInto, allFinite } from '../../common/tensor-codec.ts';
+import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
 import { CanceledError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Tensor } from '../../common/proto/generated/propeller/v1/Tensor.ts';
@@ -41,6 +42,9 @@ interface Segment {
   items: number[];
 }
 
+/** Spare float16 sample buffers kept per size (a round of 64 points, and its duplicates). */
+const MAX_SPARE_HALVES = 128;
+
 /** How often waiting requests and stragglers are checked, ms. */
 const TICK_MS = 200;
 
@@ -64,6 +68,12 @@ export class Dispatcher implements WorkerPool {
   private pumpScheduled = false;
   private readonly ticker: NodeJS.Timeout;
   private readonly stragglers: StragglerPolicy;
+  /**
+   * Float16 sample buffers of settled calls, by byte size, reused by the
+   * next calls (a Picard round sends one latent-sized buffer per point;
+   * fresh ones were garbage within a round).
+   */
+  private readonly spareHalves = new Map<number, Buffer[]>();
   /** Bytes sent and received as tensors, retried and duplicated batches, for metrics. */
   readonly wire = { sentBytes: 0, receivedBytes: 0, retries: 0, duplicates: 0 };
 
@@ -371,11 +381,15 @@ export class Dispatcher implements WorkerPool {
     };
     const items: EvaluateItem[] = [];
     const lengths: number[] = [];
+    // The samples' wire buffers, reusable once the call has settled (grpc-js has serialized them long before).
+    const sent: Buffer[] = [];
     for (const { p, items: batch } of segments) {
       for (const i of batch) {
         const it = p.items[i]!;
         lengths.push(it.sample.length);
-        const sample = encodeTensor(it.sample, it.shape, this.opts.wireDtype);
+        const halves = this.opts.wireDtype === 'float16' ? this.spareHalves.get(it.sample.length * 2)?.pop() : undefined;
+        const sample = encodeTensor(it.sample, it.shape, this.opts.wireDtype, halves);
+        if (this.opts.wireDtype === 'float16') sent.push(sample.data as Buffer);
         this.wire.sentBytes += (sample.data as Buffer).length;
         const conditioning: Record<string, Tensor> = {};
         if (it.classWeights) conditioning['class_weights'] = encodeTensor(it.classWeights, [it.classWeights.length], 'float32');
@@ -393,8 +407,37 @@ export class Dispatcher implements WorkerPool {
     const signals = new Set(segments.map((s) => s.p.opts.signal));
     const signal = signals.size === 1 ? segments[0]!.p.opts.signal : undefined;
     const total = items.length;
+    const failed = (err: unknown): void => {
+      landed();
+      const live = segments.filter(({ p }) => !p.done && !p.opts.signal?.aborted);
+      if (live.length === 0) {
+        this.pump();
+        return;
+      }
+      const msg = `worker ${w.address}: ${errorMessage(err)}`;
+      this.registry.failed(w, err);
+      // One line per failed call (a call may carry several requests' items).
+      const retried = live.filter(({ p, items: batch }) => !batch.every((i) => p.results[i] !== undefined));
+      if (retried.length > 0) {
+        this.wire.retries++;
+        const jobs = [...new Set(retried.map(({ p }) => p.opts.jobId ?? ''))].filter(Boolean).join(',');
+        this.opts.log.warn('batch failed, will retry', { job: jobs, items: retried.reduce((n, s) => n + s.items.length, 0), error: msg });
+      }
+      for (const { p, items: batch } of retried) {
+        p.lastError = msg;
+        const exhausted = p.requeue(batch, w.address, this.opts.maxAttempts);
+        if (exhausted !== undefined) this.finish(p, new Error(`evaluation failed after ${p.attempts[exhausted]} attempts; last error: ${msg}`));
+      }
+      this.pump();
+    };
     const landed = () => {
       received();
+      for (const b of sent) {
+        const list = this.spareHalves.get(b.byteLength) ?? [];
+        if (list.length < MAX_SPARE_HALVES) list.push(b);
+        this.spareHalves.set(b.byteLength, list);
+      }
+      sent.length = 0;
       segments.forEach(({ p, items: batch }, k) => {
         p.inFlight.delete(flights[k]!);
         for (const i of batch) p.copies[i]!--;
@@ -407,18 +450,16 @@ export class Dispatcher implements WorkerPool {
         received();
         this.schedulePump();
       })
-      .then((res) => {
-        if (res.outputs.length !== total) throw new Error(`worker returned ${res.outputs.length} outputs for ${total} items`);
-        return res.outputs.map((t, j) => {
-          this.wire.receivedBytes += t.data.length;
-          // The finite check rides along the float16 conversion (cheaper than a pass of its own).
-          const host = decodeTensor(t, `worker output ${j}`, { requireFinite: true, handOver: true });
-          if (host.data.length !== lengths[j]) throw new Error(`worker output ${j} has ${host.data.length} elements`);
-          return host.data;
-        });
-      })
       .then(
-        (outs) => {
+        (res) => {
+          // Decoded and filled in one go: no other answer for these items can land in between.
+          let outs: Float32Array[];
+          try {
+            outs = this.decodeOutputs(res, segments, lengths);
+          } catch (err) {
+            failed(err);
+            return;
+          }
           landed();
           this.registry.succeeded(w, total, (performance.now() - startedMs) / 1000);
           let offset = 0;
@@ -433,30 +474,37 @@ export class Dispatcher implements WorkerPool {
           }
           this.pump();
         },
-        (err: unknown) => {
-          landed();
-          const live = segments.filter(({ p }) => !p.done && !p.opts.signal?.aborted);
-          if (live.length === 0) {
-            this.pump();
-            return;
-          }
-          const msg = `worker ${w.address}: ${errorMessage(err)}`;
-          this.registry.failed(w, err);
-          // One line per failed call (a call may carry several requests' items).
-          const retried = live.filter(({ p, items: batch }) => !batch.every((i) => p.results[i] !== undefined));
-          if (retried.length > 0) {
-            this.wire.retries++;
-            const jobs = [...new Set(retried.map(({ p }) => p.opts.jobId ?? ''))].filter(Boolean).join(',');
-            this.opts.log.warn('batch failed, will retry', { job: jobs, items: retried.reduce((n, s) => n + s.items.length, 0), error: msg });
-          }
-          for (const { p, items: batch } of retried) {
-            p.lastError = msg;
-            const exhausted = p.requeue(batch, w.address, this.opts.maxAttempts);
-            if (exhausted !== undefined) this.finish(p, new Error(`evaluation failed after ${p.attempts[exhausted]} attempts; last error: ${msg}`));
-          }
-          this.pump();
-        },
+        failed,
       );
+  }
+
+  /**
+   * A call's outputs as floats, aligned with its items. The first answer for
+   * an item that brought its own `output` array is decoded into it; others
+   * (later copies, items without one) into fresh arrays the caller may reuse
+   * (handOver). The finite check rides along the float16 conversion.
+   */
+  private decodeOutputs(res: EvaluateResponse__Output, segments: Segment[], lengths: number[]): Float32Array[] {
+    if (res.outputs.length !== lengths.length) throw new Error(`worker returned ${res.outputs.length} outputs for ${lengths.length} items`);
+    const outs: Float32Array[] = new Array(lengths.length);
+    let j = 0;
+    for (const { p, items: batch } of segments) {
+      for (const i of batch) {
+        const t = res.outputs[j]!;
+        this.wire.receivedBytes += t.data.length;
+        const into = p.items[i]!.output;
+        if (into && !p.done && p.results[i] === undefined && into.length === lengths[j]) {
+          decodeTensorInto(t, `worker output ${j}`, into, { requireFinite: true });
+          outs[j] = into;
+        } else {
+          const host = decodeTensor(t, `worker output ${j}`, { requireFinite: true, handOver: true });
+          if (host.data.length !== lengths[j]) throw new Error(`worker output ${j} has ${host.data.length} elements`);
+          outs[j] = host.data;
+        }
+        j++;
+      }
+    }
+    return outs;
   }
 
   private expireWaiting(): void {

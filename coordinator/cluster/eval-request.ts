@@ -8,6 +8,12 @@ export interface EvalItem {
   timestep: number;
   /** Class weights [K], when the model takes them. */
   classWeights?: Float32Array;
+  /**
+   * Where the first answer is decoded (the caller's spare array of the
+   * sample's size); absent, or when a later copy answers, a fresh array.
+   * The caller must not read it before `evaluate` resolves.
+   */
+  output?: Float32Array;
   /** Extra conditioning by wire key (coordinator/conditioning), sent in the wire dtype. */
   conditioning?: Readonly<Record<string, { data: Float32Array; shape: readonly number[] }>>;
 }

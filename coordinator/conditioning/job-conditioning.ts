@@ -132,14 +132,15 @@ export class JobConditioning {
     // Two batches: cond and uncond as independent evaluations, combined here.
     const expanded: EvalItem[] = [];
     for (const { window, item } of items) {
-      expanded.push({ ...item, conditioning: this.forWindow(window, false) });
-      expanded.push({ ...item, conditioning: this.forWindow(window, true) });
+      // Two answers per item: neither may be decoded into the item's one output array.
+      expanded.push({ ...item, output: undefined, conditioning: this.forWindow(window, false) });
+      expanded.push({ ...item, output: undefined, conditioning: this.forWindow(window, true) });
     }
     const outs = await run(expanded);
-    return items.map((_, i) => {
+    return items.map(({ item }, i) => {
       const cond = outs[2 * i]!;
       const uncond = outs[2 * i + 1]!;
-      const mixed = new Float32Array(cond.length);
+      const mixed = item.output?.length === cond.length ? item.output : new Float32Array(cond.length);
       for (let j = 0; j < cond.length; j++) mixed[j] = uncond[j]! + this.scale * (cond[j]! - uncond[j]!);
       return mixed;
     });

@@ -107,6 +107,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
               shape: [dims.channels, it.window.frames, it.window.height, it.window.width],
               timestep: it.timestep,
               classWeights: m.inputs.classWeights ? it.conditioning : undefined,
+              output: it.output,
             },
           })),
           (evalItems) =>
@@ -160,6 +161,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
           noise: stepNoise(spec.seed),
           window: sampler.window,
           windowFor: sampler.kind === 'auto' ? async () => Math.min(autoWindow, await claim.windowFor(sampler.window)) : undefined,
+          recycle: composite.recycle,
           policy,
           signal,
           resume: resume?.engine === 'picard' ? resume.state : undefined,
@@ -194,7 +196,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         };
         // Without a known region the steps overlap (pipelined-sequential.ts):
         // the same numbers, without every GPU waiting at the end of each step.
-        latent = prepared?.region ? await sampleSequential({ ...sequential, scheduler, denoise }) : await samplePipelined({ ...sequential, composite });
+        latent = prepared?.region ? await sampleSequential({ ...sequential, scheduler, denoise, recycle: composite.recycle }) : await samplePipelined({ ...sequential, composite });
       }
     } finally {
       claim.release();

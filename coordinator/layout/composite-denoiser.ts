@@ -48,7 +48,16 @@ export interface WindowEvaluation {
 /** One model input of a composite evaluation: a window, its input and the model timestep. */
 export interface WindowItem extends WindowEvaluation {
   timestep: number;
+  /**
+   * An array of the sample's size the raw output may be written into (the
+   * pool's EvalItem.output): the evaluator may return it filled, or any
+   * other array.
+   */
+  output?: Float32Array;
 }
+
+/** Spare latents a whole-window denoiser keeps for outputs, eps and scaled inputs: two per point of the largest window, and a few. */
+const MAX_SPARE = 2 * 64 + 4;
 
 /**
  * Evaluates the model on a batch of windows; resolves with the raw model
@@ -113,6 +122,8 @@ export class CompositeDenoiser {
   readonly slots: WindowSlots;
   /** One window covering the whole latent (a job of the model's native size): nothing to cut out or merge. */
   private readonly whole: boolean;
+  /** Latent-sized arrays given back by the engine ({@link recycle}), reused by whole-window calls. */
+  private readonly spare: Float32Array[] = [];
 
   constructor(opts: CompositeDenoiserOptions) {
     if (opts.windows.length === 0) throw new LayoutError('windows', 'a composite denoiser needs at least one window');
@@ -181,6 +192,23 @@ export class CompositeDenoiser {
   };
 
   /**
+   * Takes back x0 and eps arrays of earlier {@link denoise} calls that the
+   * caller no longer reads (nor keeps): a whole-window denoiser decodes the
+   * next outputs into them and writes the next eps there, instead of two
+   * fresh latents per evaluation (the garbage of a Picard round of 16
+   * points was most of the collector's work). Other arrays, and any array
+   * already given back, are ignored.
+   */
+  readonly recycle = (arrays: readonly Float32Array[]): void => {
+    if (!this.whole) return;
+    const n = this.windows[0]!.frames * this.windows[0]!.height * this.windows[0]!.width * this.dims.channels;
+    for (const a of arrays) {
+      if (this.spare.length >= MAX_SPARE) return;
+      if (a.length === n && !this.spare.includes(a)) this.spare.push(a);
+    }
+  };
+
+  /**
    * {@link denoise} for a layout of one window covering the latent. The
    * window's input is `sample` itself (`sample` may not change during the
    * call, as for every DenoiseFn; a copy when the model input is scaled),
@@ -192,13 +220,23 @@ export class CompositeDenoiser {
    */
   private async denoiseWhole(sample: Float32Array, inputs: StepInputs, signal?: AbortSignal, hints?: DenoiseHints): Promise<{ x0: Float32Array; eps: Float32Array }> {
     const window = this.windows[0]!;
+    const n = sample.length;
     let input = sample;
     if (inputs.scale !== 1) {
-      input = new Float32Array(sample.length);
-      for (let k = 0; k < input.length; k++) input[k] = sample[k]! * inputs.scale;
+      input = this.spare.pop() ?? uninitializedFloat32Array(n);
+      for (let k = 0; k < n; k++) input[k] = sample[k]! * inputs.scale;
     }
-    const item: WindowItem = { window, sample: input, timestep: inputs.timestep, conditioning: this.conditioning[0]! };
-    const outputs = await this.evaluate([item], signal, hints);
+    const spareOutput = this.spare.pop();
+    const item: WindowItem = { window, sample: input, timestep: inputs.timestep, conditioning: this.conditioning[0]!, output: spareOutput };
+    let outputs: Float32Array[];
+    try {
+      outputs = await this.evaluate([item], signal, hints);
+    } catch (err) {
+      // Nothing reads them now; a copy still in flight decodes into fresh arrays (the request is over).
+      if (spareOutput) this.recycle([spareOutput]);
+      if (input !== sample) this.recycle([input]);
+      throw err;
+    }
     if (outputs.length !== 1) throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for 1 windows`);
     const output = outputs[0]!;
     if (output.length !== sample.length) {
@@ -206,13 +244,15 @@ export class CompositeDenoiser {
     }
     const { p, q, d } = inputs.coefficients;
     const { alpha: a, sigma: s } = inputs.level;
-    const n = sample.length;
-    // x0 goes over the raw output when that is ours to overwrite (a worker
-    // output the dispatcher decoded and handed over, see float-buffers.ts):
-    // one latent less to allocate and fill per evaluation. Element k of the
-    // output is read before x0[k] is written, so in place gives the same numbers.
-    const x0 = output !== input && output !== sample && takeOver(output) ? output : uninitializedFloat32Array(n);
-    const eps = uninitializedFloat32Array(n);
+    // x0 goes over the raw output when that is ours to overwrite (our spare
+    // array the dispatcher decoded into, or a worker output it decoded and
+    // handed over, see float-buffers.ts): one latent less to allocate and
+    // fill per evaluation. Element k of the output is read before x0[k] is
+    // written, so in place gives the same numbers.
+    const ours = spareOutput !== undefined && output === spareOutput;
+    if (spareOutput && !ours) this.recycle([spareOutput]);
+    const x0 = ours || (output !== input && output !== sample && takeOver(output)) ? output : uninitializedFloat32Array(n);
+    const eps = this.spare.pop() ?? uninitializedFloat32Array(n);
     if (input === sample) {
       // The model saw the sample itself: one load per element for both formulas.
       for (let k = 0; k < n; k++) {
@@ -228,6 +268,8 @@ export class CompositeDenoiser {
         // epsFromX0, on the stored float32 x0
         eps[k] = (sample[k]! - a * v) / s;
       }
+      // The scaled input is read by no one now (the evaluation is over).
+      if (input !== x0 && input !== output) this.recycle([input]);
     }
     return { x0, eps };
   }

@@ -87,6 +87,8 @@ export interface PicardOptions {
    * state. The arrays are the engine's own: valid during the call only.
    */
   onCheckpoint?: (state: PicardState) => void;
+  /** Given the x0 and eps arrays `denoise` returned once the engine is done with them (e.g. `CompositeDenoiser.recycle`). */
+  recycle?: (arrays: Float32Array[]) => void;
 }
 
 /**
@@ -187,8 +189,10 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
         // Every point past the converged one may be thrown away: it yields to other jobs' steps.
         const { x0, eps } = await denoise(points[i]!, b + i, signal, i > 0 ? SPECULATIVE : undefined);
         if (x0.length !== n || eps.length !== n) throw new RangeError(`denoise at step ${b + i} returned ${x0.length}/${eps.length} elements, expected ${n}`);
+        const out = scheduler.stepDeterministic(b + i, points[i]!, x0, eps, take());
         if (policy.init !== 'copy') preds[i] = { x0, eps };
-        return scheduler.stepDeterministic(b + i, points[i]!, x0, eps, take());
+        else opts.recycle?.([x0, eps]);
+        return out;
       }),
     );
     rounds++;
@@ -253,6 +257,8 @@ export async function samplePicard(opts: PicardOptions): Promise<PicardResult> {
       else forecast(j, basis!, scheduler, entering);
       kept.push(entering);
     }
+    // The predictions are spent (the forecasts above were their last use).
+    if (opts.recycle) for (const pred of preds) if (pred) opts.recycle([pred.x0, pred.eps]);
     points = kept;
     b = nb;
     e = ne;

@@ -55,6 +55,8 @@ export interface SequentialOptions {
    * `encodeSamplerCheckpoint`).
    */
   onCheckpoint?: (state: SequentialState) => void;
+  /** Given the x0 and eps arrays of each step once the engine is done with them (e.g. `CompositeDenoiser.recycle`). */
+  recycle?: (arrays: Float32Array[]) => void;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function sampleSequential(opts: SequentialOptions): Promise<Float32
       throw new RangeError(`denoise at step ${i} returned x0 (${x0.length}) / eps (${eps.length}), expected ${n}`);
     }
     scheduler.stepDeterministic(i, x, x0, eps, next);
+    opts.recycle?.([x0, eps]);
     const c = scheduler.noiseCoefficient(i);
     if (c !== 0) {
       z ??= new Float32Array(n);
