@@ -32,6 +32,8 @@ function grpcError(code: grpc.status, details: string): Error {
 class FakeWorker implements WorkerCalls {
   mode: Mode = 'ok';
   latencyMs = 5;
+  /** Item x is answered x + offset. */
+  offset = 1;
   /** Items per Evaluate call received, in order. */
   readonly calls: number[] = [];
   /** Request tags (`jobId`) of the items received, in order. */
@@ -79,7 +81,7 @@ class FakeWorker implements WorkerCalls {
       computeSeconds: 0,
       outputs: items.map((it) => {
         const x = decodeTensor(it.sample as Tensor__Output, 'sample');
-        return encodeTensor(x.data.map((v) => v + 1), x.shape, 'float32') as Tensor__Output;
+        return encodeTensor(x.data.map((v) => v + this.offset), x.shape, 'float32') as Tensor__Output;
       }),
     };
   }
@@ -196,6 +198,27 @@ test('dispatcher - stragglers: a slow batch is duplicated on an idle worker and 
     assert.ok(ms < 1_500, `took ${ms} ms: the slow batch was not duplicated`);
     assert.ok(dispatcher.wire.duplicates >= 1);
     assert.ok(fast.calls.length > 0);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - the first answer is decoded into the item\'s own output array; a later duplicate leaves it alone', async () => {
+  const { fakes, dispatcher, close } = await setup(['slow', 'fast'], { stragglers: { factor: 3, minMs: 100 }, maxInFlightPerWorker: 1 });
+  try {
+    assertAnswers(await dispatcher.evaluate('field-mixture', items(8)), 8);
+    const slow = fakes.get('slow')!;
+    slow.latencyMs = 1_500;
+    slow.offset = 1000; // a late copy would show
+    const its = items(8, 100).map((it) => ({ ...it, output: new Float32Array(2) }));
+    const out = await dispatcher.evaluate('field-mixture', its);
+    assertAnswers(out, 8, 100);
+    out.forEach((o, i) => assert.equal(o, its[i]!.output, `item ${i} was not decoded into its own array`));
+    assert.ok(dispatcher.wire.duplicates >= 1, 'the slow batch was duplicated');
+    const snapshot = its.map((it) => [...it.output]);
+    await new Promise((r) => setTimeout(r, 1_800)); // the slow copies answer now
+    assert.ok(slow.calls.length > 1);
+    assert.deepEqual(its.map((it) => [...it.output]), snapshot, 'a late duplicate wrote into an array the caller owns');
   } finally {
     close();
   }

@@ -56,3 +56,24 @@ test('whole-window denoise: the sample itself, handed over or not, is never writ
   assert.notEqual(out.x0, sample);
   assert.deepEqual(out.x0, copy);
 });
+
+test('whole-window denoise: arrays given back (recycle) carry the next output and eps, with the same numbers; foreign and repeated ones are ignored', async () => {
+  const scheduler = new DdimScheduler({}, 20);
+  const sample = new Rng(6).fillNormal(new Float32Array(N));
+  const raw = new Rng(7).fillNormal(new Float32Array(N));
+  // The evaluator fills the item's output array when it has one, as the dispatcher does.
+  const evaluate: EvaluateWindows = async (items) => items.map((it) => (it.output ? (it.output.set(raw), it.output) : raw.slice()));
+  const fresh = await denoiser(scheduler, 'epsilon', evaluate).denoise(sample, 5);
+  const d = denoiser(scheduler, 'epsilon', evaluate);
+  const first = await d.denoise(sample, 5);
+  const a = first.x0;
+  const b = first.eps;
+  d.recycle([a, b, a, new Float32Array(N + 1)]); // a twice, and one of the wrong size
+  const second = await d.denoise(sample, 5);
+  assert.ok((second.x0 === a || second.x0 === b) && (second.eps === a || second.eps === b) && second.x0 !== second.eps, 'the given-back arrays are reused, each once');
+  assert.deepEqual(second.x0, fresh.x0);
+  assert.deepEqual(second.eps, fresh.eps);
+  const third = await d.denoise(sample, 5);
+  assert.ok(third.x0 !== a && third.x0 !== b && third.eps !== a && third.eps !== b, 'no array is handed out twice');
+  assert.deepEqual(third.eps, fresh.eps);
+});
