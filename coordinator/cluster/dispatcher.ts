@@ -42,6 +42,14 @@ interface Segment {
   items: number[];
 }
 
+/** Sort key of a worker by speed: unmeasured first (-1), then seconds per item. */
+function perItemOrder(w: WorkerEntry): number {
+  return w.secondsPerItem ?? -1;
+}
+
+/** How much sooner another worker must be expected to finish a batch to be preferred (or to duplicate it early): 25 %. */
+const FASTER_MARGIN = 0.25;
+
 /** Spare float16 sample buffers kept per size (a round of 64 points, and its duplicates). */
 const MAX_SPARE_HALVES = 128;
 
@@ -74,6 +82,8 @@ export class Dispatcher implements WorkerPool {
    * fresh ones were garbage within a round).
    */
   private readonly spareHalves = new Map<number, Buffer[]>();
+  /** Calls in flight per worker (start and items), for its expected time to finish them. */
+  private readonly flying = new Map<WorkerEntry, Set<{ startedMs: number; items: number }>>();
   /** Bytes sent and received as tensors, retried and duplicated batches, for metrics. */
   readonly wire = { sentBytes: 0, receivedBytes: 0, retries: 0, duplicates: 0 };
 
@@ -189,8 +199,10 @@ export class Dispatcher implements WorkerPool {
   /** Hands micro-batches to every worker with a free slot, then duplicates stragglers on idle workers. */
   private pump(): void {
     // Least loaded first, so a burst of requests spreads one batch per worker
-    // before any worker gets a second.
-    const serving = [...this.registry.serving()].sort((a, b) => a.inFlight - b.inFlight);
+    // before any worker gets a second; among equally loaded ones, workers not
+    // measured yet (to measure them), then the fastest per item: a step of
+    // one window goes to the fastest idle GPU, not to whichever is listed first.
+    const serving = [...this.registry.serving()].sort((a, b) => a.inFlight - b.inFlight || perItemOrder(a) - perItemOrder(b));
     let assigned = true;
     while (assigned) {
       assigned = false;
@@ -202,6 +214,8 @@ export class Dispatcher implements WorkerPool {
         if (w.confirmsReceipt && w.inTransit > 0) continue;
         const p = this.nextFor(w);
         if (!p) continue;
+        // Throughput-aware: leave the work to a worker that will finish it clearly sooner.
+        if (this.fasterElsewhere(w, p.model, this.batchSize(w, p))) continue;
         const segments = this.assemble(w, p);
         if (segments.length === 0) continue;
         this.send(w, segments, false);
@@ -331,8 +345,53 @@ export class Dispatcher implements WorkerPool {
   }
 
   /**
+   * Milliseconds `w` still needs for its calls in flight, from its seconds
+   * per item (0 when unknown); undefined when it is full and one of them is
+   * long overdue (a stuck or stalled worker is no place to wait for).
+   */
+  private remainingMs(w: WorkerEntry, now: number): number | undefined {
+    const spi = w.secondsPerItem;
+    if (spi === undefined) return 0;
+    let left = 0;
+    let overdue = false;
+    for (const f of this.flying.get(w) ?? []) {
+      const expected = f.items * spi * 1000;
+      left += Math.max(0, f.startedMs + expected - now);
+      if (now - f.startedMs > 2 * expected + 1_000) overdue = true;
+    }
+    return overdue && w.inFlight >= this.opts.maxInFlightPerWorker ? undefined : left;
+  }
+
+  /**
+   * Whether another serving worker of `model` would finish a batch of
+   * `items` clearly sooner than `w` (its calls in flight, then the batch at
+   * its measured seconds per item): a worker behind a slow link, or a slower
+   * GPU, then gets only what the faster ones cannot take in time, instead
+   * of an even share that every step waits for. Workers not measured yet
+   * are never passed over (they are how they get measured).
+   */
+  private fasterElsewhere(w: WorkerEntry, model: string, items: number): boolean {
+    const spi = w.secondsPerItem;
+    if (spi === undefined) return false;
+    const now = performance.now();
+    const mine = this.remainingMs(w, now);
+    if (mine === undefined) return false;
+    const finish = mine + items * spi * 1000;
+    for (const v of this.registry.serving(model)) {
+      if (v === w || v.secondsPerItem === undefined) continue;
+      const ahead = this.remainingMs(v, now);
+      if (ahead === undefined) continue;
+      if ((ahead + items * v.secondsPerItem * 1000) * (1 + FASTER_MARGIN) < finish) return true;
+    }
+    return false;
+  }
+
+  /**
    * Stragglers: for each idle worker, when some request has nothing queued,
-   * duplicate its most overdue batch there (at most one duplicate per batch).
+   * duplicate a batch there: early, when the idle worker would finish it
+   * clearly before the worker it is on is expected to (measured seconds per
+   * item: a slow link); otherwise its most overdue batch past the usual
+   * latency. At most one duplicate per batch.
    */
   private hedge(): void {
     if (this.active.length === 0) return;
@@ -344,7 +403,7 @@ export class Dispatcher implements WorkerPool {
         if (p.queue.length > 0 || !w.models.has(p.model)) continue;
         for (const b of p.inFlight) if (b.worker !== w) candidates.push({ p, b, startedMs: b.startedMs, hedged: b.hedged });
       }
-      const pick = pickStraggler(candidates, now, (c) => stragglerAfterMs(this.registry.typicalCallSeconds(c.b.worker), this.stragglers));
+      const pick = this.earlyStraggler(w, candidates, now) ?? pickStraggler(candidates, now, (c) => stragglerAfterMs(this.registry.typicalCallSeconds(c.b.worker), this.stragglers));
       if (!pick) continue;
       const items = pick.b.items.filter((i) => pick.p.results[i] === undefined);
       pick.b.hedged = true;
@@ -361,9 +420,43 @@ export class Dispatcher implements WorkerPool {
     }
   }
 
+  /**
+   * The batch idle `w` should duplicate now, if any (both workers measured):
+   * one `w` would finish clearly before its own worker is expected to (a
+   * slower worker), or one overdue on its worker — past twice its expected
+   * time and 100 ms, a worker that just slowed down (its link) — that `w`
+   * would finish in less time than it has already taken. The largest gain first.
+   */
+  private earlyStraggler<C extends { b: InFlightBatch; hedged: boolean }>(w: WorkerEntry, candidates: C[], now: number): C | undefined {
+    const spi = w.secondsPerItem;
+    if (spi === undefined) return undefined;
+    let best: C | undefined;
+    let bestGain = 0;
+    for (const c of candidates) {
+      const other = c.b.worker.secondsPerItem;
+      if (c.hedged || other === undefined) continue;
+      const n = c.b.items.length;
+      const expected = n * other * 1000;
+      const mine = n * spi * 1000 * (1 + FASTER_MARGIN);
+      const elapsed = now - c.b.startedMs;
+      let gain = 0;
+      if (expected - elapsed > mine) gain = expected - elapsed - mine;
+      else if (elapsed > 2 * expected + 100 && elapsed > mine) gain = elapsed - mine;
+      if (gain > bestGain) {
+        best = c;
+        bestGain = gain;
+      }
+    }
+    return best;
+  }
+
   /** Sends one micro-batch (one or more requests' items) to `w` as one Evaluate call. */
   private send(w: WorkerEntry, segments: Segment[], duplicate: boolean): void {
     const startedMs = performance.now();
+    const flyingEntry = { startedMs, items: segments.reduce((n, s) => n + s.items.length, 0) };
+    const flyingSet = this.flying.get(w) ?? new Set();
+    flyingSet.add(flyingEntry);
+    this.flying.set(w, flyingSet);
     const flights = segments.map(({ p, items }) => {
       const flight: InFlightBatch = { worker: w, items, startedMs, hedged: duplicate };
       p.inFlight.add(flight);
@@ -432,6 +525,8 @@ export class Dispatcher implements WorkerPool {
     };
     const landed = () => {
       received();
+      flyingSet.delete(flyingEntry);
+      if (flyingSet.size === 0) this.flying.delete(w);
       for (const b of sent) {
         const list = this.spareHalves.get(b.byteLength) ?? [];
         if (list.length < MAX_SPARE_HALVES) list.push(b);

@@ -44,6 +44,13 @@ export interface WorkerEntry {
   lastError: string;
   /** Evaluations per second while the worker had work in flight. */
   throughput: number;
+  /**
+   * Seconds per evaluated item of this worker's recent calls, transfer
+   * included (an EMA of call seconds over items); undefined before its
+   * first call. What the dispatcher compares workers by: a worker behind a
+   * slow link measures slow whatever its device.
+   */
+  secondsPerItem: number | undefined;
   /** Seconds with at least one call in flight, up to `busySince`. */
   busySeconds: number;
   /** performance.now() when inFlight went 0 -> 1; undefined while idle. */
@@ -66,6 +73,8 @@ export interface RegistryOptions {
 
 /** Weight of the newest batch in the per-device latency average. */
 const LATENCY_EMA_ALPHA = 0.2;
+/** Weight of the newest call in a worker's seconds per item: a link that slows down shows within a few calls. */
+const PER_ITEM_EMA_ALPHA = 0.3;
 
 /**
  * Workers known to the coordinator, from a static address list and from
@@ -111,6 +120,7 @@ export class WorkerRegistry {
         consecutiveFailures: 0,
         lastError: '',
         throughput: 0,
+        secondsPerItem: undefined,
         busySeconds: 0,
         busySince: undefined,
         probing: false,
@@ -227,6 +237,8 @@ export class WorkerRegistry {
     e.evaluations += items;
     const busy = e.busySeconds + (e.busySince === undefined ? 0 : (performance.now() - e.busySince) / 1000);
     e.throughput = e.evaluations / Math.max(busy, 1e-6);
+    const perItem = seconds / Math.max(1, items);
+    e.secondsPerItem = e.secondsPerItem === undefined ? perItem : (1 - PER_ITEM_EMA_ALPHA) * e.secondsPerItem + PER_ITEM_EMA_ALPHA * perItem;
     const prev = this.latency.get(e.device);
     this.latency.set(e.device, prev === undefined ? seconds : (1 - LATENCY_EMA_ALPHA) * prev + LATENCY_EMA_ALPHA * seconds);
   }

@@ -6,37 +6,36 @@ import { ProcessCluster, follow, smallJob, waitFor, workerStatus } from '../help
 const cluster = new ProcessCluster();
 after(() => cluster.stop());
 
-test('fault - a worker that stops answering (SIGSTOP) costs one batch timeout: its batches are re-sent and the job succeeds', { timeout: 60_000 }, async () => {
+test('fault - a worker that stops answering (SIGSTOP): its batches are re-sent (duplicated early on the idle worker, or after one batch timeout) and the job succeeds', { timeout: 60_000 }, async () => {
   const workers = await Promise.all([cluster.worker('stuck-w0'), cluster.worker('stuck-w1')]);
   const timeoutMs = 1_500;
-  // Stragglers would duplicate the stuck batches too, but only after 2 s; the timeout comes first.
   const coordinator = await cluster.coordinator('stuck-coordinator', workers, ['--batch-timeout-ms', String(timeoutMs)]);
   const client = new JobClient(coordinator.address);
   const victim = workers[1]!;
   try {
     let stoppedAt = -1;
-    let stoppedMs = 0;
     const job = await client.submit(smallJob(12));
     const done = await follow(client, job.id, (j) => {
       const evals = Number(j.progress?.evaluations ?? 0);
       if (stoppedAt < 0 && j.state === 'RUNNING' && evals >= 100) {
         stoppedAt = evals;
-        stoppedMs = Date.now();
         victim.process.kill('SIGSTOP');
       }
     });
     assert.ok(stoppedAt > 0, 'the worker was not stopped mid-job');
     assert.equal(done.state, 'SUCCEEDED', done.error);
 
+    // The batches it holds are re-sent: duplicated on the idle worker as soon as
+    // they are overdue against the stuck worker's measured pace, or when they time out.
     const log = cluster.log('stuck-coordinator');
-    const timeouts = log.filter((l) => l.includes('batch failed, will retry') && /deadline/i.test(l));
-    assert.ok(timeouts.length >= 1, `no batch timed out:\n${log.join('\n')}`);
-    // One timeout takes the worker out: every timed-out batch was sent before it was marked suspect.
+    const resent = log.filter((l) => (l.includes('straggler: duplicating') && l.includes(`slow=${victim.address}`)) || (l.includes('batch failed, will retry') && /deadline/i.test(l)));
+    assert.ok(resent.length >= 1, `no batch of the stuck worker was re-sent:\n${log.join('\n')}`);
+    // Its calls in flight time out (one timeout takes it out: at most the 2 in flight), and it is marked suspect.
+    await waitFor('the stuck worker to be marked suspect', 15_000, () => (cluster.log('stuck-coordinator').some((l) => l.includes(`worker ${victim.address} serving -> suspect`)) ? true : undefined));
+    const timeouts = cluster.log('stuck-coordinator').filter((l) => l.includes('batch failed, will retry') && /deadline/i.test(l));
     assert.ok(timeouts.length <= 2, `${timeouts.length} batches timed out on the stuck worker (2 were in flight)`);
-    assert.ok(log.some((l) => l.includes(`worker ${victim.address} serving -> suspect`)), 'the stuck worker was not marked suspect');
     const status = await workerStatus(client, victim.address);
     assert.ok(status && ['suspect', 'dead'].includes(status.state), `stuck worker shows as ${status?.state}`);
-    assert.ok(Date.now() - stoppedMs >= timeoutMs);
   } finally {
     victim.process.kill('SIGCONT');
     client.close();

@@ -34,6 +34,8 @@ class FakeWorker implements WorkerCalls {
   latencyMs = 5;
   /** Item x is answered x + offset. */
   offset = 1;
+  /** Added to latencyMs per item of a call (a slow link or a slow GPU). */
+  perItemMs = 0;
   /** Items per Evaluate call received, in order. */
   readonly calls: number[] = [];
   /** Request tags (`jobId`) of the items received, in order. */
@@ -72,8 +74,9 @@ class FakeWorker implements WorkerCalls {
       }, this.receiptAfterMs);
     }
     if (this.mode === 'stuck') return this.hang(timeoutMs);
-    await new Promise((r) => setTimeout(r, Math.min(this.latencyMs, timeoutMs)));
-    if (this.latencyMs > timeoutMs) throw grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+    const latency = this.latencyMs + this.perItemMs * items.length;
+    await new Promise((r) => setTimeout(r, Math.min(latency, timeoutMs)));
+    if (latency > timeoutMs) throw grpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
     if (this.mode === 'fail') throw grpcError(grpc.status.INTERNAL, `boom from ${this.address}`);
     for (let i = 0; i < items.length; i++) this.served.push(req.jobId ?? '');
     for (const it of items) this.firsts.push(decodeTensor(it.sample as Tensor__Output, 'sample').data[0]!);
@@ -224,6 +227,47 @@ test('dispatcher - the first answer is decoded into the item\'s own output array
   }
 });
 
+test('dispatcher - throughput-aware: a worker 16x slower per item (a slow link) gets only what the fast one cannot take in time', async () => {
+  // Listed first, so an even or first-listed split would favour it.
+  const { fakes, dispatcher, close } = await setup(['slow', 'fast'], { stragglers: { factor: 3, minMs: 60_000 } });
+  try {
+    const slow = fakes.get('slow')!;
+    const fast = fakes.get('fast')!;
+    slow.latencyMs = fast.latencyMs = 2;
+    slow.perItemMs = 80;
+    fast.perItemMs = 5;
+    // A sequential single-window job: one item per step, 30 steps.
+    for (let step = 0; step < 30; step++) assertAnswers(await dispatcher.evaluate('field-mixture', items(1, step)), 1, step);
+    const slowSingles = slow.calls.reduce((n, c) => n + c, 0);
+    assert.ok(slowSingles <= 2, `the slow worker evaluated ${slowSingles} of 30 single-item steps (it is measured once, then passed over)`);
+    // Steps of 8 items (a few layout windows): the fast worker, two batches in flight, finishes them first.
+    for (let step = 0; step < 10; step++) assertAnswers(await dispatcher.evaluate('field-mixture', items(8, 100 * step)), 8, 100 * step);
+    const slowItems = slow.calls.reduce((n, c) => n + c, 0) - slowSingles;
+    assert.ok(slowItems <= 8, `the slow worker evaluated ${slowItems} of 80 items in 8-item steps`);
+  } finally {
+    close();
+  }
+});
+
+test('dispatcher - throughput-aware: an idle fast worker duplicates a slow worker\'s batch early, long before the straggler threshold', async () => {
+  const { fakes, dispatcher, close } = await setup(['slow', 'fast'], { stragglers: { factor: 3, minMs: 60_000 }, maxInFlightPerWorker: 1 });
+  try {
+    const slow = fakes.get('slow')!;
+    const fast = fakes.get('fast')!;
+    slow.latencyMs = fast.latencyMs = 2;
+    fast.perItemMs = 5;
+    slow.perItemMs = 5;
+    // Both measured as fast; then the slow one's link degrades (200 ms per item).
+    for (let step = 0; step < 6; step++) assertAnswers(await dispatcher.evaluate('field-mixture', items(4, step * 10)), 4, step * 10);
+    slow.perItemMs = 200;
+    for (let step = 0; step < 4; step++) assertAnswers(await dispatcher.evaluate('field-mixture', items(4, 100 + step * 10)), 4, 100 + step * 10);
+    // With the 60 s straggler floor, only an early duplicate could have saved these steps from waiting 800 ms each.
+    assert.ok(dispatcher.wire.duplicates >= 1, 'no early duplicate');
+  } finally {
+    close();
+  }
+});
+
 test('dispatcher - a worker that fails every call is marked dead after 3 failures and its batches go elsewhere', async () => {
   const { fakes, registry, dispatcher, close } = await setup(['bad', 'good']);
   try {
@@ -246,10 +290,15 @@ test('dispatcher - a worker that fails every call is marked dead after 3 failure
 
 test('dispatcher - when every worker fails, evaluate rejects with the last worker error', async () => {
   const { fakes, dispatcher, close } = await setup(['x', 'y'], {}, { probeIntervalMs: 20 });
+  // The registry's heartbeats and the dispatcher's ticker are unref'd timers (a
+  // coordinator's server keeps its process alive): while both workers are dead
+  // and waiting for a heartbeat, nothing else here would, and the file would end.
+  const keepAlive = setInterval(() => undefined, 1_000);
   try {
     for (const f of fakes.values()) f.mode = 'fail';
     await assert.rejects(dispatcher.evaluate('field-mixture', items(16)), /evaluation failed after 5 attempts; last error: worker [xy]: 13 INTERNAL: boom from [xy]/);
   } finally {
+    clearInterval(keepAlive);
     close();
   }
 });
