@@ -21,8 +21,10 @@ export interface ChildServer {
  * through tsx, and waits for its `{"event":"listening"}` line on stdout.
  * Its stderr (logs) goes to `stderr` when given.
  */
-export function spawnCliServer(args: string[], opts: { env?: NodeJS.ProcessEnv; stderr?: (line: string) => void; startTimeoutMs?: number } = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI_MAIN, ...args], {
+export function spawnCliServer(args: string[], opts: { env?: NodeJS.ProcessEnv; stderr?: (line: string) => void; startTimeoutMs?: number; prefix?: readonly string[] } = {}): Promise<ChildServer> {
+  // `prefix` runs it through another command that execs it in place (e.g. `ip netns exec NAME`: the same process).
+  const command = [...(opts.prefix ?? []), process.execPath, '--import', import.meta.resolve('tsx'), CLI_MAIN, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -3,7 +3,9 @@
  *
  * 1. The Debian binaries the suite starts itself: `nats-server` (the JetStream
  *    tests start their own server through test/helpers/nats-server.ts) and
- *    `prometheus` + `promtool` (test/integration/prometheus-dashboards.test.ts).
+ *    `prometheus` + `promtool` (test/integration/prometheus-dashboards.test.ts),
+ *    iproute2's `ip` and `tc` (test/fault/network-links.test.ts: namespaces
+ *    and veth links, which also need root).
  *    Looked up on PATH and in /usr/sbin, /usr/bin (Debian puts nats-server in
  *    /usr/sbin, which a user's PATH may lack). When one is missing: as root
  *    with apt-get, `apt-get update` once and `apt-get install` of the missing
@@ -28,6 +30,8 @@ const REQUIRED_BINARIES = [
   { binary: 'nats-server', pkg: 'nats-server', usedBy: 'the JetStream and NATS discovery tests' },
   { binary: 'prometheus', pkg: 'prometheus', usedBy: 'the Prometheus dashboards and alerts test' },
   { binary: 'promtool', pkg: 'prometheus', usedBy: 'the Prometheus dashboards and alerts test' },
+  { binary: 'ip', pkg: 'iproute2', usedBy: 'the network fault tests (namespaces, veth links)' },
+  { binary: 'tc', pkg: 'iproute2', usedBy: 'the network fault tests (rate limits)' },
 ];
 
 
