@@ -1,24 +1,16 @@
-import { encodeTensor, encodeUint8Tensor, decodeTensor, decodeTensorInto, allFinite } from '../../common/tensor-codec.ts';
-import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
 import { CanceledError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import type { Tensor } from '../../common/proto/generated/propeller/v1/Tensor.ts';
-import type { EvaluateItem } from '../../common/proto/generated/propeller/v1/EvaluateItem.ts';
+import { batchCap, batchSize } from './batch-size.ts';
 import { EvalRequest, type EvalItem, type EvaluateOptions, type InFlightBatch } from './eval-request.ts';
 import { FairShare } from './fair-share.ts';
+import { Pace, perItemOrder } from './pace.ts';
 import { DEFAULT_STRAGGLER_POLICY, pickStraggler, stragglerAfterMs, type StragglerPolicy } from './stragglers.ts';
+import { VaeCalls } from './vae-calls.ts';
+import { WireBatches, type Segment } from './wire-batch.ts';
+import type { WorkerPool } from './worker-pool.ts';
 import type { WorkerEntry, WorkerRegistry } from './worker-registry.ts';
 
 export type { EvalItem, EvaluateOptions } from './eval-request.ts';
-
-/** The port the sampling code talks to: evaluations spread over workers. */
-export interface WorkerPool {
-  evaluate(model: string, items: readonly EvalItem[], opts?: EvaluateOptions): Promise<Float32Array[]>;
-  /** Latent frames [N, C, h, w] -> RGB frames [N, 3, H, W] (uint8, planar) through the model's decoder. */
-  decode(model: string, latents: Float32Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Uint8Array; shape: number[] }>;
-  /** RGB frames [N, 3, H, W] (uint8, planar) -> latent frames [N, C, h, w] through the model's encoder. */
-  encode(model: string, frames: Uint8Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Float32Array; shape: number[] }>;
-}
 
 export interface DispatcherOptions {
   /** Dtype of latents on the wire. */
@@ -35,23 +27,6 @@ export interface DispatcherOptions {
   stragglers?: StragglerPolicy;
   log: Logger;
 }
-
-/** Some of one request's items in a micro-batch. */
-interface Segment {
-  p: EvalRequest;
-  items: number[];
-}
-
-/** Sort key of a worker by speed: unmeasured first (-1), then seconds per item. */
-function perItemOrder(w: WorkerEntry): number {
-  return w.secondsPerItem ?? -1;
-}
-
-/** How much sooner another worker must be expected to finish a batch to be preferred (or to duplicate it early): 25 %. */
-const FASTER_MARGIN = 0.25;
-
-/** Spare float16 sample buffers kept per size (a round of 64 points, and its duplicates). */
-const MAX_SPARE_HALVES = 128;
 
 /** How often waiting requests and stragglers are checked, ms. */
 const TICK_MS = 200;
@@ -76,22 +51,22 @@ export class Dispatcher implements WorkerPool {
   private pumpScheduled = false;
   private readonly ticker: NodeJS.Timeout;
   private readonly stragglers: StragglerPolicy;
-  /**
-   * Float16 sample buffers of settled calls, by byte size, reused by the
-   * next calls (a Picard round sends one latent-sized buffer per point;
-   * fresh ones were garbage within a round).
-   */
-  private readonly spareHalves = new Map<number, Buffer[]>();
-  /** Calls in flight per worker (start and items), for its expected time to finish them. */
-  private readonly flying = new Map<WorkerEntry, Set<{ startedMs: number; items: number }>>();
   /** Bytes sent and received as tensors, retried and duplicated batches, for metrics. */
   readonly wire = { sentBytes: 0, receivedBytes: 0, retries: 0, duplicates: 0 };
+  /** Encoding a batch and decoding its reply (wire-batch.ts). */
+  private readonly batches: WireBatches;
+  /** Workers' measured pace and calls in flight (pace.ts). */
+  private readonly pace: Pace;
+  private readonly vae: VaeCalls;
 
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly opts: DispatcherOptions,
   ) {
     this.stragglers = opts.stragglers ?? DEFAULT_STRAGGLER_POLICY;
+    this.batches = new WireBatches(opts.wireDtype, this.wire);
+    this.pace = new Pace(registry, opts.maxInFlightPerWorker);
+    this.vae = new VaeCalls(registry, opts);
     registry.onChange(() => this.pump());
     // Stragglers and the no-worker timeout are about time passing, not events.
     this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -117,58 +92,11 @@ export class Dispatcher implements WorkerPool {
   }
 
   decode(model: string, latents: Float32Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Uint8Array; shape: number[] }> {
-    return this.onAnyWorker('decode', model, signal, async (w) => {
-      const res = await w.client.decode({ model, latents: encodeTensor(latents, shape, 'float32') }, this.opts.batchTimeoutMs, signal);
-      const frames = res.frames;
-      if (!frames || frames.dtype !== 'uint8') throw new Error('worker returned no uint8 frames');
-      return { data: new Uint8Array(frames.data.buffer, frames.data.byteOffset, frames.data.byteLength), shape: frames.shape.map(Number) };
-    });
+    return this.vae.decode(model, latents, shape, signal);
   }
 
   encode(model: string, frames: Uint8Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Float32Array; shape: number[] }> {
-    return this.onAnyWorker('encode', model, signal, async (w) => {
-      const res = await w.client.encode({ model, frames: encodeUint8Tensor(frames, shape) }, this.opts.batchTimeoutMs, signal);
-      const latents = decodeTensor(res.latents, 'latents');
-      if (latents.shape.length !== 4 || latents.shape[0] !== shape[0]) throw new Error(`worker returned latents of shape ${latents.shape.join('x')} for ${shape[0]} frames`);
-      if (!allFinite(latents.data)) throw new Error('worker returned latents with NaN or Inf');
-      return { data: latents.data, shape: latents.shape };
-    });
-  }
-
-  /**
-   * Runs one VAE call on the least busy serving worker, retrying on another
-   * one when it fails (VAE calls are pure, so a retry is harmless), and
-   * waiting up to `noWorkerTimeoutMs` for a serving worker.
-   */
-  private async onAnyWorker<T>(what: 'decode' | 'encode', model: string, signal: AbortSignal | undefined, run: (w: WorkerEntry) => Promise<T>): Promise<T> {
-    let lastError = '';
-    const tried = new Set<string>();
-    const deadline = Date.now() + this.opts.noWorkerTimeoutMs;
-    for (let attempt = 0; attempt < this.opts.maxAttempts; ) {
-      signal?.throwIfAborted();
-      // Workers not tried yet first, then the least busy.
-      const candidates = this.registry.serving(model).sort((a, b) => Number(tried.has(a.address)) - Number(tried.has(b.address)) || a.inFlight - b.inFlight);
-      const w = candidates[0];
-      if (!w) {
-        if (Date.now() > deadline) throw new UnavailableError(`no serving worker has model "${model}"${lastError ? ` (last error: ${lastError})` : ''}`);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      attempt++;
-      tried.add(w.address);
-      this.registry.began(w);
-      try {
-        return await run(w);
-      } catch (err) {
-        if (signal?.aborted) throw signal.reason;
-        lastError = `worker ${w.address}: ${errorMessage(err)}`;
-        this.registry.failed(w, err);
-        this.opts.log.warn(`${what} failed, will retry`, { error: lastError });
-      } finally {
-        this.registry.ended(w);
-      }
-    }
-    throw new Error(`${what} failed after ${this.opts.maxAttempts} attempts; last error: ${lastError}`);
+    return this.vae.encode(model, frames, shape, signal);
   }
 
   close(): void {
@@ -215,7 +143,7 @@ export class Dispatcher implements WorkerPool {
         const p = this.nextFor(w);
         if (!p) continue;
         // Throughput-aware: leave the work to a worker that will finish it clearly sooner.
-        if (this.fasterElsewhere(w, p.model, this.batchSize(w, p))) continue;
+        if (this.pace.fasterElsewhere(w, p.model, this.batchSize(w, p))) continue;
         const segments = this.assemble(w, p);
         if (segments.length === 0) continue;
         this.send(w, segments, false);
@@ -296,94 +224,28 @@ export class Dispatcher implements WorkerPool {
     return segments;
   }
 
-  /** Items per micro-batch: the worker's max batch, kept under its message limit. */
+  /** Items per micro-batch for `w` from the model's backlog (batch-size.ts). */
   private batchSize(w: WorkerEntry, p: EvalRequest): number {
     const first = p.items[p.queue[0]!]!;
     const bytesPerItem = first.sample.length * (this.opts.wireDtype === 'float16' ? 2 : 4) + 256;
-    const byBytes = Math.max(1, Math.floor((w.maxMessageBytes * 0.9) / bytesPerItem));
-    // Balanced batches sized from the model's whole backlog — every active
-    // request for it, counted whole, not what is left of their queues (that
-    // halved the batches as a round drained: mean 7 of 16 at one worker in
-    // bench cluster) — the fewest rounds of equal batches that give every
-    // serving worker work. A round's windows arrive as several requests; one
-    // of them alone would make batches too small to amortise a GPU's
-    // per-batch cost.
     const serving = this.registry.serving(p.model);
-    const workers = Math.max(1, serving.length);
-    const cap = Math.max(1, Math.min(w.maxBatch, byBytes));
-    let n = 0;
+    const depth = this.opts.maxInFlightPerWorker;
+    let items = 0;
     let queued = 0;
     let live = 0;
     for (const a of this.active) {
       if (a.model !== p.model) continue;
-      n += a.items.length;
+      items += a.items.length;
       queued += a.queue.length;
       live += a.remaining;
     }
-    const rounds = Math.ceil(n / (workers * cap));
-    const depth = this.opts.maxInFlightPerWorker;
-    if (rounds >= depth) return Math.max(1, Math.min(cap, Math.ceil(n / (workers * rounds))));
-    // The backlog fits in fewer batches per worker than it may have in
-    // flight: split each worker's share over its free slots, so the second
-    // batch travels while the first computes, and the first's results come
-    // back (and are merged) while the second computes. One batch per worker
-    // left both transfers on every round's critical path (at 32 simulated
-    // workers, calls took 2.5-3.2 s for 2.05 s of modelled GPU time). Sizes
-    // are ceil(queued / free slots) at each pick: larger batches first, and
-    // every worker's share within one item of the others'. When work arrives
-    // while most slots are taken (a pipelined sampler's next step), no batch
-    // is larger than an even share of the work still out over all slots: a
-    // few free workers must not take the whole queue and hold it for seconds.
-    let free = 0;
-    for (const s of serving) free += Math.max(0, depth - s.inFlight);
-    const even = Math.ceil(live / (workers * depth));
-    return Math.max(1, Math.min(cap, even, Math.ceil(queued / Math.max(1, free))));
+    let freeSlots = 0;
+    for (const s of serving) freeSlots += Math.max(0, depth - s.inFlight);
+    return batchSize({ cap: batchCap(w.maxBatch, w.maxMessageBytes, bytesPerItem), workers: serving.length, depth, items, queued, live, freeSlots });
   }
 
   private servingAddresses(model: string): string[] {
     return this.registry.serving(model).map((e) => e.address);
-  }
-
-  /**
-   * Milliseconds `w` still needs for its calls in flight, from its seconds
-   * per item (0 when unknown); undefined when it is full and one of them is
-   * long overdue (a stuck or stalled worker is no place to wait for).
-   */
-  private remainingMs(w: WorkerEntry, now: number): number | undefined {
-    const spi = w.secondsPerItem;
-    if (spi === undefined) return 0;
-    let left = 0;
-    let overdue = false;
-    for (const f of this.flying.get(w) ?? []) {
-      const expected = f.items * spi * 1000;
-      left += Math.max(0, f.startedMs + expected - now);
-      if (now - f.startedMs > 2 * expected + 1_000) overdue = true;
-    }
-    return overdue && w.inFlight >= this.opts.maxInFlightPerWorker ? undefined : left;
-  }
-
-  /**
-   * Whether another serving worker of `model` would finish a batch of
-   * `items` clearly sooner than `w` (its calls in flight, then the batch at
-   * its measured seconds per item): a worker behind a slow link, or a slower
-   * GPU, then gets only what the faster ones cannot take in time, instead
-   * of an even share that every step waits for. Workers not measured yet
-   * are never passed over (they are how they get measured).
-   */
-  private fasterElsewhere(w: WorkerEntry, model: string, items: number): boolean {
-    const spi = w.secondsPerItem;
-    if (spi === undefined) return false;
-    const now = performance.now();
-    const mine = this.remainingMs(w, now);
-    if (mine === undefined) return false;
-    const finish = mine + items * spi * 1000;
-    for (const v of this.registry.serving(model)) {
-      if (v === w || v.secondsPerItem === undefined) continue;
-      const ahead = this.remainingMs(v, now);
-      if (ahead === undefined) continue;
-      if ((ahead + items * v.secondsPerItem * 1000) * (1 + FASTER_MARGIN) < finish) return true;
-    }
-    return false;
   }
 
   /**
@@ -403,7 +265,7 @@ export class Dispatcher implements WorkerPool {
         if (p.queue.length > 0 || !w.models.has(p.model)) continue;
         for (const b of p.inFlight) if (b.worker !== w) candidates.push({ p, b, startedMs: b.startedMs, hedged: b.hedged });
       }
-      const pick = this.earlyStraggler(w, candidates, now) ?? pickStraggler(candidates, now, (c) => stragglerAfterMs(this.registry.typicalCallSeconds(c.b.worker), this.stragglers));
+      const pick = this.pace.earlyStraggler(w, candidates, now) ?? pickStraggler(candidates, now, (c) => stragglerAfterMs(this.registry.typicalCallSeconds(c.b.worker), this.stragglers));
       if (!pick) continue;
       const items = pick.b.items.filter((i) => pick.p.results[i] === undefined);
       pick.b.hedged = true;
@@ -420,43 +282,10 @@ export class Dispatcher implements WorkerPool {
     }
   }
 
-  /**
-   * The batch idle `w` should duplicate now, if any (both workers measured):
-   * one `w` would finish clearly before its own worker is expected to (a
-   * slower worker), or one overdue on its worker — past twice its expected
-   * time and 100 ms, a worker that just slowed down (its link) — that `w`
-   * would finish in less time than it has already taken. The largest gain first.
-   */
-  private earlyStraggler<C extends { b: InFlightBatch; hedged: boolean }>(w: WorkerEntry, candidates: C[], now: number): C | undefined {
-    const spi = w.secondsPerItem;
-    if (spi === undefined) return undefined;
-    let best: C | undefined;
-    let bestGain = 0;
-    for (const c of candidates) {
-      const other = c.b.worker.secondsPerItem;
-      if (c.hedged || other === undefined) continue;
-      const n = c.b.items.length;
-      const expected = n * other * 1000;
-      const mine = n * spi * 1000 * (1 + FASTER_MARGIN);
-      const elapsed = now - c.b.startedMs;
-      let gain = 0;
-      if (expected - elapsed > mine) gain = expected - elapsed - mine;
-      else if (elapsed > 2 * expected + 100 && elapsed > mine) gain = elapsed - mine;
-      if (gain > bestGain) {
-        best = c;
-        bestGain = gain;
-      }
-    }
-    return best;
-  }
-
   /** Sends one micro-batch (one or more requests' items) to `w` as one Evaluate call. */
   private send(w: WorkerEntry, segments: Segment[], duplicate: boolean): void {
     const startedMs = performance.now();
-    const flyingEntry = { startedMs, items: segments.reduce((n, s) => n + s.items.length, 0) };
-    const flyingSet = this.flying.get(w) ?? new Set();
-    flyingSet.add(flyingEntry);
-    this.flying.set(w, flyingSet);
+    const paced = this.pace.started(w, segments.reduce((n, s) => n + s.items.length, 0));
     const flights = segments.map(({ p, items }) => {
       const flight: InFlightBatch = { worker: w, items, startedMs, hedged: duplicate };
       p.inFlight.add(flight);
@@ -472,25 +301,7 @@ export class Dispatcher implements WorkerPool {
       inTransit = false;
       w.inTransit--;
     };
-    const items: EvaluateItem[] = [];
-    const lengths: number[] = [];
-    // The samples' wire buffers, reusable once the call has settled (grpc-js has serialized them long before).
-    const sent: Buffer[] = [];
-    for (const { p, items: batch } of segments) {
-      for (const i of batch) {
-        const it = p.items[i]!;
-        lengths.push(it.sample.length);
-        const halves = this.opts.wireDtype === 'float16' ? this.spareHalves.get(it.sample.length * 2)?.pop() : undefined;
-        const sample = encodeTensor(it.sample, it.shape, this.opts.wireDtype, halves);
-        if (this.opts.wireDtype === 'float16') sent.push(sample.data as Buffer);
-        this.wire.sentBytes += (sample.data as Buffer).length;
-        const conditioning: Record<string, Tensor> = {};
-        if (it.classWeights) conditioning['class_weights'] = encodeTensor(it.classWeights, [it.classWeights.length], 'float32');
-        // Extra conditioning formed per window (coordinator/conditioning): embeddings, time ids, image latents, guidance.
-        for (const [key, t] of Object.entries(it.conditioning ?? {})) conditioning[key] = encodeTensor(t.data, t.shape, this.opts.wireDtype);
-        items.push({ sample, timestep: it.timestep, conditioning });
-      }
-    }
+    const { items, lengths, release } = this.batches.encode(segments);
     const model = segments[0]!.p.model;
     // For the worker's logs and metrics: the jobs in the batch (a few named, the rest counted).
     const jobs = [...new Set(segments.map((s) => s.p.opts.jobId ?? ''))].filter(Boolean);
@@ -525,14 +336,8 @@ export class Dispatcher implements WorkerPool {
     };
     const landed = () => {
       received();
-      flyingSet.delete(flyingEntry);
-      if (flyingSet.size === 0) this.flying.delete(w);
-      for (const b of sent) {
-        const list = this.spareHalves.get(b.byteLength) ?? [];
-        if (list.length < MAX_SPARE_HALVES) list.push(b);
-        this.spareHalves.set(b.byteLength, list);
-      }
-      sent.length = 0;
+      paced();
+      release();
       segments.forEach(({ p, items: batch }, k) => {
         p.inFlight.delete(flights[k]!);
         for (const i of batch) p.copies[i]!--;
@@ -550,7 +355,7 @@ export class Dispatcher implements WorkerPool {
           // Decoded and filled in one go: no other answer for these items can land in between.
           let outs: Float32Array[];
           try {
-            outs = this.decodeOutputs(res, segments, lengths);
+            outs = this.batches.decode(res, segments, lengths);
           } catch (err) {
             failed(err);
             return;
@@ -571,35 +376,6 @@ export class Dispatcher implements WorkerPool {
         },
         failed,
       );
-  }
-
-  /**
-   * A call's outputs as floats, aligned with its items. The first answer for
-   * an item that brought its own `output` array is decoded into it; others
-   * (later copies, items without one) into fresh arrays the caller may reuse
-   * (handOver). The finite check rides along the float16 conversion.
-   */
-  private decodeOutputs(res: EvaluateResponse__Output, segments: Segment[], lengths: number[]): Float32Array[] {
-    if (res.outputs.length !== lengths.length) throw new Error(`worker returned ${res.outputs.length} outputs for ${lengths.length} items`);
-    const outs: Float32Array[] = new Array(lengths.length);
-    let j = 0;
-    for (const { p, items: batch } of segments) {
-      for (const i of batch) {
-        const t = res.outputs[j]!;
-        this.wire.receivedBytes += t.data.length;
-        const into = p.items[i]!.output;
-        if (into && !p.done && p.results[i] === undefined && into.length === lengths[j]) {
-          decodeTensorInto(t, `worker output ${j}`, into, { requireFinite: true });
-          outs[j] = into;
-        } else {
-          const host = decodeTensor(t, `worker output ${j}`, { requireFinite: true, handOver: true });
-          if (host.data.length !== lengths[j]) throw new Error(`worker output ${j} has ${host.data.length} elements`);
-          outs[j] = host.data;
-        }
-        j++;
-      }
-    }
-    return outs;
   }
 
   private expireWaiting(): void {

@@ -1,5 +1,5 @@
 import type { InputReaderOptions } from '../video/input-reader.ts';
-import type { WorkerPool } from '../cluster/dispatcher.ts';
+import type { WorkerPool } from '../cluster/worker-pool.ts';
 import type { LatentDims } from '../layout/types.ts';
 import { prepareInput, type PreparedInput } from '../modes/prepare-input.ts';
 import { InputMediaError } from '../video/errors.ts';

@@ -3,7 +3,7 @@ import type { Logger } from '../../common/logger.ts';
 import type { CapacityModel } from '../cluster/capacity.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { estimateJobMemory } from './memory-estimate.ts';
-import type { WorkerPool } from '../cluster/dispatcher.ts';
+import type { WorkerPool } from '../cluster/worker-pool.ts';
 import { CompositeDenoiser, initialNoise, planWindows, samplePipelined, seamMetrics, type WindowItem } from '../layout/mod.ts';
 import { offsetScheduler, sampleSequential, stepNoise, type DenoiseHints, type SequentialState } from '../sampling/mod.ts';
 import { createScheduler } from '../sampling/registry.ts';

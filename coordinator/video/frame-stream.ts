@@ -1,4 +1,4 @@
-import type { WorkerPool } from '../cluster/dispatcher.ts';
+import type { WorkerPool } from '../cluster/worker-pool.ts';
 
 /**
  * Decodes a [C, F, H, W] latent frame by frame through the workers and hands

@@ -1,0 +1,16 @@
+/**
+ * The port the sampling code talks to: model evaluations and VAE calls
+ * spread over workers. The dispatcher (dispatcher.ts) is its adapter over
+ * gRPC workers; tests and benches may give their own.
+ */
+import type { EvalItem, EvaluateOptions } from './eval-request.ts';
+
+export type { EvalItem, EvaluateOptions } from './eval-request.ts';
+
+export interface WorkerPool {
+  evaluate(model: string, items: readonly EvalItem[], opts?: EvaluateOptions): Promise<Float32Array[]>;
+  /** Latent frames [N, C, h, w] -> RGB frames [N, 3, H, W] (uint8, planar) through the model's decoder. */
+  decode(model: string, latents: Float32Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Uint8Array; shape: number[] }>;
+  /** RGB frames [N, 3, H, W] (uint8, planar) -> latent frames [N, C, h, w] through the model's encoder. */
+  encode(model: string, frames: Uint8Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Float32Array; shape: number[] }>;
+}
