@@ -1,29 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest, type TextEncoderManifest, type VaeManifest } from '../common/manifest.ts';
-import type { ItemPrompts } from './prompt-encoding.ts';
+import type { DenoiseInput } from './denoise-input.ts';
+
+export type { DenoiseInput } from './denoise-input.ts';
 import { floatsToHalves, halvesToFloats } from '../common/tensor-codec.ts';
 import { denoiserIo, type TimestepType } from './graph-contract.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { LoadedModel } from './model-registry.ts';
 
-/** One denoiser evaluation, validated and decoded to float32. */
-export interface DenoiseInput {
-  sample: Float32Array;
-  timestep: number;
-  /** Class weights [K] (reference models); undefined means uniform. */
-  classWeights?: Float32Array;
-  /** Extra conditioning by wire key (see `conditioningKey`), each of its per-item shape. */
-  conditioning?: ReadonlyMap<string, Float32Array>;
-  /**
-   * Classifier-free guidance in one batch: the unconditional inputs by wire
-   * key (missing keys: zeros, or the conditional value for `time_ids`) and
-   * the scale. The item's output is then uncond + scale * (cond - uncond).
-   */
-  guidance?: { scale: number; uncond: ReadonlyMap<string, Float32Array>; uncondPrompts?: ReadonlyMap<string, string> };
-  /** Prompts to encode into an embeddings input (prompt-encoding.ts), by graph input. */
-  prompts?: ReadonlyMap<string, ItemPrompts>;
-}
 
 /**
  * Runs a loaded model: batches same-shape items into one `session.run`,

@@ -1,7 +1,10 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { DenoiserManifest, TextEncoderManifest } from '../common/manifest.ts';
 import { decodePromptBytes } from '../common/prompt-wire.ts';
-import type { DenoiseInput, ModelRunner } from './inference.ts';
+import type { DenoiseInput, ItemPrompts } from './denoise-input.ts';
+import type { ModelRunner } from './inference.ts';
+
+export type { ItemPrompts } from './denoise-input.ts';
 
 /**
  * Prompts -> embeddings on the worker, for denoisers whose `embeddings`
@@ -11,11 +14,6 @@ import type { DenoiseInput, ModelRunner } from './inference.ts';
  * and a window's embedding is the weighted mix of its prompts' embeddings.
  */
 
-/** Prompts of one input of one item, as sent. */
-export interface ItemPrompts {
-  texts: string[];
-  weights: number[];
-}
 
 /** Decodes a prompt tensor's values to its prompts; INVALID_ARGUMENT naming `field` when they are not bytes. */
 export function decodePrompts(values: Float32Array, field: string): string[] {

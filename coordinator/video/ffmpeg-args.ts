@@ -2,7 +2,7 @@
  * Encoder options: defaults, validation, and the ffmpeg argument lists they
  * compile to. Pure functions, so the command line is testable without ffmpeg.
  */
-import type { VideoEncoderOptions } from './encoder.ts';
+import type { VideoEncoderOptions } from './encoder-port.ts';
 import { EncoderError } from './errors.ts';
 
 /** Default constant rate factor per container: x264 18 is visually lossless; VP9 31 is Google's 1080p advice. */
