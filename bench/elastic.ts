@@ -73,6 +73,7 @@ import { describeSimProfile, simProfileOf, type SimProfile } from '../worker/sim
 import { attachDispatchProbe } from './dispatch-probe.ts';
 import { startSimWorkers, type SimWorkers } from './sim-workers.ts';
 import { printTable, round } from './table.ts';
+import { relL2 } from '../common/rel-l2.ts';
 
 const MODEL = 'field-mixture';
 /** Every run's coordinator: the 8 queue jobs run at once. */
@@ -364,13 +365,3 @@ function windowNll(ref: FieldMixtureReference, latent: Float32Array, dims: Laten
   return sum / windows.length;
 }
 
-function relL2(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`latents differ in size: ${a.length} vs ${b.length}`);
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(e / n);
-}

@@ -23,6 +23,7 @@ import { createScheduler } from '../coordinator/sampling/registry.ts';
 import { samplePicard } from '../coordinator/sampling/picard.ts';
 import { PICARD_POLICIES, createPicardPolicy } from '../coordinator/sampling/picard-policy.ts';
 import { onnxWindowEvaluator } from './onnx-windows.ts';
+import { relL2 } from '../common/rel-l2.ts';
 
 interface Case {
   name: string;
@@ -146,16 +147,6 @@ function windowNll(ref: FieldMixtureReference, latent: Float32Array, dims: { cha
   let sum = 0;
   for (const w of windows) sum += ref.meanNll(extractWindow(latent, dims, w), cw, alpha, sigma);
   return sum / windows.length;
-}
-
-function relL2(a: Float32Array, b: Float32Array): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(e / n);
 }
 
 function round(v: number, digits: number): number {

@@ -11,6 +11,8 @@ import { readLatent } from '../../coordinator/video/latent-file.ts';
 import { ensureStandinModels } from '../../models/registry.ts';
 import { referenceModelDir } from './servers.ts';
 
+export { relL2 } from '../../common/rel-l2.ts';
+
 /**
  * A real-process cluster serving stand-in models: two worker processes
  * (reference models for the VAE, plus the named stand-ins) and a
@@ -70,13 +72,3 @@ export function randomTensor(seed: number, shape: readonly number[], scale = 1):
   return encodeTensor(data, shape, 'float32');
 }
 
-/** Relative L2 distance ||a - b|| / ||b||. */
-export function relL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}

@@ -10,6 +10,7 @@ import { FIELD_CLASSES, FIELD_WINDOW_SIZE } from '../../models/field-mixture/com
 import { fieldMixtureReference } from '../../models/field-mixture/reference.ts';
 import { noiseLevelAt } from '../../models/field-mixture/tables.ts';
 import { ensureReferenceModels, REFERENCE_MODEL_NAMES } from '../../models/registry.ts';
+import { relL2 } from '../../common/rel-l2.ts';
 
 const K = FIELD_CLASSES.length;
 const DIMS = [4, 16, 32, 32];
@@ -23,16 +24,6 @@ interface Item {
 }
 
 const oneHot = (k: number): number[] => Array.from({ length: K }, (_, j) => (j === k ? 1 : 0));
-
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 async function runModel(session: ort.InferenceSession, output: string, items: readonly Item[]): Promise<Float32Array> {
   const B = items.length;

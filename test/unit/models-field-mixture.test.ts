@@ -9,6 +9,7 @@ import { Rng } from '../../common/rng.ts';
 import { FIELD_CLASSES, FIELD_WINDOW_SIZE } from '../../models/field-mixture/components.ts';
 import { fieldMixtureReference } from '../../models/field-mixture/reference.ts';
 import { ensureReferenceModels } from '../../models/registry.ts';
+import { relL2 } from '../../common/rel-l2.ts';
 
 const K = FIELD_CLASSES.length;
 const SHAPE1 = [1, 4, 16, 32, 32];
@@ -22,16 +23,6 @@ interface Item {
 
 function oneHot(k: number): number[] {
   return Array.from({ length: K }, (_, j) => (j === k ? 1 : 0));
-}
-
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 describe('field-mixture - ONNX graph vs float64 reference', () => {

@@ -6,6 +6,7 @@ import { PICARD_POLICIES, createPicardPolicy } from '../../coordinator/sampling/
 import { createScheduler } from '../../coordinator/sampling/registry.ts';
 import type { DenoiseFn } from '../../coordinator/sampling/sequential.ts';
 import { Rng } from '../../common/rng.ts';
+import { relL2 } from '../../common/rel-l2.ts';
 
 /**
  * A nonlinear but exact-enough denoiser: a two-component Gaussian mixture per
@@ -48,16 +49,6 @@ const SCHEDULERS: [string, () => Scheduler][] = [
   ['euler karras', () => createScheduler('euler', { useKarrasSigmas: true }, 25)],
   ['flow_euler', () => createScheduler('flow_euler', { shift: 3 }, 30)],
 ];
-
-function relL2(a: Float32Array, b: Float32Array): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(e / n);
-}
 
 for (const [name, make] of SCHEDULERS) {
   test(`picard - p = 1 reproduces sequential sampling bit for bit (${name})`, async () => {
