@@ -66,50 +66,49 @@ test('network - a worker behind a 20 Mbit/s link: the job succeeds with the same
   }
 });
 
-test('network - the link taken down mid-job and back 3 s later: the job succeeds with the same latent, the worker comes back', { timeout: 180_000 }, async () => {
+/**
+ * Runs the reference job, applies `cut` once 150 evaluations are done and
+ * `restore` 3 s later; the job must end with the healthy run's latent, and
+ * the remote worker serve again.
+ */
+async function cutMidJob(cut: () => void, restore: () => void): Promise<void> {
   await remoteServing();
-  let cut = false;
-  let restore: NodeJS.Timeout | undefined;
+  let done = false;
+  let restored = false;
+  let timer: NodeJS.Timeout | undefined;
+  const heal = () => {
+    if (done && !restored) {
+      restored = true;
+      restore();
+    }
+  };
   try {
     const { latent } = await runJob((evaluations) => {
-      if (!cut && evaluations >= 150) {
-        cut = true;
-        f.ns.linkDown();
-        restore = setTimeout(() => f.ns.linkUp(), 3_000);
+      if (!done && evaluations >= 150) {
+        done = true;
+        cut();
+        timer = setTimeout(heal, 3_000);
       }
     });
-    assert.ok(cut, 'the link was not cut mid-job');
+    assert.ok(done, 'the link was not cut mid-job');
     assert.ok(latent.equals(f.reference), 'the latent differs from the healthy-link run');
   } finally {
-    clearTimeout(restore);
-    f.ns.linkUp();
+    clearTimeout(timer);
+    heal();
   }
   await remoteServing();
+}
+
+test('network - the link taken down mid-job and back 3 s later: the job succeeds with the same latent, the worker comes back', { timeout: 180_000 }, async () => {
+  await cutMidJob(
+    () => f.ns.linkDown(),
+    () => f.ns.linkUp(),
+  );
 });
 
 test('network - the worker\'s replies black-holed mid-job (one-way partition) for 3 s: the job succeeds with the same latent', { timeout: 180_000 }, async () => {
-  await remoteServing();
-  let cut = false;
-  let restore: NodeJS.Timeout | undefined;
-  try {
-    const { latent } = await runJob((evaluations) => {
-      if (!cut && evaluations >= 150) {
-        cut = true;
-        f.ns.dropReplies();
-        restore = setTimeout(() => f.ns.restoreReplies(), 3_000);
-      }
-    });
-    assert.ok(cut, 'the replies were not cut mid-job');
-    assert.ok(latent.equals(f.reference), 'the latent differs from the healthy-link run');
-  } finally {
-    clearTimeout(restore);
-    if (cut) {
-      try {
-        f.ns.restoreReplies();
-      } catch {
-        // already restored by the timer
-      }
-    }
-  }
-  await remoteServing();
+  await cutMidJob(
+    () => f.ns.dropReplies(),
+    () => f.ns.restoreReplies(),
+  );
 });

@@ -56,6 +56,27 @@ function assertBitEqual(a: Float32Array, b: Float32Array): void {
 /** Aborts the run right after the checkpoint it wants, as a killed coordinator would stop. */
 class Kill extends Error {}
 
+/** Runs `run` until the checkpoint after round `r`, stops it there (as a kill would), and returns that checkpoint. */
+async function checkpointAfterRound(run: (extra: Partial<Parameters<typeof samplePicard>[0]>) => Promise<unknown>, r: number, fingerprint: string) {
+  let saved: Uint8Array | undefined;
+  const ctl = new AbortController();
+  await assert.rejects(
+    run({
+      signal: ctl.signal,
+      onCheckpoint: (state) => {
+        if (state.rounds !== r) return;
+        saved = encodeSamplerCheckpoint({ engine: 'picard', fingerprint, state, extra: {} });
+        ctl.abort(new Kill());
+      },
+    }),
+    Kill,
+  );
+  const cp = decodeSamplerCheckpoint(saved!, fingerprint);
+  assert.equal(cp.engine, 'picard');
+  return cp;
+}
+
+
 for (const [name, make] of SCHEDULERS) {
   test(`checkpoint - sequential ${name}: stop after step k, resume from the bytes == uninterrupted, bit for bit`, async () => {
     const scheduler = make();
@@ -122,21 +143,7 @@ for (const [name, make] of SCHEDULERS) {
       const full = await run();
       assert.ok(full.rounds >= 3, `needs a few rounds, got ${full.rounds}`);
       for (const r of [1, Math.floor(full.rounds / 2)]) {
-        let saved: Uint8Array | undefined;
-        const ctl = new AbortController();
-        await assert.rejects(
-          run({
-            signal: ctl.signal,
-            onCheckpoint: (state) => {
-              if (state.rounds !== r) return;
-              saved = encodeSamplerCheckpoint({ engine: 'picard', fingerprint: 'run-b', state, extra: {} });
-              ctl.abort(new Kill());
-            },
-          }),
-          Kill,
-        );
-        const cp = decodeSamplerCheckpoint(saved!, 'run-b');
-        assert.equal(cp.engine, 'picard');
+        const cp = await checkpointAfterRound(run, r, 'run-b');
         assert.ok(checkpointStep(cp) > 0 && checkpointStep(cp) < scheduler.numSteps);
         const resumed = await run({ initial: new Float32Array(n), resume: cp.engine === 'picard' ? cp.state : undefined });
         assert.equal(resumed.rounds, full.rounds);
@@ -173,21 +180,7 @@ for (const [name, make] of SCHEDULERS) {
     assert.ok(full.rounds >= 4, `needs a few rounds, got ${full.rounds}`);
     assert.ok(new Set(seen).size >= 3, `windows used: ${seen.join(',')}`);
     for (const r of [1, 2, Math.floor(full.rounds / 2)]) {
-      let saved: Uint8Array | undefined;
-      const ctl = new AbortController();
-      await assert.rejects(
-        run({
-          signal: ctl.signal,
-          onCheckpoint: (state) => {
-            if (state.rounds !== r) return;
-            saved = encodeSamplerCheckpoint({ engine: 'picard', fingerprint: 'run-w', state, extra: {} });
-            ctl.abort(new Kill());
-          },
-        }),
-        Kill,
-      );
-      const cp = decodeSamplerCheckpoint(saved!, 'run-w');
-      assert.equal(cp.engine, 'picard');
+      const cp = await checkpointAfterRound(run, r, 'run-w');
       const after: number[] = [];
       const resumed = await run({ initial: new Float32Array(n), resume: cp.engine === 'picard' ? cp.state : undefined, onRound: (x) => after.push(x.window) });
       assert.deepEqual(after, seen.slice(r), 'the resumed run goes on with the windows the interrupted one had chosen');
