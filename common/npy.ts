@@ -6,6 +6,7 @@
  */
 
 /** A decoded array: shape and float32 values. */
+import { halfToFloat } from './tensor-codec.ts';
 export interface NpyArray {
   shape: number[];
   data: Float32Array;
@@ -48,7 +49,7 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
       break;
     case '<f2':
       need(2);
-      for (let i = 0; i < n; i++) data[i] = halfBitsToFloat(buf.readUInt16LE(body + 2 * i));
+      for (let i = 0; i < n; i++) data[i] = halfToFloat(buf.readUInt16LE(body + 2 * i));
       break;
     default:
       throw new Error(`.npy dtype ${descr} is not supported (float16, float32 or float64, little-endian)`);
@@ -69,13 +70,4 @@ export function formatNpy(shape: readonly number[], data: Float32Array): Buffer 
   out.write(header, 10, 'latin1');
   for (let i = 0; i < data.length; i++) out.writeFloatLE(data[i]!, 10 + header.length + 4 * i);
   return out;
-}
-
-function halfBitsToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
