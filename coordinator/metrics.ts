@@ -16,13 +16,11 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CanceledError } from '../common/errors.ts';
 import type { Dispatcher } from './cluster/dispatcher.ts';
 import { WorkerClient, type WorkerCalls } from './cluster/worker-client.ts';
-import type { WorkerHealth, WorkerRegistry } from './cluster/worker-registry.ts';
-import type { JobState } from './jobs/job.ts';
+import { WORKER_HEALTH_STATES, type WorkerRegistry } from './cluster/worker-registry.ts';
+import { JOB_STATES } from './jobs/job.ts';
 import type { JobManager, JobReporter, RenderFn } from './jobs/job-manager.ts';
 import { SAMPLER_KINDS } from './jobs/spec.ts';
 
-const JOB_STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
-const WORKER_STATES: readonly WorkerHealth[] = ['unknown', 'serving', 'suspect', 'draining', 'dead'];
 
 /** How a job's render ended. */
 type Outcome = 'succeeded' | 'failed' | 'canceled';
@@ -166,7 +164,7 @@ export class CoordinatorMetrics {
       collect() {
         const counts = new Map<string, number>();
         for (const w of self.sources?.registry.all() ?? []) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
-        for (const s of WORKER_STATES) this.set({ state: s }, counts.get(s) ?? 0);
+        for (const s of WORKER_HEALTH_STATES) this.set({ state: s }, counts.get(s) ?? 0);
       },
     });
     new Gauge({

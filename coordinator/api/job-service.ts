@@ -12,7 +12,7 @@ import type { JobServiceHandlers } from '../../common/proto/generated/propeller/
 import type { ModelStatus } from '../../common/proto/generated/propeller/v1/ModelStatus.ts';
 import type { WorkerStatus } from '../../common/proto/generated/propeller/v1/WorkerStatus.ts';
 import type { WorkerRegistry } from '../cluster/worker-registry.ts';
-import { TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
+import { JOB_STATES, TERMINAL_STATES, type JobRecord, type JobState } from '../jobs/job.ts';
 import type { JobManager } from '../jobs/job-manager.ts';
 import type { JobLimits } from '../jobs/limits.ts';
 import { intakeInput } from '../jobs/input-intake.ts';
@@ -26,7 +26,6 @@ import { IntakeGate } from './intake-gate.ts';
 import { listPage } from './list-page.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
-const STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'];
 
 export interface JobServiceOptions {
   jobs: JobManager;
@@ -118,7 +117,7 @@ export class JobService {
         answer(cb, async () => {
           const who = this.caller(call);
           const states = call.request.states.map((s, i) => {
-            if (!STATES.includes(s as JobState)) throw new InvalidArgumentError(`states[${i}]`, `is not a job state: ${quoteBounded(s)}`);
+            if (!JOB_STATES.includes(s as JobState)) throw new InvalidArgumentError(`states[${i}]`, `is not a job state: ${quoteBounded(s)}`);
             return s as JobState;
           });
           const page = await listPage((filter) => jobs.list(filter), { ...call.request, states }, who.admin ? undefined : who.tenant);

@@ -12,7 +12,9 @@ import { WorkerClient, type WorkerCalls } from './worker-client.ts';
  * - `draining`: the worker said it is shutting down (finishing in-flight work);
  * - `dead`: unreachable, stuck, or failing every call.
  */
-export type WorkerHealth = 'unknown' | 'serving' | 'suspect' | 'draining' | 'dead';
+/** Every state a worker can be in, as the registry sees it. */
+export const WORKER_HEALTH_STATES = ['unknown', 'serving', 'suspect', 'draining', 'dead'] as const;
+export type WorkerHealth = (typeof WORKER_HEALTH_STATES)[number];
 
 /** Where the coordinator learnt of a worker. */
 export type WorkerSource = 'static' | 'nats';

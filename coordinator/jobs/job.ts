@@ -1,6 +1,8 @@
 import type { ValidSpec } from './spec.ts';
 
-export type JobState = 'QUEUED' | 'RUNNING' | 'ENCODING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+/** Every job state, in lifecycle order (the API's, the metrics' and the store's one list). */
+export const JOB_STATES = ['QUEUED', 'RUNNING', 'ENCODING', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 
 export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
 
