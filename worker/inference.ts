@@ -1,3 +1,4 @@
+import { axisStarts } from '../common/tiling.ts';
 import * as ort from 'onnxruntime-node';
 import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest, type TextEncoderManifest, type VaeManifest } from '../common/manifest.ts';
 import type { DenoiseInput } from './denoise-input.ts';
@@ -349,14 +350,8 @@ function timestepTensor(values: readonly number[], type: TimestepType): ort.Tens
   return floatTensor(Float32Array.from(values), [values.length], type === 'float16');
 }
 
-/** Tile starts along an axis of `length`: stride size - overlap, the last snapped to the end. */
-export function tileStarts(length: number, size: number, overlap: number): number[] {
-  if (length <= size) return [0];
-  const starts: number[] = [];
-  for (let s = 0; s + size < length; s += size - overlap) starts.push(s);
-  starts.push(length - size);
-  return starts;
-}
+/** Tile start offsets along one axis (common/tiling.ts). */
+export const tileStarts = axisStarts;
 
 /** Blend weights along a tile of `n` outputs: linear ramps of `ramp` samples at inner edges, full at frame borders. */
 function rampWeights(n: number, ramp: number, startsAtBorder: boolean, endsAtBorder: boolean): Float64Array {

@@ -2,32 +2,15 @@
  * Covers a latent with overlapping model-native windows: temporal chunks x
  * spatial tiles, each axis planned independently.
  *
- * On each axis windows start every `stride = window - overlap` elements and
- * the last one snaps to the end (`start = L - W`), so every element is
- * covered. (Public code often drops the tail and zero-fills it instead.)
+ * On each axis the windows start as common/tiling.ts lays tiles out: every
+ * `window - overlap` elements, the last one snapped to the end.
  */
+import { axisStarts } from '../../common/tiling.ts';
 import { LayoutError } from './errors.ts';
 import { AXES, type LatentSize, type Window } from './types.ts';
 
-/**
- * Window start offsets along one axis of length `length`.
- * `length <= window` gives the single start 0 (the window then shrinks to
- * `length`, see {@link planWindows}). Assumes validated positive integers
- * with `overlap < window`.
- */
-export function planAxis(length: number, window: number, overlap: number): number[] {
-  if (length <= window) return [0];
-  const stride = window - overlap;
-  const starts: number[] = [];
-  for (let s = 0; ; s += stride) {
-    if (s + window >= length) {
-      // Snap: strictly after the previous start because that one ended before `length`.
-      starts.push(length - window);
-      return starts;
-    }
-    starts.push(s);
-  }
-}
+/** Window start offsets along one axis (common/tiling.ts). */
+export const planAxis = axisStarts;
 
 /**
  * Plans the windows of a latent. Order is frame-major, then y, then x;
