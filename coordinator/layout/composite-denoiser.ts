@@ -26,45 +26,18 @@
  * bounded by `windowsPerCall`, not by the latent, whose windows together hold
  * the latent times the overlap factor (about 8x with the default overlaps).
  */
-import { takeOver, uninitializedFloat32Array } from '../../common/float-buffers.ts';
-import { epsFromX0, x0Coefficients, type NoiseLevel, type PredictionType } from '../sampling/prediction.ts';
+import { epsFromX0, x0Coefficients, type PredictionType } from '../sampling/prediction.ts';
 import type { Scheduler } from '../sampling/scheduler.ts';
 import type { DenoiseFn, DenoiseHints } from '../sampling/sequential.ts';
+import { WholeWindow } from './whole-window.ts';
 import { WindowSlots } from './window-slots.ts';
 import { blendProfiles, type BlendKind, type BlendProfile } from './blend.ts';
 import { LayoutError } from './errors.ts';
-import { Merger, checkWindowInside, extractWindow, windowLength, type AffineX0 } from './merge.ts';
+import { Merger, checkWindowInside, extractWindow, windowLength } from './merge.ts';
 import type { LatentDims, Window } from './types.ts';
+import type { EvaluateWindows, StepInputs, WindowItem } from './window-work.ts';
 
-/** A window with its input. */
-export interface WindowEvaluation {
-  window: Window;
-  /** Window sample `[C, frames, height, width]`. */
-  sample: Float32Array;
-  /** Per-window conditioning vector (e.g. prompt-schedule class weights). */
-  conditioning: Float32Array;
-}
-
-/** One model input of a composite evaluation: a window, its input and the model timestep. */
-export interface WindowItem extends WindowEvaluation {
-  timestep: number;
-  /**
-   * An array of the sample's size the raw output may be written into (the
-   * pool's EvalItem.output): the evaluator may return it filled, or any
-   * other array.
-   */
-  output?: Float32Array;
-}
-
-/** Spare latents a whole-window denoiser keeps for outputs, eps and scaled inputs: two per point of the largest window, and a few. */
-const MAX_SPARE = 2 * 64 + 4;
-
-/**
- * Evaluates the model on a batch of windows; resolves with the raw model
- * outputs (in the model's prediction type), aligned with `items`, each the
- * size of its item's sample.
- */
-export type EvaluateWindows = (items: WindowItem[], signal?: AbortSignal, hints?: DenoiseHints) => Promise<Float32Array[]>;
+export type { EvaluateWindows, StepInputs, WindowEvaluation, WindowItem } from './window-work.ts';
 
 /** Options of {@link CompositeDenoiser}. */
 export interface CompositeDenoiserOptions {
@@ -121,9 +94,7 @@ export class CompositeDenoiser {
   /** The job's windows out at once, shared by its concurrent denoise calls (a Picard round's points). */
   readonly slots: WindowSlots;
   /** One window covering the whole latent (a job of the model's native size): nothing to cut out or merge. */
-  private readonly whole: boolean;
-  /** Latent-sized arrays given back by the engine ({@link recycle}), reused by whole-window calls. */
-  private readonly spare: Float32Array[] = [];
+  private readonly single: WholeWindow | undefined;
 
   constructor(opts: CompositeDenoiserOptions) {
     if (opts.windows.length === 0) throw new LayoutError('windows', 'a composite denoiser needs at least one window');
@@ -140,7 +111,8 @@ export class CompositeDenoiser {
     this.slots = new WindowSlots(Math.max(this.windowsPerCall, positiveInt('windowsInFlight', opts.windowsInFlight ?? this.windowsPerCall * this.callsInFlight)));
     const w = opts.windows[0]!;
     const { dims } = opts;
-    this.whole = opts.windows.length === 1 && w.f0 === 0 && w.y0 === 0 && w.x0 === 0 && w.frames === dims.frames && w.height === dims.height && w.width === dims.width;
+    const whole = opts.windows.length === 1 && w.f0 === 0 && w.y0 === 0 && w.x0 === 0 && w.frames === dims.frames && w.height === dims.height && w.width === dims.width;
+    this.single = whole ? new WholeWindow(w, dims.channels * dims.frames * dims.height * dims.width, this.conditioning[0]!, opts.evaluate) : undefined;
   }
 
   /** x0Hat and epsHat of the global `sample` at step `step` (arrow property: pass it as a DenoiseFn). */
@@ -149,7 +121,7 @@ export class CompositeDenoiser {
     this.checkSample(sample);
     signal?.throwIfAborted();
     const inputs = this.stepInputs(step);
-    if (this.whole) return this.denoiseWhole(sample, inputs, signal, hints);
+    if (this.single) return this.single.denoise(sample, inputs, signal, hints);
     const merger = new Merger(dims, windows, this.profiles);
     // Groups in plan order; up to `callsInFlight` evaluating while the oldest
     // is merged, within the job's window slots (shared with the other points
@@ -193,86 +165,12 @@ export class CompositeDenoiser {
 
   /**
    * Takes back x0 and eps arrays of earlier {@link denoise} calls that the
-   * caller no longer reads (nor keeps): a whole-window denoiser decodes the
-   * next outputs into them and writes the next eps there, instead of two
-   * fresh latents per evaluation (the garbage of a Picard round of 16
-   * points was most of the collector's work). Other arrays, and any array
-   * already given back, are ignored.
+   * caller no longer reads (nor keeps), for a whole-window layout to reuse
+   * (whole-window.ts); other layouts ignore them.
    */
   readonly recycle = (arrays: readonly Float32Array[]): void => {
-    if (!this.whole) return;
-    const n = this.windows[0]!.frames * this.windows[0]!.height * this.windows[0]!.width * this.dims.channels;
-    for (const a of arrays) {
-      if (this.spare.length >= MAX_SPARE) return;
-      if (a.length === n && !this.spare.includes(a)) this.spare.push(a);
-    }
+    this.single?.recycle(arrays);
   };
-
-  /**
-   * {@link denoise} for a layout of one window covering the latent. The
-   * window's input is `sample` itself (`sample` may not change during the
-   * call, as for every DenoiseFn; a copy when the model input is scaled),
-   * and x0Hat and epsHat come out of one pass over the output. The numbers
-   * are those of the merge, bit for bit: the merge adds `wt * x0` to a zero
-   * float64 sum and divides by `wt`, which gives back the float32 `x0`
-   * exactly (two float64 roundings stay far inside half a float32 ulp), and
-   * turns -0 into +0 (`0 + -0`), as `+ 0` does here.
-   */
-  private async denoiseWhole(sample: Float32Array, inputs: StepInputs, signal?: AbortSignal, hints?: DenoiseHints): Promise<{ x0: Float32Array; eps: Float32Array }> {
-    const window = this.windows[0]!;
-    const n = sample.length;
-    let input = sample;
-    if (inputs.scale !== 1) {
-      input = this.spare.pop() ?? uninitializedFloat32Array(n);
-      for (let k = 0; k < n; k++) input[k] = sample[k]! * inputs.scale;
-    }
-    const spareOutput = this.spare.pop();
-    const item: WindowItem = { window, sample: input, timestep: inputs.timestep, conditioning: this.conditioning[0]!, output: spareOutput };
-    let outputs: Float32Array[];
-    try {
-      outputs = await this.evaluate([item], signal, hints);
-    } catch (err) {
-      // Nothing reads them now; a copy still in flight decodes into fresh arrays (the request is over).
-      if (spareOutput) this.recycle([spareOutput]);
-      if (input !== sample) this.recycle([input]);
-      throw err;
-    }
-    if (outputs.length !== 1) throw new LayoutError('evaluate', `evaluate returned ${outputs.length} outputs for 1 windows`);
-    const output = outputs[0]!;
-    if (output.length !== sample.length) {
-      throw new LayoutError('evaluate', `output for window ${window.index} has ${output.length} elements, needs ${sample.length}`);
-    }
-    const { p, q, d } = inputs.coefficients;
-    const { alpha: a, sigma: s } = inputs.level;
-    // x0 goes over the raw output when that is ours to overwrite (our spare
-    // array the dispatcher decoded into, or a worker output it decoded and
-    // handed over, see float-buffers.ts): one latent less to allocate and
-    // fill per evaluation. Element k of the output is read before x0[k] is
-    // written, so in place gives the same numbers.
-    const ours = spareOutput !== undefined && output === spareOutput;
-    if (spareOutput && !ours) this.recycle([spareOutput]);
-    const x0 = ours || (output !== input && output !== sample && takeOver(output)) ? output : uninitializedFloat32Array(n);
-    const eps = this.spare.pop() ?? uninitializedFloat32Array(n);
-    if (input === sample) {
-      // The model saw the sample itself: one load per element for both formulas.
-      for (let k = 0; k < n; k++) {
-        const x = sample[k]!;
-        const v = Math.fround((p * x - q * output[k]!) / d) + 0;
-        x0[k] = v;
-        eps[k] = (x - a * v) / s;
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        const v = Math.fround((p * input[k]! - q * output[k]!) / d) + 0;
-        x0[k] = v;
-        // epsFromX0, on the stored float32 x0
-        eps[k] = (sample[k]! - a * v) / s;
-      }
-      // The scaled input is read by no one now (the evaluation is over).
-      if (input !== x0 && input !== output) this.recycle([input]);
-    }
-    return { x0, eps };
-  }
 
   /** Throws a LayoutError unless `sample` has the latent's size. */
   checkSample(sample: Float32Array): void {
@@ -333,13 +231,6 @@ export class CompositeDenoiser {
   }
 }
 
-/** What the windows of one step share (see {@link CompositeDenoiser.stepInputs}). */
-export interface StepInputs {
-  level: NoiseLevel;
-  timestep: number;
-  scale: number;
-  coefficients: AffineX0;
-}
 
 /** Some consecutive windows of one step with their model outputs. */
 export interface WindowGroup {
