@@ -3,6 +3,7 @@ import type { Logger } from '../../common/logger.ts';
 import { batchCap, batchSize } from './batch-size.ts';
 import { EvalRequest, type EvalItem, type EvaluateOptions, type InFlightBatch } from './eval-request.ts';
 import { FairShare } from './fair-share.ts';
+import { assembleBatch, nextRequest } from './request-order.ts';
 import { Pace, perItemOrder } from './pace.ts';
 import { DEFAULT_STRAGGLER_POLICY, pickStraggler, stragglerAfterMs, type StragglerPolicy } from './stragglers.ts';
 import { VaeCalls } from './vae-calls.ts';
@@ -158,70 +159,16 @@ export class Dispatcher implements WorkerPool {
     }
   }
 
-  /**
-   * The request with work this worker may take whose job was charged least;
-   * ties between jobs go round-robin, and within a job the oldest request
-   * goes first. Requests of speculative work (Picard points past the
-   * converged one) come only when no necessary work waits for `w`, so one
-   * job's speculation never delays another job's steps. The composite denoiser submits a round as calls in plan
-   * order and merges them in that order: spreading one job's batches
-   * round-robin over its calls held every call open until the round's last
-   * batch, so the whole merge waited for the end of the round (at 32
-   * simulated workers, 7 calls merged back to back after the last reply).
-   */
+  /** The request `w` serves next (request-order.ts), moving the round-robin start past it. */
   private nextFor(w: WorkerEntry): EvalRequest | undefined {
-    let best: EvalRequest | undefined;
-    let bestAt = 0;
-    const n = this.active.length;
-    for (let k = 0; k < n; k++) {
-      const at = (this.rr + k) % n;
-      const p = this.active[at]!;
-      if (p.queue.length === 0 || !w.models.has(p.model)) continue;
-      if (!p.hasWorkFor(w.address, this.servingAddresses(p.model))) continue;
-      if (!best || this.before(p, at, best, bestAt)) {
-        best = p;
-        bestAt = at;
-      }
-    }
-    if (best) this.rr = (bestAt + 1) % Math.max(1, n);
-    return best;
+    const next = nextRequest(this.active, w, this.rr, this.share, (model) => this.servingAddresses(model));
+    if (next) this.rr = (next.at + 1) % Math.max(1, this.active.length);
+    return next?.p;
   }
 
-  /** Whether `p` (at `at` in the active list) goes before `q`: necessary work first, then the job charged least, then the oldest request. */
-  private before(p: EvalRequest, at: number, q: EvalRequest, qAt: number): boolean {
-    const ps = p.opts.speculative === true;
-    if (ps !== (q.opts.speculative === true)) return !ps;
-    const pc = this.share.of(p.shareKey);
-    const qc = this.share.of(q.shareKey);
-    return pc < qc || (p.shareKey === q.shareKey && at < qAt);
-  }
-
-  /**
-   * One micro-batch for `w`, starting with `first`'s items and topped up from
-   * other requests for the same model (the composite denoiser submits a
-   * round as several requests; cutting batches at request boundaries left
-   * small remainder batches that unbalanced the workers). Every item of a
-   * model has the model's native shape, so any of them batch together.
-   */
+  /** One micro-batch for `w`, from `first` and topped up from other requests of its model (request-order.ts). */
   private assemble(w: WorkerEntry, first: EvalRequest): Segment[] {
-    const size = this.batchSize(w, first);
-    const segments: Segment[] = [];
-    let taken = 0;
-    const takeFrom = (p: EvalRequest): void => {
-      const items = p.take(w.address, size - taken, this.servingAddresses(p.model));
-      if (items.length === 0) return;
-      segments.push({ p, items });
-      taken += items.length;
-    };
-    takeFrom(first);
-    for (const p of this.active) {
-      if (taken >= size) break;
-      if (p === first || p.model !== first.model || p.queue.length === 0) continue;
-      // A batch of necessary work takes no speculative items: they would lengthen it.
-      if (p.opts.speculative && !first.opts.speculative) continue;
-      takeFrom(p);
-    }
-    return segments;
+    return assembleBatch(this.active, w, first, this.batchSize(w, first), (model) => this.servingAddresses(model));
   }
 
   /** Items per micro-batch for `w` from the model's backlog (batch-size.ts). */
