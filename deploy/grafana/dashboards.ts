@@ -12,38 +12,16 @@
  * deploy/prometheus/prometheus.yml.
  */
 
+import { dashboardJson } from './dashboard-json.ts';
+import { DS, type DashboardSpec, type PanelSpec, type Target } from './panel-spec.ts';
+
+export { dashboardJson };
+
 export const COORDINATOR_JOB = 'propeller-coordinator';
 export const WORKER_JOB = 'propeller-worker';
 
-/** One query of a panel. */
-export interface Target {
-  expr: string;
-  legend: string;
-}
+export type { DashboardSpec, Target } from './panel-spec.ts';
 
-/** A panel before layout. */
-interface PanelSpec {
-  title: string;
-  description: string;
-  targets: Target[];
-  unit?: string;
-  type?: 'timeseries' | 'stat' | 'bargauge' | 'table';
-  stack?: boolean;
-  /** Width in grid units (24 = full row); default 8. */
-  width?: number;
-}
-
-/** A dashboard before it becomes Grafana JSON. */
-export interface DashboardSpec {
-  uid: string;
-  title: string;
-  description: string;
-  /** Extra template variables (the datasource variable is always there). */
-  variables: Record<string, unknown>[];
-  panels: PanelSpec[];
-}
-
-const DS = { type: 'prometheus', uid: '${datasource}' };
 const RI = '$__rate_interval';
 
 const q = (expr: string, legend = '__auto'): Target => ({ expr, legend });
@@ -316,75 +294,4 @@ export const DASHBOARDS: readonly DashboardSpec[] = [overview, jobs, workers];
 /** Every panel query of a dashboard. */
 export function dashboardQueries(d: DashboardSpec): { panel: string; target: Target }[] {
   return d.panels.flatMap((p) => p.targets.map((target) => ({ panel: p.title, target })));
-}
-
-/** Grafana dashboard JSON (schema 39) of a spec: panels laid out left to right, three per row by default. */
-export function dashboardJson(d: DashboardSpec): Record<string, unknown> {
-  let x = 0;
-  let y = 0;
-  const h = 8;
-  const panels = d.panels.map((p, i) => {
-    const w = p.width ?? 8;
-    if (x + w > 24) {
-      x = 0;
-      y += h;
-    }
-    const gridPos = { h, w, x, y };
-    x += w;
-    const type = p.type ?? 'timeseries';
-    return {
-      id: i + 1,
-      type,
-      title: p.title,
-      description: p.description,
-      datasource: DS,
-      gridPos,
-      fieldConfig: {
-        defaults: {
-          unit: p.unit ?? 'short',
-          ...(type === 'timeseries' ? { custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: p.stack ? 30 : 10, stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' } } } : {}),
-        },
-        overrides: [],
-      },
-      options: type === 'timeseries' ? { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } } : {},
-      targets: p.targets.map((t, j) => ({
-        datasource: DS,
-        refId: String.fromCharCode(65 + j),
-        expr: t.expr,
-        legendFormat: t.legend,
-        range: type !== 'table',
-        instant: type === 'table',
-      })),
-    };
-  });
-  return {
-    uid: d.uid,
-    title: d.title,
-    description: d.description,
-    tags: ['propeller'],
-    timezone: 'utc',
-    editable: true,
-    graphTooltip: 1,
-    schemaVersion: 39,
-    version: 1,
-    refresh: '30s',
-    time: { from: 'now-1h', to: 'now' },
-    templating: {
-      list: [
-        {
-          type: 'datasource',
-          name: 'datasource',
-          label: 'Data source',
-          query: 'prometheus',
-          current: { selected: true, text: 'Prometheus', value: 'prometheus' },
-          hide: 0,
-          refresh: 1,
-        },
-        ...d.variables,
-      ],
-    },
-    annotations: { list: [] },
-    links: [],
-    panels,
-  };
 }
