@@ -74,6 +74,7 @@ import { attachDispatchProbe } from './dispatch-probe.ts';
 import { startSimWorkers, type SimWorkers } from './sim-workers.ts';
 import { printTable, round } from './table.ts';
 import { relL2 } from '../common/rel-l2.ts';
+import { summary, type ElasticRow, type Sampler } from './elastic-targets.ts';
 
 const MODEL = 'field-mixture';
 /** Every run's coordinator: the 8 queue jobs run at once. */
@@ -94,30 +95,6 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'queue', workers: 16, frames: 16, size: 128, steps: 50, jobs: 8 },
   { name: 'long', workers: 32, frames: 192, size: 256, steps: 4, jobs: 1 },
 ];
-
-type Sampler = 'sequential' | 'auto';
-
-/** A bench row. */
-export interface ElasticRow {
-  scenario: string;
-  workers: number;
-  jobs: number;
-  sampler: Sampler;
-  seconds: number;
-  meanJobSeconds: number;
-  evals: number;
-  rounds: number;
-  windows: string;
-  meanWindow: number;
-  relL2: number;
-  nll: number;
-  nllSequential: number;
-  meanBatch: number;
-  gpuBusy: number;
-  allIdlePerRoundMs: number;
-  coordCpuPerRoundMs: number;
-  hostCores: number;
-}
 
 /** What the bench keeps of one job. */
 interface JobResult {
@@ -213,46 +190,6 @@ export async function run(args: string[]): Promise<void> {
   );
   printTable(rows as unknown as Record<string, unknown>[]);
   process.stdout.write(lines.text.join('\n') + '\n');
-}
-
-/** A scenario's verdict: ratios sequential / auto and its targets. */
-interface Verdict {
-  scenario: string;
-  secondsRatio: number;
-  meanJobSecondsRatio: number;
-  target: string;
-  met: boolean;
-}
-
-function summary(rows: readonly ElasticRow[]): { verdicts: Verdict[]; text: string[] } {
-  const verdicts: Verdict[] = [];
-  const text: string[] = [];
-  for (const name of [...new Set(rows.map((r) => r.scenario))]) {
-    const s = rows.find((r) => r.scenario === name && r.sampler === 'sequential');
-    const a = rows.find((r) => r.scenario === name && r.sampler === 'auto');
-    if (!s || !a) continue;
-    // Targets are judged on the unrounded ratio (5.498 is not 5.5).
-    const ratio = s.seconds / a.seconds;
-    const secondsRatio = round(ratio, 3);
-    const meanJobSecondsRatio = round(s.meanJobSeconds / a.meanJobSeconds, 3);
-    const nllOk = a.nll <= a.nllSequential + 0.01;
-    let target: string;
-    let met: boolean;
-    if (name === 'single' || name === 'three') {
-      const need = name === 'single' ? 5.5 : 3.3;
-      target = `sequential/auto seconds >= ${need}x and nll <= nllSequential + 0.01 (${secondsRatio}x, nll ${a.nll} vs ${a.nllSequential})`;
-      met = ratio >= need && nllOk;
-    } else if (name === 'queue') {
-      target = `auto seconds <= 1.05 x sequential (${round(a.seconds / s.seconds, 3)}x) and meanJobSeconds no worse (${a.meanJobSeconds} vs ${s.meanJobSeconds})`;
-      met = a.seconds <= 1.05 * s.seconds && a.meanJobSeconds <= s.meanJobSeconds;
-    } else {
-      target = `auto seconds within 3% of sequential (auto/sequential ${round(a.seconds / s.seconds, 3)})`;
-      met = a.seconds <= 1.03 * s.seconds;
-    }
-    verdicts.push({ scenario: name, secondsRatio, meanJobSecondsRatio, target, met });
-    text.push(`${name}: sequential/auto seconds ${secondsRatio}x, meanJobSeconds ${meanJobSecondsRatio}x; target ${target}: ${met ? 'met' : 'NOT met'}`);
-  }
-  return { verdicts, text };
 }
 
 /** What one run of a scenario measured. */
