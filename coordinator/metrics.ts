@@ -15,6 +15,7 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CanceledError } from '../common/errors.ts';
 import type { Dispatcher } from './cluster/dispatcher.ts';
+import { timedWorkerClient } from './cluster/timed-worker-client.ts';
 import { WorkerClient, type WorkerCalls } from './cluster/worker-client.ts';
 import { WORKER_HEALTH_STATES, type WorkerRegistry } from './cluster/worker-registry.ts';
 import { JOB_STATES } from './jobs/job.ts';
@@ -238,33 +239,11 @@ export class CoordinatorMetrics {
    * `RegistryOptions.connect`: a gRPC worker client whose calls are timed
    * (`propeller_batch_duration_seconds`, `propeller_batch_size_items`).
    */
-  readonly connect = (address: string, maxMessageBytes: number, credentials?: ChannelCredentials): WorkerCalls => {
-    const client = new WorkerClient(address, maxMessageBytes, credentials);
-    const timed = <T>(method: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => {
-      const started = performance.now();
-      const done = (outcome: string) => this.batchDuration.observe({ worker: this.workerLabel(address), method, outcome }, (performance.now() - started) / 1000);
-      return call().then(
-        (res) => {
-          done('ok');
-          return res;
-        },
-        (err: unknown) => {
-          done(signal?.aborted ? 'canceled' : 'error');
-          throw err;
-        },
-      );
-    };
-    return {
-      info: (timeoutMs) => client.info(timeoutMs),
-      evaluate: (req, timeoutMs, signal, onReceived) => {
-        this.batchItems.observe(req.items?.length ?? 0);
-        return timed('evaluate', signal, () => client.evaluate(req, timeoutMs, signal, onReceived));
-      },
-      decode: (req, timeoutMs, signal) => timed('decode', signal, () => client.decode(req, timeoutMs, signal)),
-      encode: (req, timeoutMs, signal) => timed('encode', signal, () => client.encode(req, timeoutMs, signal)),
-      close: () => client.close(),
-    };
-  };
+  readonly connect = (address: string, maxMessageBytes: number, credentials?: ChannelCredentials): WorkerCalls =>
+    timedWorkerClient(new WorkerClient(address, maxMessageBytes, credentials), {
+      call: (method, outcome, seconds) => this.batchDuration.observe({ worker: this.workerLabel(address), method, outcome }, seconds),
+      evaluateItems: (items) => this.batchItems.observe(items),
+    });
 
   /**
    * Wraps the job pipeline: times the job and each round, and reads the
