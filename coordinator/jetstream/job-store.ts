@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
+import { UnavailableError, errorMessage } from '../../common/errors.ts';
 import { TERMINAL_STATES, type JobRecord } from '../jobs/job.ts';
 import { selectJobs } from '../jobs/list-order.ts';
-import { LeaseLostError, type CancelRequests, type JobListFilter, type JobStore } from '../jobs/ports.ts';
+import { LeaseLostError, type CancelRequests, type JobListFilter, type JobStore, type TenantLoad } from '../jobs/ports.ts';
+import { UnfinishedJobs } from '../jobs/unfinished-jobs.ts';
 
 /**
  * A KV value: the record and the message of the write that produced it (what
@@ -22,6 +24,10 @@ interface StoredJob {
 const WRONG_LAST_SEQUENCE = 10071;
 /** Records read at once by `list`. */
 const LIST_CONCURRENCY = 32;
+/** How long `tenantLoad` waits for the index of unfinished jobs while it is (re)built. */
+const INDEX_WAIT_MS = 10_000;
+/** Pause before the watch of job records is opened again after it ended. */
+const REFOLLOW_MS = 1_000;
 
 function isConflict(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
@@ -42,11 +48,23 @@ const conditioningBlob = (id: string) => `specs/${id}/conditioning`;
  * overwriting the new runner's record. Writes of one job are serialised.
  * Client request ids are claimed with an atomic create, so two submits
  * with one id on two coordinators make one job.
+ *
+ * The unfinished jobs of each tenant (`tenantLoad`, the quota check of
+ * every Submit) come from an index in memory: built from the bucket by
+ * `follow` (one watch of `job.*`, which delivers the current records and
+ * then every write of every coordinator), with this process's own writes
+ * applied at once.
  */
 export class KvJobStore implements JobStore {
   /** Revision of this process's last write of each job it writes. */
   private readonly revisions = new Map<string, number>();
   private readonly chains = new Map<string, Promise<unknown>>();
+  private unfinished = new UnfinishedJobs();
+  /** Whether `unfinished` holds every record (the watch delivered the ones stored when it opened). */
+  private indexLoaded = false;
+  private following = false;
+  private stopFollowing: (() => void) | undefined;
+  private closed = false;
 
   /**
    * `bucket` is the KV bucket's name: `list` asks `jsm` for the keys of its
@@ -56,6 +74,8 @@ export class KvJobStore implements JobStore {
     private readonly kv: KV,
     private readonly blobs: ObjectStore,
     private readonly keysOf: { jsm: JetStreamManager; bucket: string },
+    /** Where trouble with the watch of job records is told. */
+    private readonly log?: (message: string, error: string) => void,
   ) {}
 
   async create(job: JobRecord): Promise<JobRecord> {
@@ -75,6 +95,7 @@ export class KvJobStore implements JobStore {
       }
     }
     this.revisions.set(job.id, rev);
+    this.unfinished.apply(job.id, job, rev, true);
     return structuredClone(job);
   }
 
@@ -96,6 +117,7 @@ export class KvJobStore implements JobStore {
       }
       if (TERMINAL_STATES.has(job.state)) this.revisions.delete(job.id);
       else this.revisions.set(job.id, next);
+      this.unfinished.apply(job.id, job, next, true);
     });
   }
 
@@ -110,6 +132,7 @@ export class KvJobStore implements JobStore {
           const rev = await this.kv.update(jobKey(id), encode(next, message ?? `state ${next.state}`), current.revision);
           if (TERMINAL_STATES.has(next.state)) this.revisions.delete(id);
           else this.revisions.set(id, rev);
+          this.unfinished.apply(id, next, rev, true);
           return structuredClone(next);
         } catch (err) {
           // Someone wrote in between: decide again on what is stored now.
@@ -149,6 +172,99 @@ export class KvJobStore implements JobStore {
     const e = await this.kv.get(requestKey(clientRequestId));
     if (!e || e.operation !== 'PUT') return undefined;
     return this.get(e.string());
+  }
+
+  /**
+   * The tenant's unfinished jobs from the index: no record is read. Waits
+   * (at most 10 s, then UNAVAILABLE) while the index is being loaded.
+   */
+  async tenantLoad(tenant: string): Promise<TenantLoad> {
+    if (!this.following) this.follow().catch(() => undefined);
+    const deadline = Date.now() + INDEX_WAIT_MS;
+    while (!this.indexLoaded) {
+      if (this.closed) throw new UnavailableError('job store is closed');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new UnavailableError('the index of unfinished jobs is not loaded yet (is NATS reachable?); retry');
+      await new Promise((r) => setTimeout(r, Math.min(50, left)));
+    }
+    return this.unfinished.load(tenant);
+  }
+
+  /**
+   * Loads the index of unfinished jobs from the records stored now and keeps
+   * it current from then on; resolves once loaded. When the watch cannot be
+   * opened, or ends other than by `close`, the index is loaded again from
+   * scratch a second later (meanwhile `tenantLoad` waits).
+   */
+  follow(): Promise<void> {
+    this.following = true;
+    const opened = this.openWatch();
+    opened.catch((err: unknown) => {
+      this.log?.('opening the watch of job records failed; trying again', errorMessage(err));
+      this.followAgain();
+    });
+    return opened;
+  }
+
+  /** Stops the watch of job records. Idempotent. */
+  close(): void {
+    this.closed = true;
+    this.stopFollowing?.();
+    this.stopFollowing = undefined;
+  }
+
+  private followAgain(): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      if (!this.closed) this.follow().catch(() => undefined);
+    }, REFOLLOW_MS);
+    timer.unref();
+  }
+
+  private async openWatch(): Promise<void> {
+    // A fresh index: this process's writes from now on go into it, and the
+    // older versions of those jobs that the watch delivers are ignored (revisions).
+    const index = new UnfinishedJobs();
+    this.unfinished = index;
+    this.indexLoaded = false;
+    // With no job records the watch delivers nothing until the next write: loaded as it opens.
+    // (Records written between this look and the watch come with the watch, a moment later.)
+    const empty = (await this.jobKeys()).length === 0;
+    const iter = await this.kv.watch({ key: 'job.*', include: KvWatchInclude.LastValue });
+    if (this.closed || this.unfinished !== index) {
+      iter.stop();
+      return;
+    }
+    this.stopFollowing = () => iter.stop();
+    let markLoaded!: () => void;
+    const loaded = new Promise<void>((r) => (markLoaded = r));
+    const done = () => {
+      if (this.unfinished === index) this.indexLoaded = true;
+      markLoaded();
+    };
+    if (empty) done();
+    void (async () => {
+      for await (const e of iter) {
+        let job: JobRecord | undefined;
+        try {
+          job = e.operation === 'PUT' ? decode(e).job : undefined;
+        } catch (err) {
+          this.log?.(`job record ${e.key} is not JSON; left out of the tenant counts`, errorMessage(err));
+        }
+        if (job || e.operation !== 'PUT') index.apply(e.key.slice('job.'.length), job, e.revision);
+        // Nothing more pending for the watch: every record stored when it opened is in.
+        if (!this.indexLoaded && (e.delta === 0 || e.isUpdate)) done();
+      }
+    })()
+      .catch((err: unknown) => this.log?.('the watch of job records failed', errorMessage(err)))
+      .finally(() => {
+        markLoaded();
+        if (this.closed || this.unfinished !== index) return;
+        // The watch ended under us (its consumer is gone): load the index again.
+        this.indexLoaded = false;
+        this.followAgain();
+      });
+    await loaded;
   }
 
   /** Every version of the job as any coordinator writes it, starting with the current one. */

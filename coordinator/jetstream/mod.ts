@@ -79,6 +79,15 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
       storage: StorageType.File,
     });
     const cancels = await KvCancelRequests.open(kv);
+    const store = new KvJobStore(kv, os, { jsm, bucket: names.jobs }, (message, error) => log.warn(message, { error }));
+    try {
+      // The index of unfinished jobs behind every Submit's tenant quota: read once here, then kept by a watch.
+      await store.follow();
+    } catch (err) {
+      store.close();
+      cancels.close();
+      throw err;
+    }
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
@@ -89,8 +98,9 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
         }
         try {
           cancels.close();
+          store.close();
         } catch (err) {
-          log.warn('closing the cancel watch failed', { error: errorMessage(err) });
+          log.warn('closing the cancel and job watches failed', { error: errorMessage(err) });
         }
         try {
           // Drain, but do not wait on a server that is gone.
@@ -107,7 +117,7 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
     return {
       config,
       queue: outagesUnavailable(queue, 'job queue'),
-      store: outagesUnavailable(new KvJobStore(kv, os, { jsm, bucket: names.jobs }), 'job store'),
+      store: outagesUnavailable(store, 'job store'),
       cancels: outagesUnavailable(cancels, 'cancel requests'),
       artifacts: outagesUnavailable(new ObjectArtifactStore(os, scratchDir), 'artifact store'),
       checkpoints: outagesUnavailable(new ObjectCheckpointStore(os), 'checkpoint store'),

@@ -60,6 +60,13 @@ export class JobManager {
   private loops: Promise<void>[] = [];
   private draining = false;
   private readonly unsubscribeCancels: () => void;
+  /**
+   * Per tenant, submits that passed the quota check and whose record is not
+   * created yet (counted as queued jobs, so a burst of concurrent submits
+   * cannot all pass on the same count), and the checks waiting for one of
+   * them to be created.
+   */
+  private readonly admitting = new Map<string, { count: number; waiting: (() => void)[] }>();
 
   constructor(private readonly opts: JobManagerOptions) {
     this.events.setMaxListeners(0);
@@ -74,8 +81,17 @@ export class JobManager {
 
   /** Queues a job of `tenant` ('' when authentication is off); RESOURCE_EXHAUSTED past the queue limits. */
   async submit(spec: ValidSpec, clientRequestId: string, tenant = ''): Promise<JobRecord> {
-    const existing = await this.admit(clientRequestId, tenant);
-    if (existing) return existing;
+    const admitted = await this.admission(clientRequestId, tenant, true);
+    if (admitted.existing) return admitted.existing;
+    try {
+      return await this.create(spec, clientRequestId, tenant, admitted.release);
+    } finally {
+      admitted.release();
+    }
+  }
+
+  /** `created`: the store has the record (and counts it for the quota from now on). */
+  private async create(spec: ValidSpec, clientRequestId: string, tenant: string, created: () => void): Promise<JobRecord> {
     const job: JobRecord = {
       id: newJobId(),
       spec,
@@ -92,6 +108,7 @@ export class JobManager {
       ...(tenant ? { tenant } : {}),
     };
     const stored = await this.opts.store.create(job);
+    created();
     // Another submit with this client request id got there first (a shared store decides atomically).
     if (stored.id !== job.id) return stored;
     await this.opts.queue.push(job.id, spec.priority);
@@ -118,26 +135,64 @@ export class JobManager {
    * quota never gets its input decoded.
    */
   async admit(clientRequestId: string, tenant = ''): Promise<JobRecord | undefined> {
+    return (await this.admission(clientRequestId, tenant, false)).existing;
+  }
+
+  /**
+   * `admit`; with `reserve`, a submit that may go on holds its place in the
+   * tenant's quota until `release` (called once its record is created).
+   */
+  private async admission(clientRequestId: string, tenant: string, reserve: boolean): Promise<{ existing?: JobRecord; release: () => void }> {
+    const none = { release: () => undefined };
     if (this.draining) throw new UnavailableError('coordinator is shutting down');
     if (clientRequestId) {
       const existing = await this.opts.store.findByClientRequestId(clientRequestId);
-      if (existing) return existing;
+      if (existing) return { ...none, existing };
     }
     if ((await this.opts.queue.size()) >= this.opts.maxQueued) {
       throw new ResourceExhaustedError(`queue is full (${this.opts.maxQueued} jobs waiting); retry later`);
     }
-    if (tenant) await this.checkTenantQuota(tenant);
-    return undefined;
+    if (!tenant || !(await this.checkTenantQuota(tenant, reserve))) return none;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const a = this.admitting.get(tenant)!;
+        if (--a.count === 0) this.admitting.delete(tenant);
+        for (const wake of a.waiting.splice(0)) wake();
+      },
+    };
   }
 
-  /** Per-tenant admission: queued and unfinished jobs of the tenant against its limits. */
-  private async checkTenantQuota(tenant: string): Promise<void> {
+  /**
+   * Per-tenant admission: queued and unfinished jobs of the tenant (the
+   * store's index, constant work) against its limits; with `reserve`, takes
+   * a place in `admitting` when there is room. False when nothing was
+   * reserved.
+   */
+  private async checkTenantQuota(tenant: string, reserve: boolean): Promise<boolean> {
     const { maxQueuedPerTenant: maxQueued = 0, maxActivePerTenant: maxActive = 0 } = this.opts;
-    if (!maxQueued && !maxActive) return;
-    const active = await this.opts.store.list({ states: ['QUEUED', 'RUNNING', 'ENCODING'], tenant });
-    const queued = active.filter((j) => j.state === 'QUEUED').length;
-    if (maxQueued && queued >= maxQueued) throw new ResourceExhaustedError(`tenant "${tenant}" has ${queued} jobs waiting, its limit; retry when one has started`);
-    if (maxActive && active.length >= maxActive) throw new ResourceExhaustedError(`tenant "${tenant}" has ${active.length} unfinished jobs, its limit; retry when one has finished`);
+    if (!maxQueued && !maxActive) return false;
+    for (;;) {
+      const load = await this.opts.store.tenantLoad(tenant);
+      const a = this.admitting.get(tenant);
+      const n = a?.count ?? 0;
+      if ((!maxQueued || load.queued + n < maxQueued) && (!maxActive || load.unfinished + n < maxActive)) {
+        if (!reserve) return false;
+        // In the same turn as the check: the next submit's check counts this one.
+        if (a) a.count++;
+        else this.admitting.set(tenant, { count: 1, waiting: [] });
+        return true;
+      }
+      if (!a) {
+        if (maxQueued && load.queued >= maxQueued) throw new ResourceExhaustedError(`tenant "${tenant}" has ${load.queued} jobs waiting, its limit; retry when one has started`);
+        throw new ResourceExhaustedError(`tenant "${tenant}" has ${load.unfinished} unfinished jobs, its limit; retry when one has finished`);
+      }
+      // Full only with submits still being created, and for a moment the store counts a new
+      // record before its submit lets go of its place: look again once one is created (milliseconds).
+      await new Promise<void>((wake) => a.waiting.push(wake));
+    }
   }
 
   async cancel(id: string): Promise<JobRecord> {

@@ -1,17 +1,21 @@
 import type { JobRecord } from './job.ts';
 import { selectJobs } from './list-order.ts';
-import type { JobListFilter, JobStore } from './ports.ts';
+import type { JobListFilter, JobStore, TenantLoad } from './ports.ts';
+import { UnfinishedJobs } from './unfinished-jobs.ts';
 
 /** In-memory JobStore of the embedded mode. Records are copied in and out so callers cannot alias them. */
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly byClientId = new Map<string, string>();
+  private readonly unfinished = new UnfinishedJobs();
+  /** Revision of the latest write, for the index. */
+  private revision = 0;
 
   async create(job: JobRecord): Promise<JobRecord> {
     if (this.jobs.has(job.id)) throw new Error(`job ${job.id} exists`);
     const earlier = job.clientRequestId ? this.byClientId.get(job.clientRequestId) : undefined;
     if (earlier) return structuredClone(this.jobs.get(earlier)!);
-    this.jobs.set(job.id, structuredClone(job));
+    this.set(job);
     if (job.clientRequestId) this.byClientId.set(job.clientRequestId, job.id);
     return structuredClone(job);
   }
@@ -22,14 +26,14 @@ export class MemoryJobStore implements JobStore {
   }
 
   async put(job: JobRecord): Promise<void> {
-    this.jobs.set(job.id, structuredClone(job));
+    this.set(job);
   }
 
   async update(id: string, change: (job: JobRecord) => JobRecord | undefined): Promise<JobRecord | undefined> {
     const current = this.jobs.get(id);
     if (!current) return undefined;
     const next = change(structuredClone(current));
-    if (next) this.jobs.set(id, structuredClone(next));
+    if (next) this.set(next);
     return structuredClone(this.jobs.get(id)!);
   }
 
@@ -40,5 +44,14 @@ export class MemoryJobStore implements JobStore {
   async findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined> {
     const id = this.byClientId.get(clientRequestId);
     return id ? this.get(id) : undefined;
+  }
+
+  async tenantLoad(tenant: string): Promise<TenantLoad> {
+    return this.unfinished.load(tenant);
+  }
+
+  private set(job: JobRecord): void {
+    this.jobs.set(job.id, structuredClone(job));
+    this.unfinished.apply(job.id, job, ++this.revision);
   }
 }

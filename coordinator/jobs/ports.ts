@@ -30,10 +30,25 @@ export interface JobStore {
   /** Job created earlier with this client request id, if any. */
   findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined>;
   /**
+   * The tenant's unfinished jobs, from an index the store keeps (constant
+   * work, however many records there are; `coordinator/jobs/unfinished-jobs.ts`).
+   * This process's own writes count at once; a shared store learns the other
+   * coordinators' writes from its watch, a moment later.
+   */
+  tenantLoad(tenant: string): Promise<TenantLoad>;
+  /**
    * Shared stores only: calls `listener` with the current record and every
    * later version written by any coordinator, with the message written along.
    */
   watch?(id: string, listener: (job: JobRecord, message: string) => void): Promise<() => void>;
+}
+
+/** What `JobStore.tenantLoad` counts. */
+export interface TenantLoad {
+  /** Jobs QUEUED. */
+  readonly queued: number;
+  /** Jobs QUEUED, RUNNING or ENCODING. */
+  readonly unfinished: number;
 }
 
 /** A place in `list` order: the creation time and id of the last job a page showed. */
