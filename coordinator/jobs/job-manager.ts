@@ -354,6 +354,9 @@ export class JobManager {
     // Every in-flight worker call listens for the job's cancel: many at once is expected.
     setMaxListeners(0, ctl.signal);
     this.running.set(id, ctl);
+    // Closing while this job was being claimed: close() aborted the jobs it
+    // saw running, not this one; stop it too, or close() waits for its end.
+    if (this.loopAbort.signal.aborted) ctl.abort(new UnavailableError('coordinator is shutting down'));
     const keepAlive = setInterval(() => lease.working(), this.opts.leaseRefreshMs ?? 10_000);
     keepAlive.unref();
     let lastEmit = 0;
