@@ -41,6 +41,13 @@ export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';
 }
 
+/**
+ * A shared store (NATS JetStream) did not answer: the service, not the
+ * request or the job, is at fault. A job that meets it is left for another
+ * try (the queue redelivers it; its checkpoint lets it go on), not failed.
+ */
+export class StoreOutageError extends UnavailableError {}
+
 /** The operation does not fit the current state (e.g. download before success). */
 export class FailedPreconditionError extends Error {
   override readonly name = 'FailedPreconditionError';

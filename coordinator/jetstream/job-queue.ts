@@ -71,6 +71,11 @@ export class JetStreamJobQueue implements JobQueue {
     }
   }
 
+  /** A push again: the message id (the job id) makes it a no-op within the stream's duplicate window. */
+  requeueStored(id: string, priority: number): Promise<void> {
+    return this.push(id, priority);
+  }
+
   async take(signal: AbortSignal): Promise<JobLease> {
     for (;;) {
       signal.throwIfAborted();

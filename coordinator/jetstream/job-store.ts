@@ -79,24 +79,36 @@ export class KvJobStore implements JobStore {
   ) {}
 
   async create(job: JobRecord): Promise<JobRecord> {
-    if (job.spec.conditioning) await this.blobs.putBlob({ name: conditioningBlob(job.id) }, Buffer.from(JSON.stringify(job.spec.conditioning)));
-    const rev = await this.kv.create(jobKey(job.id), encode(job, 'queued'));
+    // The client request id first: a Submit that stops between its two writes
+    // (a broker outage) leaves a claimed id, which its retry adopts, never a
+    // job no retry can find (the retry would store a second one).
+    let record = job;
     if (job.clientRequestId) {
       try {
         await this.kv.create(requestKey(job.clientRequestId), job.id);
       } catch (err) {
         if (!isConflict(err)) throw err;
-        // Another submit claimed the id first: drop this record, answer with that job.
-        await this.kv.purge(jobKey(job.id));
-        if (job.spec.conditioning) await this.blobs.delete(conditioningBlob(job.id)).catch(() => undefined);
-        const earlier = await this.findByClientRequestId(job.clientRequestId);
-        if (!earlier) throw new Error(`client request id ${job.clientRequestId} is claimed by a job that no longer exists`, { cause: err });
-        return earlier;
+        const claimed = (await this.kv.get(requestKey(job.clientRequestId)))?.string();
+        const earlier = claimed ? await this.get(claimed) : undefined;
+        if (earlier) return earlier;
+        if (!claimed) throw new Error(`client request id ${job.clientRequestId} is claimed by no job`, { cause: err });
+        // Claimed by a Submit that did not store its job: store this one under that id.
+        record = { ...job, id: claimed };
       }
     }
-    this.revisions.set(job.id, rev);
-    this.unfinished.apply(job.id, job, rev, true);
-    return structuredClone(job);
+    if (record.spec.conditioning) await this.blobs.putBlob({ name: conditioningBlob(record.id) }, Buffer.from(JSON.stringify(record.spec.conditioning)));
+    let rev: number;
+    try {
+      rev = await this.kv.create(jobKey(record.id), encode(record, 'queued'));
+    } catch (err) {
+      // Two retries of one Submit adopting the same claimed id: the other stored it first.
+      const other = isConflict(err) ? await this.get(record.id) : undefined;
+      if (other) return other;
+      throw err;
+    }
+    this.revisions.set(record.id, rev);
+    this.unfinished.apply(record.id, record, rev, true);
+    return structuredClone(record);
   }
 
   /** The whole record, conditioning tensors included. */

@@ -1,4 +1,4 @@
-import { UnavailableError, errorMessage } from '../../common/errors.ts';
+import { StoreOutageError, UnavailableError, errorMessage } from '../../common/errors.ts';
 
 /**
  * NATS being unreachable is a state of the service, not a bug of the call:
@@ -18,7 +18,7 @@ export function isNatsOutage(err: unknown): boolean {
 }
 
 function translated(err: unknown, what: string): unknown {
-  return isNatsOutage(err) && !(err instanceof UnavailableError) ? new UnavailableError(`${what} unavailable: NATS did not answer (${errorMessage(err)})`, { cause: err }) : err;
+  return isNatsOutage(err) && !(err instanceof UnavailableError) ? new StoreOutageError(`${what} unavailable: NATS did not answer (${errorMessage(err)})`, { cause: err }) : err;
 }
 
 /**

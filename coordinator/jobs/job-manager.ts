@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError, errorMessage } from '../../common/errors.ts';
+import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, StoreOutageError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { TERMINAL_STATES, canTransition, emptyProgress, type JobProgress, type JobRecord, type JobState } from './job.ts';
 import { LeaseLostError, type CancelRequests, type CheckpointStore, type JobLease, type JobListFilter, type JobQueue, type JobStore } from './ports.ts';
@@ -56,6 +56,13 @@ export interface JobManagerOptions {
 export class JobManager {
   private readonly events = new EventEmitter();
   private readonly running = new Map<string, AbortController>();
+  /**
+   * The lease each running job is kept and ended with. A shared queue hands
+   * a job out again when its lease lapsed (a broker outage stopped the
+   * renewals); if it still runs here, the run adopts the new lease instead
+   * of a second run starting beside it.
+   */
+  private readonly leases = new Map<string, { current: JobLease }>();
   private readonly loopAbort = new AbortController();
   private loops: Promise<void>[] = [];
   private draining = false;
@@ -82,12 +89,22 @@ export class JobManager {
   /** Queues a job of `tenant` ('' when authentication is off); RESOURCE_EXHAUSTED past the queue limits. */
   async submit(spec: ValidSpec, clientRequestId: string, tenant = ''): Promise<JobRecord> {
     const admitted = await this.admission(clientRequestId, tenant, true);
-    if (admitted.existing) return admitted.existing;
+    if (admitted.existing) return this.queuedAgain(admitted.existing);
     try {
       return await this.create(spec, clientRequestId, tenant, admitted.release);
     } finally {
       admitted.release();
     }
+  }
+
+  /**
+   * A job an earlier Submit with the same client request id stored: if it is
+   * still QUEUED, that Submit may have died before queuing it (a broker
+   * outage), so it is queued again where the queue can dedupe that.
+   */
+  private async queuedAgain(job: JobRecord): Promise<JobRecord> {
+    if (job.state === 'QUEUED') await this.opts.queue.requeueStored?.(job.id, job.spec.priority);
+    return job;
   }
 
   /** `created`: the store has the record (and counts it for the quota from now on). */
@@ -110,7 +127,7 @@ export class JobManager {
     const stored = await this.opts.store.create(job);
     created();
     // Another submit with this client request id got there first (a shared store decides atomically).
-    if (stored.id !== job.id) return stored;
+    if (stored.id !== job.id) return this.queuedAgain(stored);
     await this.opts.queue.push(job.id, spec.priority);
     this.opts.log.info('job queued', { job: job.id, frames: spec.frames, size: `${spec.width}x${spec.height}`, steps: spec.steps });
     this.emit(job, 'queued');
@@ -317,7 +334,35 @@ export class JobManager {
     }
   }
 
-  private async runOne(lease: JobLease): Promise<void> {
+  private async runOne(taken: JobLease): Promise<void> {
+    const id = taken.id;
+    const here = this.leases.get(id);
+    if (here) {
+      here.current = taken;
+      this.opts.log.info('job handed out again while it runs here; it keeps running on the new lease', { job: id, delivery: taken.redeliveries + 1 });
+      return;
+    }
+    const held = { current: taken };
+    this.leases.set(id, held);
+    try {
+      await this.runLeased(held);
+    } finally {
+      if (this.leases.get(id) === held) this.leases.delete(id);
+    }
+  }
+
+  private async runLeased(held: { current: JobLease }): Promise<void> {
+    const lease = {
+      get id() {
+        return held.current.id;
+      },
+      get redeliveries() {
+        return held.current.redeliveries;
+      },
+      working: () => held.current.working(),
+      ack: () => held.current.ack(),
+      release: () => held.current.release(),
+    } satisfies JobLease;
     const id = lease.id;
     const found = await this.opts.store.get(id);
     // Unknown, or finished before (its coordinator stopped between the last write and the ack).
@@ -409,6 +454,14 @@ export class JobManager {
       if (reason instanceof UnavailableError && this.draining && (await lease.release())) {
         // Graceful shutdown of a shared queue: another coordinator resumes from the checkpoint.
         this.opts.log.info('job handed back for another coordinator', { job: id });
+        return;
+      }
+      if (err instanceof StoreOutageError && !(reason instanceof CanceledError)) {
+        // The shared store did not answer (an output upload, a checkpoint read): nothing is
+        // wrong with the job. Leave it RUNNING for the queue to hand out again (now, or
+        // when the lease lapses), and whoever takes it goes on from its checkpoint.
+        const released = await lease.release().catch(() => false);
+        this.opts.log.warn('job interrupted by a store outage; left for another try', { job: id, error: errorMessage(err), released });
         return;
       }
       current.finishedAtMs = Date.now();

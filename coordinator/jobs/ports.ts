@@ -100,6 +100,13 @@ export interface JobLease {
 /** Jobs waiting to run, highest priority first, then oldest first. */
 export interface JobQueue {
   push(id: string, priority: number): Promise<void>;
+  /**
+   * Queues again a QUEUED job a Submit stored but may not have queued (the
+   * broker went away in between; the client retries with its request id).
+   * Shared queues only, and idempotent there (the submission's message id
+   * dedupes it); an in-memory queue cannot lose a push.
+   */
+  requeueStored?(id: string, priority: number): Promise<void>;
   /** Waits for the next job; rejects when the signal aborts. */
   take(signal: AbortSignal): Promise<JobLease>;
   /** Drops a queued job (cancel); true when it was still queued. */

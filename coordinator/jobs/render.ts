@@ -18,7 +18,7 @@ import { writeLatentFile } from '../video/latent-file.ts';
 import type { JobRecord } from './job.ts';
 import { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-manager.ts';
 import { LeaseLostError, type ArtifactStore, type CheckpointStore, type InputStore } from './ports.ts';
-import { UnavailableError, errorMessage } from '../../common/errors.ts';
+import { StoreOutageError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import { CheckpointWriter, loadCheckpoint } from './checkpoints.ts';
 import { encodeSamplerCheckpoint } from '../sampling/checkpoint.ts';
 import { windowClassWeights } from './prompts.ts';
@@ -242,14 +242,19 @@ export function createRenderer(deps: RenderDeps): RenderFn {
   return async (job: JobRecord, report: JobReporter, signal: AbortSignal) => {
     // What the job holds until it ends, whatever stage it fails in: its memory reservation, its capacity claim.
     const held: (() => void)[] = [];
+    let outage = false;
     try {
       return await run(job, report, signal, (release) => held.push(release));
+    } catch (err) {
+      // The job manager leaves a job the shared store failed for another try.
+      outage = err instanceof StoreOutageError;
+      throw err;
     } finally {
       for (const release of held.reverse()) release();
       // A shared input store keeps the upload for a coordinator that takes the job over;
       // it goes once the job has ended, not when this coordinator merely stops or lost the job.
       const reason: unknown = signal.aborted ? signal.reason : undefined;
-      const handedOver = reason instanceof UnavailableError || reason instanceof LeaseLostError;
+      const handedOver = outage || reason instanceof UnavailableError || reason instanceof LeaseLostError;
       if (job.spec.input && deps.inputs.materialize && !handedOver) {
         await deps.inputs.delete(job.spec.input.ref).catch((err: unknown) => deps.log.warn('deleting input failed', { job: job.id, error: errorMessage(err) }));
       }
