@@ -29,7 +29,7 @@ before(async () => {
   const coordinator = await cluster.coordinator('net-coordinator', [f.local, f.remote], ['--batch-timeout-ms', '3000', '--probe-interval-ms', '500', '--max-failures', '2']);
   f.client = new JobClient(coordinator.address);
   const started = performance.now();
-  const job = await f.client.submit(smallJob(31));
+  const job = await f.client.submit(smallJob(31, 6));
   assert.equal((await follow(f.client, job.id)).state, 'SUCCEEDED');
   f.referenceSeconds = (performance.now() - started) / 1000;
   f.reference = await downloadBytes(f.client, job.id, cluster.dataDir);
@@ -44,7 +44,7 @@ after(async () => {
 /** Runs the reference job with `during(evaluations)` called on every event; returns its latent and seconds. */
 async function runJob(during: (evaluations: number) => void): Promise<{ latent: Buffer; seconds: number }> {
   const started = performance.now();
-  const job = await f.client.submit(smallJob(31));
+  const job = await f.client.submit(smallJob(31, 6));
   const end = await follow(f.client, job.id, (j) => during(Number(j.progress?.evaluations ?? 0)));
   assert.equal(end.state, 'SUCCEEDED', end.error);
   return { latent: await downloadBytes(f.client, job.id, cluster.dataDir), seconds: (performance.now() - started) / 1000 };
