@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ChildServer } from '../../cli/worker-process.ts';
 import type { ProcessCluster } from './cluster.ts';
+import { relL2 as relL2Of } from '../../common/rel-l2.ts';
 
 /**
  * Pieces of the soak test (test/fault/soak.test.ts): a seeded random
@@ -57,18 +58,6 @@ export function describeError(err: unknown): string {
   return typeof e?.code === 'number' ? `${grpc.status[e.code]}: ${e.details}` : String((err as Error)?.message ?? err);
 }
 
-/** sqrt(sum (a - b)^2 / sum b^2). */
-export function relL2(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
-
 /**
  * Starts a worker process listening on `port` (the one a killed worker had,
  * so coordinators with it in their `--workers` list find it again). The
@@ -90,4 +79,9 @@ export async function workerOnPort(cluster: ProcessCluster, name: string, port: 
 /** Port of a `host:port` address. */
 export function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(':') + 1));
+}
+
+/** relL2 of two latents; Infinity when their sizes differ (a wrong output, reported as such). */
+export function relL2(a: Float32Array, b: Float32Array): number {
+  return a.length === b.length ? relL2Of(a, b) : Infinity;
 }

@@ -1,23 +1,21 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { JobClient } from '../../cli/job-client.ts';
 import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
 import type { JobLease } from '../../coordinator/jobs/ports.ts';
-import { destroyJetStreamJobs, jetStreamNames, openJetStreamJobs, PRIORITY_BANDS, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import { jetStreamNames, openJetStreamJobs, PRIORITY_BANDS, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import { follow, smallJob, waitFor } from '../helpers/cluster.ts';
 import { startTestCoordinator, startTestWorker, testLog } from '../helpers/servers.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Objm } from '@nats-io/obj';
 import { syntheticFrame, writeTestPng } from '../helpers/media.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { downloadBytes } from '../helpers/cluster.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
 
 /**
  * Jobs on a real NATS JetStream server this file starts (nats-server -js on
@@ -25,30 +23,7 @@ import { join } from 'node:path';
  * them. Without nats-server these tests fail; they never skip. Every test
  * uses a prefix of its own and deletes what it created.
  */
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown> | unknown)[] = [];
-let nats: NatsServer;
-let nc: NatsConnection;
-
-function newPrefix(): string {
-  const p = `ptest-${process.pid}-${randomBytes(3).toString('hex')}`;
-  prefixes.push(p);
-  return p;
-}
-
-before(async () => {
-  nats = await startNatsServer();
-  nc = await connect({ servers: nats.url, timeout: 3_000 });
-});
-
-after(async () => {
-  for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
-  if (nc) {
-    for (const p of prefixes) await destroyJetStreamJobs(nc, p);
-    await nc.close();
-  }
-  await nats?.stop();
-});
+const js = jetStreamFixture('ptest');
 
 /** A QUEUED job record for the store tests (the spec holds only what a test needs). */
 function queuedRecord(id: string, spec: object, clientRequestId: string) {
@@ -70,8 +45,8 @@ function queuedRecord(id: string, spec: object, clientRequestId: string) {
 
 async function backend(prefix: string, extra: { ackWaitMs?: number } = {}): Promise<JetStreamJobs> {
   const dir = mkdtempSync(join(tmpdir(), 'propeller-js-'));
-  const b = await openJetStreamJobs({ servers: nats.url, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
-  closers.push(() => b.close());
+  const b = await openJetStreamJobs({ servers: js.nats.url, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
+  js.onClose(() => b.close());
   return b;
 }
 
@@ -79,17 +54,17 @@ async function coordinator(prefix: string, workers: WorkerHandle[], extra: { ack
   const c = await startTestCoordinator({
     workers: workers.map((w) => w.address),
     maxConcurrentJobs: extra.maxConcurrentJobs ?? 2,
-    jetstream: { servers: nats.url, prefix, ackWaitMs: extra.ackWaitMs ?? 3_000, checkpointIntervalMs: 0 },
+    jetstream: { servers: js.nats.url, prefix, ackWaitMs: extra.ackWaitMs ?? 3_000, checkpointIntervalMs: 0 },
   });
-  closers.push(() => c.close());
+  js.onClose(() => c.close());
   return c;
 }
 
 test('jetstream - the stream, bucket and object store are created with the documented retention, replicas and limits', async () => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   await backend(prefix);
   const names = jetStreamNames(prefix);
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(js.nc);
   const stream = await jsm.streams.info(names.stream);
   assert.equal(stream.config.retention, 'workqueue');
   assert.equal(stream.config.num_replicas, 1);
@@ -113,7 +88,7 @@ test('jetstream - the stream, bucket and object store are created with the docum
 });
 
 test('jetstream - queue: higher bands first, FIFO within one, a lapsed lease goes to another taker, release hands back at once', async () => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   const a = await backend(prefix, { ackWaitMs: 1_500 });
   const b = await backend(prefix, { ackWaitMs: 1_500 });
   const signal = new AbortController().signal;
@@ -157,7 +132,7 @@ test('jetstream - queue: higher bands first, FIFO within one, a lapsed lease goe
 });
 
 test('jetstream - job store: idempotent create by client request id, fenced writers, watch of every write', async () => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   const a = await backend(prefix);
   const b = await backend(prefix);
   const job = (id: string) => queuedRecord(id, {}, 'req-1');
@@ -181,7 +156,7 @@ test('jetstream - job store: idempotent create by client request id, fenced writ
 });
 
 test('jetstream - job store: conditioning tensors larger than a NATS message live in the object store; lists carry their shapes', async () => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   const a = await backend(prefix);
   const values = new Float32Array(400_000).map((_, i) => Math.sin(i));
   const data = Buffer.from(values.buffer).toString('base64');
@@ -198,19 +173,19 @@ test('jetstream - job store: conditioning tensors larger than a NATS message liv
 });
 
 test('jetstream - two coordinators: one submit per client request id, watch and cancel from the one not running the job', { timeout: 180_000 }, async () => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   const worker = await startTestWorker({ intraOpThreads: 1 });
-  closers.push(() => worker.drain());
+  js.onClose(() => worker.drain());
   const runner = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
   const rc = new JobClient(runner.address);
-  closers.push(() => rc.close());
+  js.onClose(() => rc.close());
 
   // A long job, taken by the only coordinator there is.
   const long = await rc.submit(smallJob(3, 40));
   await waitFor('the long job to run', 30_000, async () => ((await rc.get(long.id)).state === 'RUNNING' ? true : undefined));
   const other = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
   const oc = new JobClient(other.address);
-  closers.push(() => oc.close());
+  js.onClose(() => oc.close());
 
   // Submitted twice with one client request id, through both coordinators: one job.
   const spec = smallJob(11, 3, { frames: 32, height: 128, width: 128 });
@@ -241,12 +216,12 @@ test('jetstream - two coordinators: one submit per client request id, watch and 
 });
 
 test('jetstream - a coordinator that stops hands its Picard image_to_video job over: the other reads the upload and resumes bit for bit', { timeout: 240_000 }, async () => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   const worker = await startTestWorker({ intraOpThreads: 1 });
-  closers.push(() => worker.drain());
+  js.onClose(() => worker.drain());
   const first = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
   const fc = new JobClient(first.address);
-  closers.push(() => fc.close());
+  js.onClose(() => fc.close());
   const dir = mkdtempSync(join(tmpdir(), 'propeller-js-media-'));
   const png = join(dir, 'first.png');
   writeTestPng(png, syntheticFrame(128, 128, 0), 128, 128);
@@ -271,7 +246,7 @@ test('jetstream - a coordinator that stops hands its Picard image_to_video job o
   // A second coordinator joins; the first stops gracefully and gives the job back at once.
   const second = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
   const sc = new JobClient(second.address);
-  closers.push(() => sc.close());
+  js.onClose(() => sc.close());
   const events: string[] = [];
   const done = sc.watch(job.id, (e) => events.push(e.message));
   await first.close();
@@ -291,7 +266,7 @@ test('jetstream - a coordinator that stops hands its Picard image_to_video job o
   assert.ok(a.equals(b), 'the handed-over job differs from an uninterrupted run');
 
   // Uploads and checkpoints are gone once their jobs ended; outputs stay.
-  const objects = await (await new Objm(nc).open(jetStreamNames(prefix).artifacts)).list();
+  const objects = await (await new Objm(js.nc).open(jetStreamNames(prefix).artifacts)).list();
   const names = objects.map((o) => o.name).sort();
   assert.deepEqual(names, [`outputs/${again.id}`, `outputs/${job.id}`].sort());
 });

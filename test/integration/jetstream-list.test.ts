@@ -1,46 +1,27 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { listPage } from '../../coordinator/api/list-page.ts';
-import { destroyJetStreamJobs, openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import { openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import type { JobRecord, JobState } from '../../coordinator/jobs/job.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { testLog } from '../helpers/servers.ts';
+import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
 
 /**
  * `KvJobStore.list` on a real nats-server while records change: each job
  * once, newest first (ties by id), and cursor pages that cover every job
  * exactly once while new jobs arrive between pages.
  */
-let nats: NatsServer;
-let nc: NatsConnection;
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-
-before(async () => {
-  nats = await startNatsServer();
-  nc = await connect({ servers: nats.url, timeout: 3_000 });
-});
-
-after(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  if (nc) {
-    for (const p of prefixes) await destroyJetStreamJobs(nc, p);
-    await nc.close();
-  }
-  await nats?.stop();
-});
+const js = jetStreamFixture('plist');
 
 async function backend(): Promise<JetStreamJobs> {
-  const prefix = `plist-${process.pid}-${randomBytes(3).toString('hex')}`;
-  prefixes.push(prefix);
+  const prefix = js.newPrefix();
   const dir = mkdtempSync(join(tmpdir(), 'propeller-list-'));
-  const b = await openJetStreamJobs({ servers: nats.url, prefix }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
-  closers.push(() => b.close());
+  const b = await openJetStreamJobs({ servers: js.nats.url, prefix }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
+  js.onClose(() => b.close());
   return b;
 }
 

@@ -1,24 +1,22 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { JobClient } from '../../cli/job-client.ts';
 import { generateToken, hashToken } from '../../common/auth.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
-import { destroyJetStreamJobs, openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import { openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import type { JobRecord, JobState } from '../../coordinator/jobs/job.ts';
 import { JobManager, type RenderFn } from '../../coordinator/jobs/job-manager.ts';
 import type { JobStore, TenantLoad } from '../../coordinator/jobs/ports.ts';
 import type { ValidSpec } from '../../coordinator/jobs/spec.ts';
 import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { startTestCoordinator, startTestWorker, testLog } from '../helpers/servers.ts';
+import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
 
 /**
  * Tenant quotas with jobs on JetStream: Submit's quota check reads no job
@@ -28,36 +26,13 @@ import { startTestCoordinator, startTestWorker, testLog } from '../helpers/serve
  * place, and every coordinator on the prefix (a restarted one included)
  * counts the others' jobs.
  */
-let nats: NatsServer;
-let nc: NatsConnection;
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-
-before(async () => {
-  nats = await startNatsServer();
-  nc = await connect({ servers: nats.url, timeout: 3_000 });
-});
-
-after(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  if (nc) {
-    for (const p of prefixes) await destroyJetStreamJobs(nc, p);
-    await nc.close();
-  }
-  await nats?.stop();
-});
-
-function newPrefix(): string {
-  const prefix = `pquota-${process.pid}-${randomBytes(3).toString('hex')}`;
-  prefixes.push(prefix);
-  return prefix;
-}
+const js = jetStreamFixture('pquota');
 
 /** The JetStream adapters one coordinator would have. */
 async function backend(prefix: string): Promise<JetStreamJobs> {
   const dir = mkdtempSync(join(tmpdir(), 'propeller-quota-'));
-  const b = await openJetStreamJobs({ servers: nats.url, prefix }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
-  closers.push(() => b.close());
+  const b = await openJetStreamJobs({ servers: js.nats.url, prefix }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
+  js.onClose(() => b.close());
   return b;
 }
 
@@ -118,23 +93,23 @@ async function eventually(what: string, check: () => Promise<boolean>, boundMs =
 }
 
 test('tenant quota on jetstream - a Submit with tokens reads no job record among 3,000; the limit is exact and a cancel frees it at once', async (t) => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   const writer = await backend(prefix);
   await seed(writer.store, 3000);
   const tokens = { alice: generateToken(), bob: generateToken() };
   const worker = await startTestWorker();
-  closers.push(() => worker.drain());
+  js.onClose(() => worker.drain());
   const coordinator: CoordinatorHandle = await startTestCoordinator({
     workers: [worker.address],
     maxConcurrentJobs: 1,
     auth: { tokens: [{ tenant: 'alice', sha256: hashToken(tokens.alice), admin: false }, { tenant: 'bob', sha256: hashToken(tokens.bob), admin: false }] },
-    jetstream: { servers: nats.url, prefix },
+    jetstream: { servers: js.nats.url, prefix },
     limits: { maxQueuedPerTenant: 100, maxActivePerTenant: 4 } as never,
   });
-  closers.push(() => coordinator.close());
+  js.onClose(() => coordinator.close());
   const alice = new JobClient(coordinator.address, 30_000, { token: tokens.alice });
   const bob = new JobClient(coordinator.address, 30_000, { token: tokens.bob });
-  closers.push(async () => (alice.close(), bob.close()));
+  js.onClose(async () => (alice.close(), bob.close()));
   const store = coordinator.jetstream!.store;
 
   // Built from the bucket at start: the same counts as reading every record.
@@ -209,12 +184,12 @@ function manager(b: JetStreamJobs, render: RenderFn): JobManager {
     log: testLog,
     remoteCancelWaitMs: 2_000,
   });
-  closers.push(() => m.close());
+  js.onClose(() => m.close());
   return m;
 }
 
 test('tenant quota on jetstream - a burst is cut exactly at the limit; another coordinator counts the jobs, also after a restart', async () => {
-  const prefix = newPrefix();
+  const prefix = js.newPrefix();
   const [a, b] = [await backend(prefix), await backend(prefix)];
   const renders = heldRenders();
   // Neither runs jobs yet: they stay QUEUED.
