@@ -19,7 +19,8 @@ import { timedWorkerClient } from './cluster/timed-worker-client.ts';
 import { WorkerClient, type WorkerCalls } from './cluster/worker-client.ts';
 import { WORKER_HEALTH_STATES, type WorkerRegistry } from './cluster/worker-registry.ts';
 import { JOB_STATES } from './jobs/job.ts';
-import type { JobManager, JobReporter, RenderFn } from './jobs/job-manager.ts';
+import type { JobManager } from './jobs/job-manager.ts';
+import type { JobReporter, RenderFn } from './jobs/job-run.ts';
 import { SAMPLER_KINDS } from './jobs/spec.ts';
 
 

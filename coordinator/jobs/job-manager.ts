@@ -1,24 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, StoreOutageError, UnavailableError, errorMessage } from '../../common/errors.ts';
+import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { TERMINAL_STATES, canTransition, emptyProgress, type JobProgress, type JobRecord, type JobState } from './job.ts';
-import { LeaseLostError, type CancelRequests, type CheckpointStore, type JobLease, type JobListFilter, type JobQueue, type JobStore } from './ports.ts';
+import { TERMINAL_STATES, canTransition, emptyProgress, type JobRecord, type JobState } from './job.ts';
+import type { CancelRequests, CheckpointStore, JobLease, JobListFilter, JobQueue, JobStore } from './ports.ts';
 import type { ValidSpec } from './spec.ts';
+import { runClaimedJob, type RenderFn, type RunOutcome } from './job-run.ts';
 
-/** What a running job reports back to the manager. */
-export interface JobReporter {
-  progress(patch: Partial<JobProgress>): void;
-  setState(state: 'ENCODING'): void;
-  /** Job metrics; {@link RESUMED_FROM_STEP} announces a resume from a checkpoint (sent as an event at once). */
-  metrics(values: Record<string, number>): void;
-}
-
-/** Metric a render reports when it went on from a checkpoint: the step it resumed at. */
-export const RESUMED_FROM_STEP = 'resumed_from_step';
-
-/** Runs one job to its output; resolves with the output's size. */
-export type RenderFn = (job: JobRecord, report: JobReporter, signal: AbortSignal) => Promise<{ outputBytes: number }>;
+export { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-run.ts';
 
 export interface JobEventPayload {
   job: JobRecord;
@@ -402,81 +391,27 @@ export class JobManager {
     // Closing while this job was being claimed: close() aborted the jobs it
     // saw running, not this one; stop it too, or close() waits for its end.
     if (this.loopAbort.signal.aborted) ctl.abort(new UnavailableError('coordinator is shutting down'));
-    const keepAlive = setInterval(() => lease.working(), this.opts.leaseRefreshMs ?? 10_000);
-    keepAlive.unref();
-    let lastEmit = 0;
-    const current = claimed;
-    const write = (message: string) => {
-      this.opts.store.put(current, message).catch((err: unknown) => {
-        if (err instanceof LeaseLostError) ctl.abort(err);
-        else this.opts.log.warn('writing job progress failed', { job: id, error: errorMessage(err) });
-      });
-    };
-    const reporter: JobReporter = {
-      progress: (patch) => {
-        Object.assign(current.progress, patch);
-        const now = Date.now();
-        if (now - lastEmit >= this.opts.progressIntervalMs) {
-          lastEmit = now;
-          write('progress');
-          this.emit(current, 'progress');
-        }
-      },
-      setState: (state) => {
-        void this.transition(current, state, 'decoding and encoding').catch((err: unknown) => {
-          if (err instanceof LeaseLostError) ctl.abort(err);
-        });
-      },
-      metrics: (values) => {
-        Object.assign(current.metrics, values);
-        const step = values[RESUMED_FROM_STEP];
-        if (step !== undefined) {
-          const message = `resumed from checkpoint at step ${step}`;
-          this.opts.log.info('job resumed', { job: id, step });
-          write(message);
-          this.emit(current, message);
-        }
-      },
-    };
+    let outcome: RunOutcome;
     try {
-      const { outputBytes } = await this.opts.render(current, reporter, ctl.signal);
-      current.outputBytes = outputBytes;
-      current.finishedAtMs = Date.now();
-      await this.transition(current, 'SUCCEEDED', `done in ${((current.finishedAtMs - current.startedAtMs) / 1000).toFixed(1)} s`);
-      await lease.ack();
-    } catch (err) {
-      const reason: unknown = ctl.signal.aborted ? ctl.signal.reason : undefined;
-      if (reason instanceof LeaseLostError || err instanceof LeaseLostError) {
-        // Another coordinator runs the job now: write nothing more, ack nothing.
-        this.opts.log.warn('job taken over elsewhere; stopped here', { job: id });
-        return;
-      }
-      if (reason instanceof UnavailableError && this.draining && (await lease.release())) {
-        // Graceful shutdown of a shared queue: another coordinator resumes from the checkpoint.
-        this.opts.log.info('job handed back for another coordinator', { job: id });
-        return;
-      }
-      if (err instanceof StoreOutageError && !(reason instanceof CanceledError)) {
-        // The shared store did not answer (an output upload, a checkpoint read): nothing is
-        // wrong with the job. Leave it RUNNING for the queue to hand out again (now, or
-        // when the lease lapses), and whoever takes it goes on from its checkpoint.
-        const released = await lease.release().catch(() => false);
-        this.opts.log.warn('job interrupted by a store outage; left for another try', { job: id, error: errorMessage(err), released });
-        return;
-      }
-      current.finishedAtMs = Date.now();
-      if (reason instanceof CanceledError) {
-        await this.transition(current, 'CANCELED', 'canceled');
-      } else {
-        current.error = errorMessage(err);
-        this.opts.log.warn('job failed', { job: id, error: current.error });
-        await this.transition(current, 'FAILED', current.error);
-      }
-      await lease.ack();
+      outcome = await runClaimedJob(
+        {
+          store: this.opts.store,
+          render: this.opts.render,
+          log: this.opts.log,
+          progressIntervalMs: this.opts.progressIntervalMs,
+          leaseRefreshMs: this.opts.leaseRefreshMs,
+          emit: (job, message) => this.emit(job, message),
+          transition: (job, state, message) => this.transition(job, state, message),
+          draining: () => this.draining,
+        },
+        claimed,
+        lease,
+        ctl,
+      );
     } finally {
-      clearInterval(keepAlive);
       this.running.delete(id);
     }
+    if (outcome === 'left') return;
     // The job has ended here for good: its checkpoint and cancel request are of no more use.
     await this.opts.checkpoints?.delete(id).catch((err: unknown) => this.opts.log.warn('deleting checkpoint failed', { job: id, error: errorMessage(err) }));
     await this.opts.cancels?.clear(id).catch(() => undefined);

@@ -16,7 +16,7 @@ import type { Encoder } from '../video/encoder.ts';
 import { streamDecodedFrames } from '../video/frame-stream.ts';
 import { writeLatentFile } from '../video/latent-file.ts';
 import type { JobRecord } from './job.ts';
-import { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-manager.ts';
+import { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-run.ts';
 import { LeaseLostError, type ArtifactStore, type CheckpointStore, type InputStore } from './ports.ts';
 import { StoreOutageError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import { CheckpointWriter, loadCheckpoint } from './checkpoints.ts';
