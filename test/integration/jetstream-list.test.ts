@@ -9,6 +9,7 @@ import { openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstre
 import type { JobRecord, JobState } from '../../coordinator/jobs/job.ts';
 import { testLog } from '../helpers/servers.ts';
 import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
+import { jobRecord } from '../helpers/job-records.ts';
 
 /**
  * `KvJobStore.list` on a real nats-server while records change: each job
@@ -27,20 +28,7 @@ async function backend(): Promise<JetStreamJobs> {
 
 /** A QUEUED record; `createdAtMs` is given so ties are certain. */
 function record(id: string, createdAtMs: number): JobRecord {
-  return {
-    id,
-    spec: { model: 'field-mixture' } as never,
-    state: 'QUEUED',
-    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0, picardWindow: 0 },
-    error: '',
-    createdAtMs,
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    outputBytes: 0,
-    outputFormat: 'latent',
-    clientRequestId: '',
-    metrics: {},
-  };
+  return jobRecord(id, { spec: { model: 'field-mixture' } as never, createdAtMs });
 }
 
 /** Newest first by creation time, ties by id. */

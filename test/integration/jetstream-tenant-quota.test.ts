@@ -17,6 +17,7 @@ import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
 import { startTestCoordinator, startTestWorker, testLog } from '../helpers/servers.ts';
 import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
+import { jobRecord } from '../helpers/job-records.ts';
 
 /**
  * Tenant quotas with jobs on JetStream: Submit's quota check reads no job
@@ -39,21 +40,7 @@ async function backend(prefix: string): Promise<JetStreamJobs> {
 const SPEC = { model: 'field-mixture', prompt: 'quota', frames: 16, height: 128, width: 128, steps: 4, seed: 1, priority: 0, output: { format: 'latent' } } as unknown as ValidSpec;
 
 function record(id: string, tenant: string, state: JobState, createdAtMs: number): JobRecord {
-  return {
-    id,
-    spec: SPEC,
-    state,
-    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0, picardWindow: 0 },
-    error: '',
-    createdAtMs,
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    outputBytes: 0,
-    outputFormat: 'latent',
-    clientRequestId: '',
-    metrics: {},
-    tenant,
-  };
+  return jobRecord(id, { spec: SPEC, state, createdAtMs, tenant });
 }
 
 const ENDED: JobState[] = ['SUCCEEDED', 'FAILED', 'CANCELED'];
