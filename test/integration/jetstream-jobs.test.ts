@@ -16,6 +16,7 @@ import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
+import { jobRecord } from '../helpers/job-records.ts';
 
 /**
  * Jobs on a real NATS JetStream server this file starts (nats-server -js on
@@ -27,20 +28,7 @@ const js = jetStreamFixture('ptest');
 
 /** A QUEUED job record for the store tests (the spec holds only what a test needs). */
 function queuedRecord(id: string, spec: object, clientRequestId: string) {
-  return {
-    id,
-    spec: spec as never,
-    state: 'QUEUED' as const,
-    progress: { step: 0, totalSteps: 4, picardIteration: 0, evaluations: 0, framesEncoded: 0, totalFrames: 0, etaSeconds: 0, stride: 0, errorRatio: 0, picardWindow: 0 },
-    error: '',
-    createdAtMs: Date.now(),
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    outputBytes: 0,
-    outputFormat: 'latent',
-    clientRequestId,
-    metrics: {},
-  };
+  return jobRecord(id, { spec: spec as never, clientRequestId });
 }
 
 async function backend(prefix: string, extra: { ackWaitMs?: number } = {}): Promise<JetStreamJobs> {

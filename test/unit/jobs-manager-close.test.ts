@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { JobManager } from '../../coordinator/jobs/job-manager.ts';
 import { MemoryJobQueue } from '../../coordinator/jobs/memory-queue.ts';
 import { MemoryJobStore } from '../../coordinator/jobs/memory-store.ts';
-import type { ValidSpec } from '../../coordinator/jobs/spec.ts';
+import { RECORD_SPEC } from '../helpers/job-records.ts';
 import { testLog } from '../helpers/servers.ts';
 
-const SPEC = { model: 'field-mixture', frames: 16, height: 128, width: 128, steps: 4, priority: 0, output: { format: 'latent' } } as unknown as ValidSpec;
+const SPEC = RECORD_SPEC;
 
 test('job manager - close() while a job is being claimed stops that job too instead of waiting for its end', async () => {
   const store = new MemoryJobStore();

@@ -1,20 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CanceledError, StoreOutageError, UnavailableError } from '../../common/errors.ts';
-import { emptyProgress, type JobRecord, type JobState } from '../../coordinator/jobs/job.ts';
+import type { JobState } from '../../coordinator/jobs/job.ts';
 import { runClaimedJob, type JobRunContext, type RenderFn } from '../../coordinator/jobs/job-run.ts';
 import { MemoryJobStore } from '../../coordinator/jobs/memory-store.ts';
 import { LeaseLostError, type JobLease } from '../../coordinator/jobs/ports.ts';
-import type { ValidSpec } from '../../coordinator/jobs/spec.ts';
+import { RECORD_SPEC, jobRecord } from '../helpers/job-records.ts';
 import { testLog } from '../helpers/servers.ts';
 
 /** One claimed job's run (coordinator/jobs/job-run.ts) on the in-memory store, with a scripted render and lease. */
 
-const SPEC = { model: 'field-mixture', frames: 16, height: 128, width: 128, steps: 4, priority: 0, output: { format: 'latent' } } as unknown as ValidSpec;
+const SPEC = RECORD_SPEC;
 
 function fixture(render: RenderFn, opts: { draining?: boolean; release?: boolean } = {}) {
   const store = new MemoryJobStore();
-  const job: JobRecord = { id: 'job-1', spec: SPEC, state: 'RUNNING', progress: emptyProgress(SPEC), error: '', createdAtMs: 1, startedAtMs: Date.now(), finishedAtMs: 0, outputBytes: 0, outputFormat: 'latent', clientRequestId: '', metrics: {} };
+  const job = jobRecord('job-1', { state: 'RUNNING', createdAtMs: 1, startedAtMs: Date.now() });
   const events: string[] = [];
   const leaseLog: string[] = [];
   const lease: JobLease = {

@@ -4,8 +4,8 @@ import type { JobRecord, JobState } from '../../coordinator/jobs/job.ts';
 import { JobManager } from '../../coordinator/jobs/job-manager.ts';
 import { MemoryJobQueue } from '../../coordinator/jobs/memory-queue.ts';
 import { MemoryJobStore } from '../../coordinator/jobs/memory-store.ts';
-import type { ValidSpec } from '../../coordinator/jobs/spec.ts';
 import { UnfinishedJobs } from '../../coordinator/jobs/unfinished-jobs.ts';
+import { RECORD_SPEC } from '../helpers/job-records.ts';
 import { testLog } from '../helpers/servers.ts';
 
 /** The index of unfinished jobs per tenant behind Submit's quota check, and the quota on the in-memory store. */
@@ -47,7 +47,7 @@ test('unfinished jobs - versions older than one applied are ignored: a write app
   assert.deepEqual(ix.load('alice'), { queued: 1, unfinished: 1 });
 });
 
-const SPEC = { model: 'field-mixture', frames: 16, height: 128, width: 128, steps: 4, priority: 0, output: { format: 'latent' } } as unknown as ValidSpec;
+const SPEC = RECORD_SPEC;
 
 test('tenant quota on the in-memory store - a burst is cut exactly at the limit, and a cancel frees a place, with no list', async () => {
   const store = new MemoryJobStore();
