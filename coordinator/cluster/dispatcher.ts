@@ -144,8 +144,9 @@ export class Dispatcher implements WorkerPool {
         const p = this.nextFor(w);
         if (!p) continue;
         // Throughput-aware: leave the work to a worker that will finish it clearly sooner.
-        if (this.pace.fasterElsewhere(w, p.model, this.batchSize(w, p))) continue;
-        const segments = this.assemble(w, p);
+        const size = this.batchSize(w, p);
+        if (this.pace.fasterElsewhere(w, p.model, size)) continue;
+        const segments = assembleBatch(this.active, w, p, size, (model) => this.servingAddresses(model));
         if (segments.length === 0) continue;
         this.send(w, segments, false);
         assigned = true;
@@ -164,11 +165,6 @@ export class Dispatcher implements WorkerPool {
     const next = nextRequest(this.active, w, this.rr, this.share, (model) => this.servingAddresses(model));
     if (next) this.rr = (next.at + 1) % Math.max(1, this.active.length);
     return next?.p;
-  }
-
-  /** One micro-batch for `w`, from `first` and topped up from other requests of its model (request-order.ts). */
-  private assemble(w: WorkerEntry, first: EvalRequest): Segment[] {
-    return assembleBatch(this.active, w, first, this.batchSize(w, first), (model) => this.servingAddresses(model));
   }
 
   /** Items per micro-batch for `w` from the model's backlog (batch-size.ts). */
