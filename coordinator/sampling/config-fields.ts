@@ -129,34 +129,3 @@ export function parseClipSample(value: unknown): false | undefined {
   }
   return value;
 }
-
-/**
- * Checks the number of inference steps: an integer >= 1, and at most
- * `maxSteps` (the number of training timesteps) when given.
- */
-export function checkNumInferenceSteps(n: number, maxSteps?: number): void {
-  if (!Number.isInteger(n) || n < 1) {
-    throw new SchedulerConfigError('numInferenceSteps', `numInferenceSteps must be an integer >= 1, got ${n}`);
-  }
-  if (maxSteps !== undefined && n > maxSteps) {
-    throw new SchedulerConfigError(
-      'numInferenceSteps',
-      `numInferenceSteps (${n}) cannot exceed trainSchedule.numTrainTimesteps (${maxSteps})`,
-    );
-  }
-}
-
-/**
- * Checks that the first (largest) spaced timestep is a training timestep:
- * leading spacing plus `stepsOffset` can push it to `T` (e.g. 1000 steps of
- * a 1000-step schedule with offset 1), where diffusers indexes past
- * `alphas_cumprod`.
- */
-export function checkFirstTimestep(first: number, numTrainTimesteps: number, stepsOffset: number): void {
-  if (first > numTrainTimesteps - 1) {
-    throw new SchedulerConfigError(
-      'stepsOffset',
-      `stepsOffset ${stepsOffset} pushes the first timestep to ${first}, past the last training timestep ${numTrainTimesteps - 1}`,
-    );
-  }
-}

@@ -17,14 +17,11 @@
 import { alphasCumprod } from '../../common/noise-schedule.ts';
 import { parseDdimConfig, type DdimConfig, type DdimConfigInput } from './ddim-config.ts';
 import { SchedulerConfigError } from './errors.ts';
-import { toX0Eps, vpNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
-import { addScaledNoise, checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
+import { checkFirstTimestep, checkNumInferenceSteps, VpScheduler, type VpStepCoefficients } from './scheduler-step.ts';
 import { spacedTimesteps } from './timestep-spacing.ts';
 
 /** Per-step DDIM quantities (paper / diffusers names), all float64. */
-export interface DdimStepCoefficients {
-  /** Model timestep t of the step's input. */
-  readonly timestep: number;
+export interface DdimStepCoefficients extends VpStepCoefficients {
   /** Timestep the step lands on; negative means "past the end" (final_alpha_cumprod). */
   readonly prevTimestep: number;
   /** abar_t */
@@ -42,16 +39,8 @@ export interface DdimStepCoefficients {
 }
 
 /** DDIM scheduler configured for a number of inference steps. */
-export class DdimScheduler implements Scheduler<DdimConfig> {
+export class DdimScheduler extends VpScheduler<DdimConfig, DdimStepCoefficients> {
   readonly kind = 'ddim';
-  readonly config: Readonly<DdimConfig>;
-  readonly predictionType: PredictionType;
-  readonly timesteps: readonly number[];
-  readonly numSteps: number;
-  readonly initNoiseSigma = 1;
-  private readonly steps: readonly DdimStepCoefficients[];
-  private readonly levels: readonly NoiseLevel[];
-
   /**
    * @param config any subset of {@link DdimConfig}; missing fields take
    *   {@link DEFAULT_DDIM_CONFIG}'s values.
@@ -59,30 +48,13 @@ export class DdimScheduler implements Scheduler<DdimConfig> {
    * @throws SchedulerConfigError on a bad field or step count.
    */
   constructor(config: DdimConfigInput | Readonly<DdimConfig>, numInferenceSteps: number) {
-    this.config = parseDdimConfig(config);
-    const { trainSchedule, timestepSpacing, stepsOffset, eta, setAlphaToOne } = this.config;
+    const parsed = parseDdimConfig(config);
+    const { trainSchedule, timestepSpacing, stepsOffset, eta, setAlphaToOne } = parsed;
     const T = trainSchedule.numTrainTimesteps;
     const n = numInferenceSteps;
-    if (!Number.isInteger(n) || n < 1) {
-      throw new SchedulerConfigError('numInferenceSteps', `numInferenceSteps must be an integer >= 1, got ${n}`);
-    }
-    if (n > T) {
-      throw new SchedulerConfigError(
-        'numInferenceSteps',
-        `numInferenceSteps (${n}) cannot exceed trainSchedule.numTrainTimesteps (${T})`,
-      );
-    }
+    checkNumInferenceSteps(n, T);
     const timesteps = spacedTimesteps(timestepSpacing, T, n, stepsOffset);
-    const first = timesteps[0]!;
-    if (first > T - 1) {
-      throw new SchedulerConfigError(
-        'stepsOffset',
-        `stepsOffset ${stepsOffset} pushes the first timestep to ${first}, past the last training timestep ${T - 1}`,
-      );
-    }
-    this.timesteps = Object.freeze(timesteps);
-    this.numSteps = n;
-    this.predictionType = this.config.predictionType;
+    checkFirstTimestep(timesteps[0]!, T, stepsOffset);
 
     const abar = alphasCumprod(trainSchedule);
     // diffusers' final_alpha_cumprod: where the last step lands.
@@ -114,7 +86,7 @@ export class DdimScheduler implements Scheduler<DdimConfig> {
         direction = 0;
       }
       steps.push(
-        Object.freeze({
+        {
           timestep: t,
           prevTimestep,
           alphaProdT,
@@ -123,76 +95,15 @@ export class DdimScheduler implements Scheduler<DdimConfig> {
           stdDevT,
           x0Coeff: Math.sqrt(alphaProdTPrev),
           epsCoeff: Math.sqrt(direction),
-        }),
+        },
       );
     }
-    this.steps = Object.freeze(steps);
-    this.levels = Object.freeze([...steps.map((s) => Object.freeze(vpNoiseLevel(s.alphaProdT))), Object.freeze(vpNoiseLevel(steps[n - 1]!.alphaProdTPrev))]);
+    super(parsed, steps);
   }
 
-  /** The float64 coefficients of step `i` (for tests, logging and Picard error scales). */
-  stepCoefficients(i: number): DdimStepCoefficients {
-    checkStepIndex(i, this.numSteps);
-    return this.steps[i]!;
-  }
-
-  /**
-   * `{ alpha: sqrt(abar_t), sigma: sqrt(1 - abar_t) }` at step `i`'s timestep;
-   * at `i = numSteps`, the level the last step lands on (final_alpha_cumprod).
-   */
-  noiseLevel(i: number): NoiseLevel {
-    checkStepIndex(i, this.numSteps + 1);
-    return this.levels[i]!;
-  }
-
-  /** VP samples go into the model as they are. */
-  modelInputScale(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    return 1;
-  }
-
-  /** sigma_t = eta * sqrt(variance); 0 when eta = 0. */
-  noiseCoefficient(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    return this.steps[i]!.stdDevT;
-  }
-
-  /**
-   * 7. `x_prev = sqrt(abar_prev) x0Hat + sqrt(1 - abar_prev - sigma_t^2) epsHat`.
-   * Elementwise, so `out` may be any of the inputs.
-   */
-  stepDeterministic(
-    i: number,
-    sample: Float32Array,
-    x0Hat: Float32Array,
-    epsHat: Float32Array,
-    out?: Float32Array,
-  ): Float32Array {
-    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
-    const n = dst.length;
+  /** 7. `x_prev = sqrt(abar_prev) x0Hat + sqrt(1 - abar_prev - sigma_t^2) epsHat`. */
+  protected applyStep(i: number, _sample: Float32Array, x0Hat: Float32Array, epsHat: Float32Array, dst: Float32Array): void {
     const { x0Coeff, epsCoeff } = this.steps[i]!;
-    for (let k = 0; k < n; k++) dst[k] = x0Coeff * x0Hat[k]! + epsCoeff * epsHat[k]!;
-    return dst;
-  }
-
-  /**
-   * One full diffusers-style step from a raw model output: 3. convert to
-   * (x0Hat, epsHat), 6-7. deterministic step, then `+ sigma_t z` when
-   * sigma_t > 0 (`noise` is then required).
-   */
-  step(
-    i: number,
-    sample: Float32Array,
-    modelOutput: Float32Array,
-    noise?: Float32Array,
-  ): { prevSample: Float32Array; predOriginalSample: Float32Array } {
-    const { x0, eps } = toX0Eps(this.predictionType, modelOutput, sample, this.noiseLevel(i));
-    const prevSample = this.stepDeterministic(i, sample, x0, eps);
-    const c = this.noiseCoefficient(i);
-    if (c !== 0) {
-      if (noise === undefined) throw new RangeError(`step ${i} is stochastic (sigma_t = ${c}); pass its noise`);
-      addScaledNoise(prevSample, c, noise);
-    }
-    return { prevSample, predOriginalSample: x0 };
+    for (let k = 0; k < dst.length; k++) dst[k] = x0Coeff * x0Hat[k]! + epsCoeff * epsHat[k]!;
   }
 }

@@ -18,20 +18,15 @@
  * Float32Array samples.
  */
 import { alphasCumprod } from '../../common/noise-schedule.ts';
-import { checkFirstTimestep, checkNumInferenceSteps } from './config-fields.ts';
 import { parseDdpmConfig, type DdpmConfig, type DdpmConfigInput } from './ddpm-config.ts';
-import { modelOutputToX0Eps } from './model-output.ts';
-import { vpNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
-import { addScaledNoise, checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
+import { checkFirstTimestep, checkNumInferenceSteps, VpScheduler, type VpStepCoefficients } from './scheduler-step.ts';
 import { spacedTimesteps } from './timestep-spacing.ts';
 
 /** diffusers clamps the variance to this before use (`torch.clamp(variance, min=1e-20)`). */
 export const DDPM_MIN_VARIANCE = 1e-20;
 
 /** Per-step DDPM quantities (paper / diffusers names), all float64. */
-export interface DdpmStepCoefficients {
-  /** Model timestep t of the step's input. */
-  readonly timestep: number;
+export interface DdpmStepCoefficients extends VpStepCoefficients {
   /** The next listed timestep, or -1 after the last step (abar = 1). */
   readonly prevTimestep: number;
   /** abar_t */
@@ -54,16 +49,8 @@ export interface DdpmStepCoefficients {
 }
 
 /** DDPM scheduler configured for a number of inference steps. */
-export class DdpmScheduler implements Scheduler<DdpmConfig> {
+export class DdpmScheduler extends VpScheduler<DdpmConfig, DdpmStepCoefficients> {
   readonly kind = 'ddpm';
-  readonly config: Readonly<DdpmConfig>;
-  readonly predictionType: PredictionType;
-  readonly timesteps: readonly number[];
-  readonly numSteps: number;
-  readonly initNoiseSigma = 1;
-  private readonly steps: readonly DdpmStepCoefficients[];
-  private readonly levels: readonly NoiseLevel[];
-
   /**
    * @param config any subset of {@link DdpmConfig}; missing fields take
    *   {@link DEFAULT_DDPM_CONFIG}'s values.
@@ -71,16 +58,13 @@ export class DdpmScheduler implements Scheduler<DdpmConfig> {
    * @throws SchedulerConfigError on a bad field or step count.
    */
   constructor(config: DdpmConfigInput | Readonly<DdpmConfig>, numInferenceSteps: number) {
-    this.config = parseDdpmConfig(config);
-    const { trainSchedule, timestepSpacing, stepsOffset, varianceType } = this.config;
+    const parsed = parseDdpmConfig(config);
+    const { trainSchedule, timestepSpacing, stepsOffset, varianceType } = parsed;
     const T = trainSchedule.numTrainTimesteps;
     const n = numInferenceSteps;
     checkNumInferenceSteps(n, T);
     const timesteps = spacedTimesteps(timestepSpacing, T, n, stepsOffset);
     checkFirstTimestep(timesteps[0]!, T, stepsOffset);
-    this.timesteps = Object.freeze(timesteps);
-    this.numSteps = n;
-    this.predictionType = this.config.predictionType;
 
     const abar = alphasCumprod(trainSchedule);
     const steps: DdpmStepCoefficients[] = [];
@@ -104,7 +88,7 @@ export class DdpmScheduler implements Scheduler<DdpmConfig> {
           ? Math.max((betaProdTPrev / betaProdT) * currentBetaT, DDPM_MIN_VARIANCE)
           : currentBetaT;
       steps.push(
-        Object.freeze({
+        {
           timestep: t,
           prevTimestep,
           alphaProdT,
@@ -114,81 +98,19 @@ export class DdpmScheduler implements Scheduler<DdpmConfig> {
           stdDevT: t > 0 ? Math.sqrt(variance) : 0,
           x0Coeff,
           sampleCoeff,
-        }),
+        },
       );
     }
-    this.steps = Object.freeze(steps);
-    this.levels = Object.freeze([
-      ...steps.map((s) => Object.freeze(vpNoiseLevel(s.alphaProdT))),
-      Object.freeze(vpNoiseLevel(steps[n - 1]!.alphaProdTPrev)),
-    ]);
-  }
-
-  /** The float64 coefficients of step `i` (for tests, logging and Picard error scales). */
-  stepCoefficients(i: number): DdpmStepCoefficients {
-    checkStepIndex(i, this.numSteps);
-    return this.steps[i]!;
-  }
-
-  /**
-   * `{ alpha: sqrt(abar_t), sigma: sqrt(1 - abar_t) }` at step `i`'s timestep;
-   * at `i = numSteps`, the level the last step lands on (abar = 1, since the
-   * last step always goes to timestep -1).
-   */
-  noiseLevel(i: number): NoiseLevel {
-    checkStepIndex(i, this.numSteps + 1);
-    return this.levels[i]!;
-  }
-
-  /** VP samples go into the model as they are. */
-  modelInputScale(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    return 1;
-  }
-
-  /** sqrt(variance) for t > 0, else 0. */
-  noiseCoefficient(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    return this.steps[i]!.stdDevT;
+    super(parsed, steps);
   }
 
   /**
    * 5. The posterior mean `mu~_t = x0Coeff x0Hat + sampleCoeff x_t`
    * (diffusers' `pred_prev_sample`). `epsHat` is not used: DDPM's formula (7)
-   * is written in x0 and x_t. Elementwise, so `out` may be any of the inputs.
+   * is written in x0 and x_t.
    */
-  stepDeterministic(
-    i: number,
-    sample: Float32Array,
-    x0Hat: Float32Array,
-    epsHat: Float32Array,
-    out?: Float32Array,
-  ): Float32Array {
-    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
-    const n = dst.length;
+  protected applyStep(i: number, sample: Float32Array, x0Hat: Float32Array, _epsHat: Float32Array, dst: Float32Array): void {
     const { x0Coeff, sampleCoeff } = this.steps[i]!;
-    for (let k = 0; k < n; k++) dst[k] = x0Coeff * x0Hat[k]! + sampleCoeff * sample[k]!;
-    return dst;
-  }
-
-  /**
-   * One full diffusers-style step from a raw model output: 2. convert to
-   * x0Hat, 4-5. posterior mean, 6. `+ sqrt(variance) z` when t > 0
-   * (`noise` is then required).
-   */
-  step(
-    i: number,
-    sample: Float32Array,
-    modelOutput: Float32Array,
-    noise?: Float32Array,
-  ): { prevSample: Float32Array; predOriginalSample: Float32Array } {
-    const { x0, eps } = modelOutputToX0Eps(this, i, sample, modelOutput);
-    const prevSample = this.stepDeterministic(i, sample, x0, eps);
-    const c = this.noiseCoefficient(i);
-    if (c !== 0) {
-      if (noise === undefined) throw new RangeError(`step ${i} is stochastic (std ${c}); pass its noise`);
-      addScaledNoise(prevSample, c, noise);
-    }
-    return { prevSample, predOriginalSample: x0 };
+    for (let k = 0; k < dst.length; k++) dst[k] = x0Coeff * x0Hat[k]! + sampleCoeff * sample[k]!;
   }
 }

@@ -17,27 +17,17 @@
  * Deterministic only (s_churn = 0): the noise coefficient is 0.
  */
 import { alphasCumprod } from '../../common/noise-schedule.ts';
-import { checkFirstTimestep, checkNumInferenceSteps } from './config-fields.ts';
 import { SchedulerConfigError } from './errors.ts';
 import { parseEulerConfig, type EulerConfig, type EulerConfigInput } from './euler-config.ts';
 import { interpAtTimestep, karrasSigmas, linspaceTimesteps, sigmaToT, trainingSigmas } from './euler-sigmas.ts';
-import { modelOutputToX0Eps } from './model-output.ts';
-import type { NoiseLevel, PredictionType } from './prediction.ts';
-import { checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
+import { checkFirstTimestep, checkNumInferenceSteps, TabulatedScheduler } from './scheduler-step.ts';
 import { spacedTimesteps } from './timestep-spacing.ts';
 
 /** Euler scheduler configured for a number of inference steps. */
-export class EulerScheduler implements Scheduler<EulerConfig> {
+export class EulerScheduler extends TabulatedScheduler<EulerConfig> {
   readonly kind = 'euler';
-  readonly config: Readonly<EulerConfig>;
-  readonly predictionType: PredictionType;
-  /** Model timesteps; fractional for linspace spacing and Karras sigmas. */
-  readonly timesteps: readonly number[];
-  readonly numSteps: number;
-  readonly initNoiseSigma: number;
   /** sigma_0 .. sigma_n (float64), the last one where the last step lands. */
   readonly sigmas: readonly number[];
-  private readonly levels: readonly NoiseLevel[];
 
   /**
    * @param config any subset of {@link EulerConfig}; missing fields take
@@ -46,8 +36,8 @@ export class EulerScheduler implements Scheduler<EulerConfig> {
    * @throws SchedulerConfigError on a bad field or step count.
    */
   constructor(config: EulerConfigInput | Readonly<EulerConfig>, numInferenceSteps: number) {
-    this.config = parseEulerConfig(config);
-    const { trainSchedule, timestepSpacing, stepsOffset, useKarrasSigmas, finalSigmasType } = this.config;
+    const parsed = parseEulerConfig(config);
+    const { trainSchedule, timestepSpacing, stepsOffset, useKarrasSigmas, finalSigmasType } = parsed;
     const T = trainSchedule.numTrainTimesteps;
     const n = numInferenceSteps;
     checkNumInferenceSteps(n, T);
@@ -74,64 +64,27 @@ export class EulerScheduler implements Scheduler<EulerConfig> {
     // 4. the final sigma
     sigmas.push(finalSigmasType === 'zero' ? 0 : train[0]!);
 
-    this.timesteps = Object.freeze(timesteps);
-    this.sigmas = Object.freeze(sigmas);
-    this.numSteps = n;
-    this.predictionType = this.config.predictionType;
     const maxSigma = Math.max(...sigmas);
-    this.initNoiseSigma = timestepSpacing === 'leading' ? Math.sqrt(maxSigma * maxSigma + 1) : maxSigma;
-    this.levels = Object.freeze(sigmas.map((sigma) => Object.freeze({ alpha: 1, sigma })));
-  }
-
-  /** `{ alpha: 1, sigma: sigma_i }`: `x_i = x0 + sigma_i eps`; `i = numSteps` gives the final sigma. */
-  noiseLevel(i: number): NoiseLevel {
-    checkStepIndex(i, this.numSteps + 1);
-    return this.levels[i]!;
-  }
-
-  /** `1 / sqrt(sigma_i^2 + 1)` (diffusers' `scale_model_input`). */
-  modelInputScale(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    const s = this.sigmas[i]!;
-    return 1 / Math.sqrt(s * s + 1);
-  }
-
-  /** Deterministic Euler: always 0. */
-  noiseCoefficient(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    return 0;
+    super({
+      config: parsed,
+      predictionType: parsed.predictionType,
+      // fractional for linspace spacing and Karras sigmas
+      timesteps,
+      // x_i = x0 + sigma_i eps
+      levels: sigmas.map((sigma) => ({ alpha: 1, sigma })),
+      initNoiseSigma: timestepSpacing === 'leading' ? Math.sqrt(maxSigma * maxSigma + 1) : maxSigma,
+      // diffusers' scale_model_input
+      modelInputScales: sigmas.slice(0, n).map((s) => 1 / Math.sqrt(s * s + 1)),
+    });
+    this.sigmas = Object.freeze(sigmas);
   }
 
   /**
    * 2. ODE derivative `d = (x - x0Hat) / sigma_i = epsHat`;
    * 3. `x_{i+1} = x_i + (sigma_{i+1} - sigma_i) d`.
-   * Elementwise, so `out` may be any of the inputs.
    */
-  stepDeterministic(
-    i: number,
-    sample: Float32Array,
-    x0Hat: Float32Array,
-    epsHat: Float32Array,
-    out?: Float32Array,
-  ): Float32Array {
-    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
-    const n = dst.length;
+  protected applyStep(i: number, sample: Float32Array, _x0Hat: Float32Array, epsHat: Float32Array, dst: Float32Array): void {
     const dt = this.sigmas[i + 1]! - this.sigmas[i]!;
-    for (let k = 0; k < n; k++) dst[k] = sample[k]! + dt * epsHat[k]!;
-    return dst;
-  }
-
-  /**
-   * One full diffusers-style step: `modelOutput` is the model's prediction
-   * for the scaled input `x / sqrt(sigma^2 + 1)`; 1. convert to x0Hat
-   * (`x - sigma eps` for epsilon), 2-3. Euler step.
-   */
-  step(
-    i: number,
-    sample: Float32Array,
-    modelOutput: Float32Array,
-  ): { prevSample: Float32Array; predOriginalSample: Float32Array } {
-    const { x0, eps } = modelOutputToX0Eps(this, i, sample, modelOutput);
-    return { prevSample: this.stepDeterministic(i, sample, x0, eps), predOriginalSample: x0 };
+    for (let k = 0; k < dst.length; k++) dst[k] = sample[k]! + dt * epsHat[k]!;
   }
 }

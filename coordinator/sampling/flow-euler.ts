@@ -15,11 +15,9 @@
  *
  * Deterministic: the noise coefficient is 0.
  */
-import { checkNumInferenceSteps } from './config-fields.ts';
 import { parseFlowEulerConfig, type FlowEulerConfig, type FlowEulerConfigInput } from './flow-euler-config.ts';
-import { modelOutputToX0Eps } from './model-output.ts';
-import { flowNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
-import { checkStepIndex, type Scheduler, stepOutput } from './scheduler.ts';
+import { flowNoiseLevel } from './prediction.ts';
+import { checkNumInferenceSteps, TabulatedScheduler } from './scheduler-step.ts';
 
 /** The timestep shift `shift sigma / (1 + (shift - 1) sigma)` (SD3, eq. (23) of arXiv:2403.03206). */
 export function shiftSigma(sigma: number, shift: number): number {
@@ -46,18 +44,10 @@ export function flowSigmas(numTrainTimesteps: number, n: number, shift: number):
 }
 
 /** Flow-matching Euler scheduler configured for a number of inference steps. */
-export class FlowEulerScheduler implements Scheduler<FlowEulerConfig> {
+export class FlowEulerScheduler extends TabulatedScheduler<FlowEulerConfig> {
   readonly kind = 'flow_euler';
-  readonly config: Readonly<FlowEulerConfig>;
-  readonly predictionType: PredictionType = 'flow';
-  /** `sigma_i * T`, fractional. */
-  readonly timesteps: readonly number[];
-  readonly numSteps: number;
-  /** x at step 0 is pure noise (sigma_0 = 1). */
-  readonly initNoiseSigma = 1;
   /** sigma_0 = 1 .. sigma_n = 0 (float64). */
   readonly sigmas: readonly number[];
-  private readonly levels: readonly NoiseLevel[];
 
   /**
    * @param config any subset of {@link FlowEulerConfig}; missing fields take
@@ -67,62 +57,32 @@ export class FlowEulerScheduler implements Scheduler<FlowEulerConfig> {
    * @throws SchedulerConfigError on a bad field or step count.
    */
   constructor(config: FlowEulerConfigInput | Readonly<FlowEulerConfig>, numInferenceSteps: number) {
-    this.config = parseFlowEulerConfig(config);
-    const { numTrainTimesteps: T, shift } = this.config;
+    const parsed = parseFlowEulerConfig(config);
+    const { numTrainTimesteps: T, shift } = parsed;
     const n = numInferenceSteps;
     checkNumInferenceSteps(n);
     const sigmas = flowSigmas(T, n, shift);
-    this.timesteps = Object.freeze(sigmas.map((s) => s * T));
+    const timesteps = sigmas.map((s) => s * T);
     sigmas.push(0);
+    super({
+      config: parsed,
+      predictionType: 'flow',
+      // sigma_i * T, fractional
+      timesteps,
+      // { 1 - sigma_i, sigma_i }; the last is the clean level { 1, 0 }
+      levels: sigmas.map(flowNoiseLevel),
+      // x at step 0 is pure noise (sigma_0 = 1)
+      initNoiseSigma: 1,
+    });
     this.sigmas = Object.freeze(sigmas);
-    this.numSteps = n;
-    this.levels = Object.freeze(sigmas.map((s) => Object.freeze(flowNoiseLevel(s))));
-  }
-
-  /** `{ alpha: 1 - sigma_i, sigma: sigma_i }`; `i = numSteps` is the clean level `{1, 0}`. */
-  noiseLevel(i: number): NoiseLevel {
-    checkStepIndex(i, this.numSteps + 1);
-    return this.levels[i]!;
-  }
-
-  /** Flow samples go into the model as they are. */
-  modelInputScale(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    return 1;
-  }
-
-  /** Deterministic: always 0. */
-  noiseCoefficient(i: number): number {
-    checkStepIndex(i, this.numSteps);
-    return 0;
   }
 
   /**
    * 1. velocity `v = epsHat - x0Hat`;
    * 2. `x_{i+1} = x_i + (sigma_{i+1} - sigma_i) v`.
-   * Elementwise, so `out` may be any of the inputs.
    */
-  stepDeterministic(
-    i: number,
-    sample: Float32Array,
-    x0Hat: Float32Array,
-    epsHat: Float32Array,
-    out?: Float32Array,
-  ): Float32Array {
-    const dst = stepOutput(i, this.numSteps, sample, x0Hat, epsHat, out);
-    const n = dst.length;
+  protected applyStep(i: number, sample: Float32Array, x0Hat: Float32Array, epsHat: Float32Array, dst: Float32Array): void {
     const dt = this.sigmas[i + 1]! - this.sigmas[i]!;
-    for (let k = 0; k < n; k++) dst[k] = sample[k]! + dt * (epsHat[k]! - x0Hat[k]!);
-    return dst;
-  }
-
-  /** One full step from a raw velocity prediction (converted to x0Hat/epsHat first, as the engines do). */
-  step(
-    i: number,
-    sample: Float32Array,
-    modelOutput: Float32Array,
-  ): { prevSample: Float32Array; predOriginalSample: Float32Array } {
-    const { x0, eps } = modelOutputToX0Eps(this, i, sample, modelOutput);
-    return { prevSample: this.stepDeterministic(i, sample, x0, eps), predOriginalSample: x0 };
+    for (let k = 0; k < dst.length; k++) dst[k] = sample[k]! + dt * (epsHat[k]! - x0Hat[k]!);
   }
 }

@@ -11,7 +11,6 @@
  * engine evaluate drifts `stepDeterministic(...) - x_i` in parallel and add
  * pre-drawn noise `c_i z_i` itself, identically to the sequential engine.
  */
-import { uninitializedFloat32Array } from '../../common/float-buffers.ts';
 import type { NoiseLevel, PredictionType } from './prediction.ts';
 
 /** A configured sampler over `numSteps` inference steps. */
@@ -72,20 +71,4 @@ export function checkStepIndex(i: number, numSteps: number): void {
   if (!Number.isInteger(i) || i < 0 || i >= numSteps) {
     throw new RangeError(`step index ${i} is outside [0, ${numSteps})`);
   }
-}
-
-/**
- * Checks a `stepDeterministic` call (step index, matching lengths) and
- * returns the buffer to write: `out`, or a new array.
- */
-export function stepOutput(i: number, numSteps: number, sample: Float32Array, x0Hat: Float32Array, epsHat: Float32Array, out?: Float32Array): Float32Array {
-  checkStepIndex(i, numSteps);
-  const n = sample.length;
-  if (x0Hat.length !== n || epsHat.length !== n) {
-    throw new RangeError(`step ${i}: x0Hat (${x0Hat.length}) and epsHat (${epsHat.length}) must match sample (${n})`);
-  }
-  // Not zero-filled first: every stepDeterministic writes each element of it.
-  const dst = out ?? uninitializedFloat32Array(n);
-  if (dst.length !== n) throw new RangeError(`step ${i}: out has ${dst.length} elements, sample has ${n}`);
-  return dst;
 }
