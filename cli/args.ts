@@ -21,6 +21,8 @@ export interface CliEnv {
   tlsCa?: string | undefined;
   /** $PROPELLER_TOKENS: the coordinator's stored tokens (`tenant:sha256hex[:admin]`, comma-separated). */
   tokens?: string | undefined;
+  /** $PROPELLER_GPU_UUID, else the one GPU $NVIDIA_VISIBLE_DEVICES names by UUID: a worker's GPU (worker/gpu-identity.ts). */
+  gpuUuid?: string | undefined;
 }
 
 /** A positive integer flag, or an error naming the flag. */

@@ -78,6 +78,8 @@ export async function runCli(argv: string[], env: CliEnv, natsUrl?: string): Pro
         'nats-bucket': { type: 'string' },
         'fail-rate': { type: 'string' },
         'metrics-listen': { type: 'string' },
+        'health-listen': { type: 'string' },
+        'gpu-uuid': { type: 'string' },
         ...SERVER_TLS_FLAGS,
       });
       if (values.help) {
@@ -89,6 +91,9 @@ export async function runCli(argv: string[], env: CliEnv, natsUrl?: string): Pro
             '  --nats URL[,URL] [--nats-bucket NAME]  announce this worker in a NATS KV bucket (refreshed every 2 s, deleted on drain)\n' +
             '  --advertise HOST:PORT  address announced to coordinators (default: the bound address)\n' +
             '  --metrics-listen HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default; port 0 picks one)\n' +
+            '  --health-listen HOST:PORT  also serve grpc.health.v1 alone, without TLS, there (for kubelet gRPC probes of a TLS worker)\n' +
+            '  --gpu-uuid GPU-...  UUID of the GPU this worker owns, the gpu_uuid label of propeller_worker_info that joins DCGM GPU metrics\n' +
+            '    (default $PROPELLER_GPU_UUID, else $NVIDIA_VISIBLE_DEVICES when it names one GPU by UUID, as the Kubernetes device plugin sets it)\n' +
             '  --fail-rate R  TESTING AID: fail that share (0-1) of Evaluate calls on purpose, deterministically\n' +
             `  --device sim:PROFILE simulates a GPU: real outputs computed on the CPU, then each batch waits out the\n  profile's modelled latency (a simulation, for measuring scaling). Profiles:\n` +
             simProfileNames()
@@ -101,6 +106,8 @@ export async function runCli(argv: string[], env: CliEnv, natsUrl?: string): Pro
       await runWorkerProcess(
         {
           listen: values.listen as string,
+          healthListen: values['health-listen'] as string | undefined,
+          gpuUuid: (values['gpu-uuid'] as string | undefined) ?? env.gpuUuid,
           modelDirs,
           device: values.device as string,
           intraOpThreads: Number(values.threads),

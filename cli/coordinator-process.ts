@@ -38,6 +38,7 @@ const HELP = `propeller coordinator [options]
   --straggler-min-ms N     never duplicate a slow batch before N ms (default 2000; 3x the usual latency)
   --progress-interval-ms N least time between progress events of a job (default 200)
   --metrics-listen HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default; port 0 picks one)
+  --health-listen HOST:PORT   also serve grpc.health.v1 alone, without TLS, there (for kubelet gRPC probes of a TLS server)
   --tokens-file FILE       bearer-token tenants, lines tenant:sha256hex[:admin] (propeller token makes them);
                            $PROPELLER_TOKENS adds entries (comma-separated). None at all: no authentication
   --tls-cert FILE --tls-key FILE  serve the JobService over TLS
@@ -74,6 +75,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     'straggler-min-ms': { type: 'string' },
     'progress-interval-ms': { type: 'string' },
     'metrics-listen': { type: 'string' },
+    'health-listen': { type: 'string' },
     'tokens-file': { type: 'string' },
     ...SERVER_TLS_FLAGS,
     'worker-tls-ca': { type: 'string' },
@@ -113,6 +115,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
       ...file,
       ...defined({
         listen: values.listen as string | undefined,
+        healthListen: values['health-listen'] as string | undefined,
         workers: values.workers === undefined ? undefined : (values.workers as string).split(',').filter(Boolean),
         dataDir: values['data-dir'] as string | undefined,
         maxConcurrentJobs: int('max-jobs'),

@@ -6,6 +6,7 @@ import type { CliEnv } from './args.ts';
 import { runCli } from './commands.ts';
 import { defaultModelDir } from './model-dir.ts';
 import type { LogLevel } from '../common/logger.ts';
+import { visibleGpuUuid } from '../worker/gpu-identity.ts';
 
 const env: CliEnv = {
   address: process.env.PROPELLER_ADDRESS ?? '127.0.0.1:7400',
@@ -14,6 +15,7 @@ const env: CliEnv = {
   token: process.env.PROPELLER_TOKEN || undefined,
   tlsCa: process.env.PROPELLER_TLS_CA || undefined,
   tokens: process.env.PROPELLER_TOKENS || undefined,
+  gpuUuid: process.env.PROPELLER_GPU_UUID || visibleGpuUuid(process.env.NVIDIA_VISIBLE_DEVICES),
 };
 
 runCli(process.argv.slice(2), env, process.env.PROPELLER_NATS_URL || undefined).then(

@@ -11,6 +11,11 @@ import { jetStreamOptionsSchema } from './jetstream/options.ts';
 export const coordinatorOptionsSchema = z.object({
   /** host:port of the JobService; port 0 picks a free one. */
   listen: z.string().default('127.0.0.1:7400'),
+  /**
+   * host:port of a plaintext listener serving only grpc.health.v1 (common/health-listener.ts),
+   * for probes that cannot speak TLS (kubelet); off when absent.
+   */
+  healthListen: z.string().regex(/^[^\s]*:\d+$/, 'must be host:port').optional(),
   /** Static worker addresses (host:port). */
   workers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).default([]),
   /** Outputs are written here. */

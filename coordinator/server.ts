@@ -5,6 +5,7 @@ import { messageLimitOptions } from '../common/grpc-options.ts';
 import { loadTenantTokens } from './api/tenants.ts';
 import { channelCredentials, isLoopbackListen, serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { serveHealth, type HealthListener } from '../common/health-listener.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
 import { JobService } from './api/job-service.ts';
 import { CapacityModel } from './cluster/capacity.ts';
@@ -36,6 +37,8 @@ export interface CoordinatorHandle {
   readonly jetstream: JetStreamJobs | undefined;
   /** Prometheus metrics (served by the process, see common/metrics-server.ts). */
   readonly metrics: CoordinatorMetrics;
+  /** host:port of the plaintext health listener (`healthListen`), when configured. */
+  readonly healthAddress: string | undefined;
   /** Stops the API, cancels running jobs, closes worker connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -146,9 +149,21 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     // checks none of them, whatever the other coordinators on the prefix do.
     log.warn('JetStream jobs without tokens: every job on this prefix, whatever its tenant, is visible and cancelable through this coordinator (configure auth.tokensFile or PROPELLER_TOKENS as on the other coordinators)', { prefix: shared.config.prefix });
   }
+  let healthListener: HealthListener | undefined;
+  try {
+    healthListener = config.healthListen ? await serveHealth(health, config.healthListen) : undefined;
+  } catch (err) {
+    server.forceShutdown();
+    await jobs.close().catch(() => undefined);
+    await discovery?.close().catch(() => undefined);
+    await shared?.close().catch(() => undefined);
+    dispatcher.close();
+    registry.close();
+    throw err;
+  }
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
   const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
-  log.info('coordinator listening', { address, auth: auth.enabled ? `${auth.tenants} tenants` : 'off', tls: config.tls ? (config.tls.ca ? 'mtls' : 'tls') : 'off', workerTls: config.workerTls ? 'on' : 'off', workers: config.workers.length, nats: config.nats ? `${config.nats.servers} bucket ${config.nats.bucket}` : 'off' });
+  log.info('coordinator listening', { address, auth: auth.enabled ? `${auth.tenants} tenants` : 'off', tls: config.tls ? (config.tls.ca ? 'mtls' : 'tls') : 'off', workerTls: config.workerTls ? 'on' : 'off', workers: config.workers.length, nats: config.nats ? `${config.nats.servers} bucket ${config.nats.bucket}` : 'off', health: healthListener?.address ?? 'main port' });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -181,8 +196,10 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
       }
       dispatcher.close();
       registry.close();
+      // Last: probes see NOT_SERVING until the coordinator is gone.
+      await healthListener?.close();
     })());
-  return { address, config, registry, jobs, dispatcher, discovery, jetstream: shared, metrics, close };
+  return { address, config, registry, jobs, dispatcher, discovery, jetstream: shared, metrics, healthAddress: healthListener?.address, close };
 }
 
 /**

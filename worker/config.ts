@@ -3,6 +3,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { serverTlsSchema } from '../common/tls.ts';
 import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
 import { isSimDevice, simDeviceProblem } from './sim-profiles.ts';
+import { GPU_UUID } from './gpu-identity.ts';
 
 /** "cpu", "cuda", "cuda:N", or a simulated GPU "sim:<profile>" (see sim-profiles.ts). */
 const deviceSchema = z
@@ -21,6 +22,16 @@ const deviceSchema = z
 export const workerOptionsSchema = z.object({
   /** host:port to listen on; port 0 picks a free one. */
   listen: z.string().default('127.0.0.1:0'),
+  /**
+   * host:port of a plaintext listener serving only grpc.health.v1 (common/health-listener.ts),
+   * for probes that cannot speak TLS (kubelet); off when absent.
+   */
+  healthListen: z.string().regex(/^[^\s]*:\d+$/, 'must be host:port').optional(),
+  /**
+   * UUID of the GPU this worker owns (`GPU-...`, as `nvidia-smi -L` and the DCGM exporter's
+   * `UUID` label show): the `gpu_uuid` label of its info metric, which joins GPU telemetry to it.
+   */
+  gpuUuid: z.string().regex(GPU_UUID, 'must be a GPU UUID like GPU-8f1f4d06-07fd-27a7-52d5-e58aa060d256').optional(),
   /** Directories holding models (each model a folder with manifest.json). */
   modelDirs: z.array(z.string()).min(1),
   /**

@@ -23,8 +23,11 @@ export interface WorkerMetricSources {
   service: Pick<DenoiserService, 'counters' | 'inFlight'>;
   models: ReadonlyMap<string, Pick<LoadedModel, 'name' | 'available' | 'loadSeconds'>>;
   lifecycle: Pick<WorkerLifecycle, 'state'>;
-  /** Worker id, device ("cpu", "cuda:0", "sim:h100-video") and version, as the info metric's labels. */
-  info: { workerId: string; device: string; version: string };
+  /**
+   * Worker id, device ("cpu", "cuda:0", "sim:h100-video"), version and the UUID of its GPU
+   * ('' when unknown: the DCGM exporter's `UUID`, for joining GPU telemetry), as the info metric's labels.
+   */
+  info: { workerId: string; device: string; version: string; gpuUuid?: string };
 }
 
 /** Prometheus metrics of one worker. */
@@ -103,13 +106,13 @@ export class WorkerMetrics {
     });
     new Gauge({
       name: 'propeller_worker_info',
-      help: 'Always 1; labels: worker id, device and version.',
-      labelNames: ['worker_id', 'device', 'version'],
+      help: 'Always 1; labels: worker id, device, version and GPU UUID (gpu_uuid, joins the DCGM exporter\'s UUID label).',
+      labelNames: ['worker_id', 'device', 'version', 'gpu_uuid'],
       registers: [this.registry],
       collect() {
         this.reset();
         const info = self.sources?.info;
-        if (info) this.set({ worker_id: info.workerId, device: info.device, version: info.version }, 1);
+        if (info) this.set({ worker_id: info.workerId, device: info.device, version: info.version, gpu_uuid: info.gpuUuid ?? '' }, 1);
       },
     });
   }

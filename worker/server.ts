@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { messageLimitOptions, widenServerReceiveWindow } from '../common/grpc-options.ts';
 import { serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { serveHealth, type HealthListener } from '../common/health-listener.ts';
 import { PROPELLER_VERSION } from '../common/version.ts';
 import { compileWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.ts';
 import { DenoiserService } from './denoiser-service.ts';
@@ -27,6 +28,8 @@ export interface WorkerHandle {
   readonly simulation: SimulatedGpu | undefined;
   /** Prometheus metrics (served by the process, see common/metrics-server.ts). */
   readonly metrics: WorkerMetrics;
+  /** host:port of the plaintext health listener (`healthListen`), when configured. */
+  readonly healthAddress: string | undefined;
   /** Stops taking new calls, finishes in-flight ones, shuts down. Idempotent. */
   drain(): Promise<void>;
 }
@@ -67,10 +70,18 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
     afterCompute: withFaults(simulation?.afterCompute, config.failRate > 0 ? new FaultInjector(config.failRate) : undefined),
   });
   service.addToServer(server);
-  metrics.observe({ service, models, lifecycle, info: { workerId: service.info().workerId ?? '', device: config.device, version: PROPELLER_VERSION } });
+  metrics.observe({ service, models, lifecycle, info: { workerId: service.info().workerId ?? '', device: config.device, version: PROPELLER_VERSION, gpuUuid: config.gpuUuid ?? '' } });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(config.listen, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
+  let healthListener: HealthListener | undefined;
+  try {
+    healthListener = config.healthListen ? await serveHealth(health, config.healthListen) : undefined;
+  } catch (err) {
+    server.forceShutdown();
+    lifecycle.set('failed', errorMessage(err));
+    throw err;
+  }
   if (!widenServerReceiveWindow(server)) log.warn('could not widen the HTTP/2 receive window (grpc-js internals changed?): requests cross in 64 KiB steps');
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
   const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
@@ -84,6 +95,7 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
       announcer = await NatsAnnouncer.start({ ...config.nats, announcement: () => announcement(config, service, config.advertise ?? address), log: log.child('nats') });
     } catch (err) {
       server.forceShutdown();
+      await healthListener?.close();
       lifecycle.set('failed', errorMessage(err));
       throw err;
     }
@@ -116,11 +128,13 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
         }
       }
       simulation?.logSummary();
+      // Last: probes see NOT_SERVING until the worker is gone.
+      await healthListener?.close();
       lifecycle.set('stopped');
     })();
     return drained;
   };
-  return { address, config, service, lifecycle, simulation, metrics, drain };
+  return { address, config, service, lifecycle, simulation, metrics, healthAddress: healthListener?.address, drain };
 }
 
 /** The service's afterCompute hook with fault injection (a testing aid) after the simulated latency. */

@@ -1,0 +1,46 @@
+import * as grpc from '@grpc/grpc-js';
+import type { HealthImplementation } from 'grpc-health-check';
+
+/** A running plaintext health listener. */
+export interface HealthListener {
+  /** host:port it listens on (a port-0 listen resolved; 0.0.0.0 shown as 127.0.0.1). */
+  readonly address: string;
+  /** Stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves only the standard gRPC health service (grpc.health.v1.Health),
+ * without TLS, at `listen` (host:port; port 0 picks a free one), answering
+ * from the same `health` object as the main server, so both always agree.
+ *
+ * Why a second port: kubelet's gRPC probes speak plaintext HTTP/2 only, so a
+ * server with TLS on its main port cannot be probed there. This listener
+ * carries nothing but serving statuses (no jobs, no tensors, no tokens);
+ * keep it off the network policy's client side and open to the kubelet.
+ */
+export async function serveHealth(health: HealthImplementation, listen: string): Promise<HealthListener> {
+  const server = new grpc.Server();
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = listen.slice(0, listen.lastIndexOf(':'));
+  const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        // Health calls are unary and short; a Watch stream would hold tryShutdown open.
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      })),
+  };
+}
