@@ -1,13 +1,18 @@
 /**
- * Field validators shared by the scheduler configs (DDIM, DDPM, Euler, flow
- * Euler). Each throws a {@link SchedulerConfigError} that names the field and
- * shows the value received, so a user editing a job spec sees
+ * zod schemas of the fields the scheduler configs share (training schedule,
+ * timestep spacing, steps offset, VP prediction type) and the one parser
+ * that turns a schema's first issue into a {@link SchedulerConfigError}
+ * naming the field and the value received, so a user editing a job spec sees
  * `stepsOffset must be an integer >= 0, got -1` rather than a schema dump.
+ *
+ * Each field schema carries its whole rule as its error (`mustBe(...)`),
+ * so a wrong type and an out-of-range value read the same.
  */
-import type { BetaSchedule, TrainSchedule } from '../../common/noise-schedule.ts';
+import { z } from 'zod';
+import { DEFAULT_TRAIN_SCHEDULE, type BetaSchedule } from '../../common/noise-schedule.ts';
 import { SchedulerConfigError } from './errors.ts';
 import type { PredictionType } from './prediction.ts';
-import { TIMESTEP_SPACINGS, type TimestepSpacing } from './timestep-spacing.ts';
+import { TIMESTEP_SPACINGS } from './timestep-spacing.ts';
 
 /** Prediction types of VP (and VE) schedulers: everything but rectified flow. */
 export type VpPredictionType = Exclude<PredictionType, 'flow'>;
@@ -15,117 +20,96 @@ export type VpPredictionType = Exclude<PredictionType, 'flow'>;
 /** {@link VpPredictionType}s, for validation messages. */
 export const VP_PREDICTION_TYPES: readonly VpPredictionType[] = ['epsilon', 'sample', 'v_prediction'];
 
-const TRAIN_KEYS: readonly string[] = ['numTrainTimesteps', 'betaSchedule', 'betaStart', 'betaEnd'];
 const BETA_SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
 
-/** A plain object (not null, not an array). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A value as it appears in error messages: strings quoted, the rest via `String`. */
+/** A value as it appears in error messages: strings quoted, arrays and objects as JSON, the rest via `String`. */
 export function show(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : String(v);
-}
-
-/**
- * Checks that `input` is an object whose keys are all in `keys`.
- * `label` names the scheduler in messages (`unknown DDPM config field 'eta'`).
- */
-export function checkConfigObject(
-  label: string,
-  input: unknown,
-  keys: readonly string[],
-): asserts input is Record<string, unknown> {
-  if (!isRecord(input)) throw new SchedulerConfigError('config', `${label} config must be an object, got ${show(input)}`);
-  for (const key of Object.keys(input)) {
-    if (!keys.includes(key)) throw new SchedulerConfigError(key, `unknown ${label} config field '${key}'`);
-  }
-}
-
-/** Validates a training noise schedule (all four fields required) and returns a frozen copy. */
-export function parseTrainSchedule(value: unknown): Readonly<TrainSchedule> {
-  if (!isRecord(value)) {
-    throw new SchedulerConfigError('trainSchedule', `trainSchedule must be an object, got ${show(value)}`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!TRAIN_KEYS.includes(key)) {
-      throw new SchedulerConfigError(`trainSchedule.${key}`, `unknown trainSchedule field '${key}'`);
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'object' && v !== null) {
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return String(v); // cyclic: no JSON form
     }
   }
-  const n = value['numTrainTimesteps'];
-  if (!Number.isInteger(n) || (n as number) < 1) {
-    throw new SchedulerConfigError(
-      'trainSchedule.numTrainTimesteps',
-      `trainSchedule.numTrainTimesteps must be an integer >= 1, got ${show(n)}`,
-    );
-  }
-  const schedule = value['betaSchedule'];
-  if (!BETA_SCHEDULES.includes(schedule as BetaSchedule)) {
-    throw new SchedulerConfigError(
-      'trainSchedule.betaSchedule',
-      `trainSchedule.betaSchedule must be one of ${BETA_SCHEDULES.join(', ')}, got ${show(schedule)}`,
-    );
-  }
-  for (const key of ['betaStart', 'betaEnd'] as const) {
-    const b = value[key];
-    if (typeof b !== 'number' || !(b > 0 && b < 1)) {
-      throw new SchedulerConfigError(`trainSchedule.${key}`, `trainSchedule.${key} must be in (0, 1), got ${show(b)}`);
-    }
-  }
-  return Object.freeze({
-    numTrainTimesteps: n as number,
-    betaSchedule: schedule as BetaSchedule,
-    betaStart: value['betaStart'] as number,
-    betaEnd: value['betaEnd'] as number,
-  });
+  return String(v);
 }
 
-/** One of `allowed`, or a SchedulerConfigError naming `field`. */
-export function parseChoice<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) {
-    throw new SchedulerConfigError(field, `${field} must be one of ${allowed.join(', ')}, got ${show(value)}`);
-  }
-  return value as T;
+/** A zod error function: `must be <rule>, got <value>` (the parser puts the field path in front). */
+export function mustBe(rule: string): (issue: { input?: unknown }) => string {
+  return (issue) => `must be ${rule}, got ${show(issue.input)}`;
 }
 
-/** A timestep spacing (leading, trailing, linspace). */
-export function parseTimestepSpacing(value: unknown): TimestepSpacing {
-  return parseChoice('timestepSpacing', value, TIMESTEP_SPACINGS);
+/** One of `values`; `error` replaces the default message `must be one of <values>, got <value>`. */
+export function choiceSchema<T extends string>(values: readonly T[], error = mustBe(`one of ${values.join(', ')}`)) {
+  return z.enum(values as unknown as [T, ...T[]], { error });
 }
 
-/** An integer >= 0 (`stepsOffset`). */
-export function parseStepsOffset(value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 0) {
-    throw new SchedulerConfigError('stepsOffset', `stepsOffset must be an integer >= 0, got ${show(value)}`);
-  }
-  return value as number;
-}
+/** A training noise schedule: all four fields, no others. */
+export const trainScheduleSchema = z.strictObject(
+  {
+    numTrainTimesteps: z.int({ error: mustBe('an integer >= 1') }).min(1),
+    betaSchedule: choiceSchema(BETA_SCHEDULES),
+    betaStart: z.number({ error: mustBe('in (0, 1)') }).gt(0).lt(1),
+    betaEnd: z.number({ error: mustBe('in (0, 1)') }).gt(0).lt(1),
+  },
+  { error: mustBe('an object') },
+);
 
 /** A boolean field. */
-export function parseBoolean(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new SchedulerConfigError(field, `${field} must be a boolean, got ${show(value)}`);
-  return value;
-}
+export const booleanSchema = z.boolean({ error: mustBe('a boolean') });
 
 /**
- * A VP prediction type; `flow` gets its own message, since it is the usual
- * mistake (a rectified-flow model configured with a VP scheduler).
+ * The fields every VP scheduler config (DDIM, DDPM, Euler) has, with Stable
+ * Diffusion's `scheduler_config.json` as defaults (scaled_linear
+ * 0.00085..0.012, leading spacing, steps_offset 1) and epsilon prediction.
+ * `label` names the scheduler in the message for a flow prediction type,
+ * the usual mistake (a rectified-flow model configured with a VP scheduler).
  */
-export function parseVpPredictionType(label: string, value: unknown): VpPredictionType {
-  if (value === 'flow') {
-    throw new SchedulerConfigError(
-      'predictionType',
-      `predictionType 'flow' is a rectified-flow parameterisation; ${label} is a VP scheduler (use epsilon, sample or v_prediction)`,
-    );
-  }
-  return parseChoice('predictionType', value, VP_PREDICTION_TYPES);
+export function vpConfigFields(label: string) {
+  return {
+    /** Training noise schedule the model was trained with. */
+    trainSchedule: trainScheduleSchema.default(() => ({ ...DEFAULT_TRAIN_SCHEDULE })),
+    timestepSpacing: choiceSchema(TIMESTEP_SPACINGS).default('leading'),
+    /** Added to leading-spaced timesteps (Stable Diffusion uses 1). */
+    stepsOffset: z.int({ error: mustBe('an integer >= 0') }).min(0).default(1),
+    predictionType: choiceSchema(VP_PREDICTION_TYPES, (issue) =>
+      issue.input === 'flow'
+        ? `'flow' is a rectified-flow parameterisation; ${label} is a VP scheduler (use epsilon, sample or v_prediction)`
+        : mustBe(`one of ${VP_PREDICTION_TYPES.join(', ')}`)(issue),
+    ).default('epsilon'),
+  };
 }
 
-/** `clipSample` may be absent or `false`: x0 clipping is not supported. */
-export function parseClipSample(value: unknown): false | undefined {
-  if (value !== undefined && value !== false) {
-    throw new SchedulerConfigError('clipSample', `clipSample is not supported; omit it or set false, got ${show(value)}`);
+/** `clipSample` may be absent or `false`: x0 clipping is not supported; the field exists so diffusers configs map one to one. */
+export const clipSampleSchema = z
+  .literal(false, { error: (issue) => `is not supported; omit it or set false, got ${show(issue.input)}` })
+  .optional();
+
+/**
+ * Parses `input` (any subset of the fields; missing ones take the schema's
+ * defaults) and returns a frozen copy. `label` names the scheduler in
+ * messages (`unknown DDPM config field 'eta'`).
+ *
+ * @throws SchedulerConfigError naming the first bad field (unknown fields first).
+ */
+export function parseSchedulerConfig<S extends z.ZodType>(label: string, schema: S, input: unknown): Readonly<z.output<S>> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw configError(label, input, parsed.error.issues);
+  const config = parsed.data as Record<string, unknown>;
+  for (const value of Object.values(config)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+  return Object.freeze(config) as Readonly<z.output<S>>;
+}
+
+function configError(label: string, input: unknown, issues: readonly z.core.$ZodIssue[]): SchedulerConfigError {
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const owner = path.length === 0 ? `${label} config` : path.join('.');
+    return new SchedulerConfigError([...path, key].join('.'), `unknown ${owner} field '${key}'`);
   }
-  return value;
+  if (path.length === 0) return new SchedulerConfigError('config', `${label} config must be an object, got ${show(input)}`);
+  const field = path.join('.');
+  return new SchedulerConfigError(field, `${field} ${issue.message}`);
 }

@@ -1,91 +1,39 @@
 /**
- * DDIM scheduler config: defaults, validation and the compiled readonly form.
- *
- * Validation is hand-written rather than a zod schema so each message names
- * the field and the value received (`eta must be >= 0, got -0.5`), which is
- * what a user editing a job spec needs; the shape is small and flat.
+ * DDIM scheduler config (diffusers' `DDIMScheduler` config, camelCased): the
+ * zod schema with its defaults, and the compiled readonly form.
  */
-import { DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-schedule.ts';
-import {
-  checkConfigObject,
-  parseBoolean,
-  parseClipSample,
-  parseStepsOffset,
-  parseTimestepSpacing,
-  parseTrainSchedule,
-  parseVpPredictionType,
-  show,
-  type VpPredictionType,
-} from './config-fields.ts';
-import { SchedulerConfigError } from './errors.ts';
-import type { TimestepSpacing } from './timestep-spacing.ts';
+import { z } from 'zod';
+import { booleanSchema, clipSampleSchema, mustBe, parseSchedulerConfig, vpConfigFields } from './config-fields.ts';
 
 /** Prediction types DDIM accepts (VP parameterisations only). */
 export type { VpPredictionType } from './config-fields.ts';
 
-/** Serialisable DDIM config (diffusers' `DDIMScheduler` config, camelCased). */
-export interface DdimConfig {
-  /** Training noise schedule the model was trained with. */
-  trainSchedule: TrainSchedule;
-  /** Stochasticity: 0 = deterministic DDIM, 1 = DDPM-like ancestral noise. */
-  eta: number;
-  timestepSpacing: TimestepSpacing;
-  /** Added to leading-spaced timesteps (Stable Diffusion uses 1). */
-  stepsOffset: number;
-  /** Last step lands on abar = 1 (true) or on abar_0 (false), diffusers' `final_alpha_cumprod`. */
-  setAlphaToOne: boolean;
-  predictionType: VpPredictionType;
-  /** x0 clipping is not supported; the field exists so diffusers configs map one to one. */
-  clipSample?: false;
-}
-
-/** Input accepted by {@link parseDdimConfig}: any subset of the fields. */
-export type DdimConfigInput = Partial<DdimConfig>;
-
 /**
- * Defaults: Stable Diffusion's `scheduler_config.json` (scaled_linear
- * 0.00085..0.012, leading spacing, steps_offset 1, set_alpha_to_one false),
- * deterministic (eta 0), epsilon prediction.
+ * Defaults: Stable Diffusion's `scheduler_config.json` (see
+ * {@link vpConfigFields}), set_alpha_to_one false, deterministic (eta 0).
  */
-export const DEFAULT_DDIM_CONFIG: Readonly<DdimConfig> = Object.freeze({
-  trainSchedule: Object.freeze({ ...DEFAULT_TRAIN_SCHEDULE }),
-  eta: 0,
-  timestepSpacing: 'leading',
-  stepsOffset: 1,
-  setAlphaToOne: false,
-  predictionType: 'epsilon',
+export const ddimConfigSchema = z.strictObject({
+  ...vpConfigFields('DDIM'),
+  /** Stochasticity: 0 = deterministic DDIM, 1 = DDPM-like ancestral noise. */
+  eta: z.number({ error: mustBe('a finite number >= 0') }).min(0).default(0),
+  /** Last step lands on abar = 1 (true) or on abar_0 (false), diffusers' `final_alpha_cumprod`. */
+  setAlphaToOne: booleanSchema.default(false),
+  clipSample: clipSampleSchema,
 });
 
-const KEYS: readonly string[] = [
-  'trainSchedule',
-  'eta',
-  'timestepSpacing',
-  'stepsOffset',
-  'setAlphaToOne',
-  'predictionType',
-  'clipSample',
-];
+/** Serialisable DDIM config. */
+export type DdimConfig = z.output<typeof ddimConfigSchema>;
+
+/** Input accepted by {@link parseDdimConfig}: any subset of the fields. */
+export type DdimConfigInput = z.input<typeof ddimConfigSchema>;
 
 /**
- * Merges `input` over {@link DEFAULT_DDIM_CONFIG}, validates it and returns a
- * frozen copy. Throws {@link SchedulerConfigError} naming the first bad field.
+ * Merges `input` over the defaults, validates it and returns a frozen copy.
+ * Throws {@link SchedulerConfigError} naming the first bad field.
  */
 export function parseDdimConfig(input: unknown = {}): Readonly<DdimConfig> {
-  checkConfigObject('DDIM', input, KEYS);
-  const merged = { ...DEFAULT_DDIM_CONFIG, ...input } as Record<string, unknown>;
-  const trainSchedule = parseTrainSchedule(merged['trainSchedule']);
-
-  const eta = merged['eta'];
-  if (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0) {
-    throw new SchedulerConfigError('eta', `eta must be a finite number >= 0, got ${show(eta)}`);
-  }
-  const timestepSpacing = parseTimestepSpacing(merged['timestepSpacing']);
-  const stepsOffset = parseStepsOffset(merged['stepsOffset']);
-  const setAlphaToOne = parseBoolean('setAlphaToOne', merged['setAlphaToOne']);
-  const predictionType = parseVpPredictionType('DDIM', merged['predictionType']);
-  const clipSample = parseClipSample(merged['clipSample']);
-
-  const config: DdimConfig = { trainSchedule, eta, timestepSpacing, stepsOffset, setAlphaToOne, predictionType };
-  if (clipSample === false) config.clipSample = false;
-  return Object.freeze(config);
+  return parseSchedulerConfig('DDIM', ddimConfigSchema, input);
 }
+
+/** The defaults, as parsed from `{}`. */
+export const DEFAULT_DDIM_CONFIG: Readonly<DdimConfig> = parseDdimConfig();
