@@ -147,7 +147,14 @@ const denoiserManifest = z.object({
   encoder: z.string().optional(),
   /** Maximum batch the graph accepts (dynamic batch axis). */
   maxBatch: z.number().int().positive().default(64),
-});
+  /**
+   * A cheap latent -> RGB map for live previews (ComfyUI's latent previews):
+   * `rgb = bias + sum_c latent[c] * matrix[c]`, one [r, g, b] row per latent
+   * channel, rgb in [0, 1] (clipped), on the latent as the denoiser sees it.
+   * Absent: previews decode their frames with `decoder` (docs/previews.md).
+   */
+  previewMap: z.object({ matrix: z.array(z.tuple([z.number(), z.number(), z.number()])).min(1).max(64), bias: z.tuple([z.number(), z.number(), z.number()]) }).optional(),
+}).refine((m) => !m.previewMap || m.previewMap.matrix.length === m.latentChannels, { message: 'must have one row per latent channel', path: ['previewMap', 'matrix'] });
 
 const vaeManifest = z.object({
   kind: z.enum(['decoder', 'encoder']),

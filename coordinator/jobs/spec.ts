@@ -8,6 +8,7 @@ import { promptToClassWeights, type ResolvedSegment } from './prompts.ts';
 import { resolveGuidance, validateJobConditioning, type StoredTensor } from '../conditioning/mod.ts';
 import { PICARD_POLICIES, type PicardPolicyName } from '../sampling/picard-policy.ts';
 import { SCHEDULER_KINDS, type SchedulerKind } from '../sampling/registry.ts';
+import { previewSpecToProto, validatePreviewSpec, type ValidPreviewSpec } from '../previews/preview-spec.ts';
 
 /** A job spec after validation, with every default filled in. */
 export interface ValidSpec {
@@ -44,6 +45,8 @@ export interface ValidSpec {
   input?: ValidInput;
   /** Tensors uploaded for the model's extra conditioning (absent when it takes none). */
   conditioning?: Record<string, StoredTensor>;
+  /** Live previews on Watch (coordinator/previews); absent: none. */
+  previews?: ValidPreviewSpec;
 }
 
 export const SPEC_DEFAULTS = {
@@ -174,6 +177,7 @@ export function validateSpec(
     if (s.prompt.length > 1000) throw new InvalidArgumentError(`${field}.prompt`, 'is longer than 1000 characters');
     if (m.inputs.classWeights) promptToClassWeights(s.prompt, m.classes, `${field}.prompt`);
   });
+  const previews = validatePreviewSpec(raw.previews, m, frames / ts);
   const conditioning = validateJobConditioning(raw.conditioning, m, schedule.length, { height: height / ss, width: width / ss }, { imageFromInput: modeFields.mode === 'image_to_video' });
 
   return {
@@ -197,6 +201,7 @@ export function validateSpec(
     mode: modeFields.mode,
     strength: modeFields.strength,
     ...(conditioning ? { conditioning } : {}),
+    ...(previews ? { previews } : {}),
   };
 }
 
@@ -241,6 +246,7 @@ export function specToProto(s: ValidSpec): JobSpec {
     ...(s.input ? { input: { kind: s.input.kind, data: Buffer.alloc(0) } } : {}),
     // Uploaded conditioning tensors: their shapes, not their values.
     ...(s.conditioning ? { conditioning: Object.fromEntries(Object.entries(s.conditioning).map(([k, t]) => [k, { dtype: 'float32', shape: t.shape, data: Buffer.alloc(0) }])) } : {}),
+    ...(s.previews ? { previews: previewSpecToProto(s.previews) } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import type { GetJobRequest as _propeller_v1_GetJobRequest, GetJobRequest__Outpu
 import type { InputMedia as _propeller_v1_InputMedia, InputMedia__Output as _propeller_v1_InputMedia__Output } from './propeller/v1/InputMedia';
 import type { Job as _propeller_v1_Job, Job__Output as _propeller_v1_Job__Output } from './propeller/v1/Job';
 import type { JobEvent as _propeller_v1_JobEvent, JobEvent__Output as _propeller_v1_JobEvent__Output } from './propeller/v1/JobEvent';
+import type { JobPreview as _propeller_v1_JobPreview, JobPreview__Output as _propeller_v1_JobPreview__Output } from './propeller/v1/JobPreview';
 import type { JobProgress as _propeller_v1_JobProgress, JobProgress__Output as _propeller_v1_JobProgress__Output } from './propeller/v1/JobProgress';
 import type { JobServiceClient as _propeller_v1_JobServiceClient, JobServiceDefinition as _propeller_v1_JobServiceDefinition } from './propeller/v1/JobService';
 import type { JobSpec as _propeller_v1_JobSpec, JobSpec__Output as _propeller_v1_JobSpec__Output } from './propeller/v1/JobSpec';
@@ -20,6 +21,7 @@ import type { ListWorkersRequest as _propeller_v1_ListWorkersRequest, ListWorker
 import type { ListWorkersResponse as _propeller_v1_ListWorkersResponse, ListWorkersResponse__Output as _propeller_v1_ListWorkersResponse__Output } from './propeller/v1/ListWorkersResponse';
 import type { ModelStatus as _propeller_v1_ModelStatus, ModelStatus__Output as _propeller_v1_ModelStatus__Output } from './propeller/v1/ModelStatus';
 import type { OutputSpec as _propeller_v1_OutputSpec, OutputSpec__Output as _propeller_v1_OutputSpec__Output } from './propeller/v1/OutputSpec';
+import type { PreviewSpec as _propeller_v1_PreviewSpec, PreviewSpec__Output as _propeller_v1_PreviewSpec__Output } from './propeller/v1/PreviewSpec';
 import type { PromptSegment as _propeller_v1_PromptSegment, PromptSegment__Output as _propeller_v1_PromptSegment__Output } from './propeller/v1/PromptSegment';
 import type { SamplerSpec as _propeller_v1_SamplerSpec, SamplerSpec__Output as _propeller_v1_SamplerSpec__Output } from './propeller/v1/SamplerSpec';
 import type { SubmitRequest as _propeller_v1_SubmitRequest, SubmitRequest__Output as _propeller_v1_SubmitRequest__Output } from './propeller/v1/SubmitRequest';
@@ -41,6 +43,7 @@ export interface ProtoGrpcType {
       InputMedia: MessageTypeDefinition<_propeller_v1_InputMedia, _propeller_v1_InputMedia__Output>
       Job: MessageTypeDefinition<_propeller_v1_Job, _propeller_v1_Job__Output>
       JobEvent: MessageTypeDefinition<_propeller_v1_JobEvent, _propeller_v1_JobEvent__Output>
+      JobPreview: MessageTypeDefinition<_propeller_v1_JobPreview, _propeller_v1_JobPreview__Output>
       JobProgress: MessageTypeDefinition<_propeller_v1_JobProgress, _propeller_v1_JobProgress__Output>
       /**
        * Served by the coordinator: the user-facing job API.
@@ -57,6 +60,7 @@ export interface ProtoGrpcType {
       ListWorkersResponse: MessageTypeDefinition<_propeller_v1_ListWorkersResponse, _propeller_v1_ListWorkersResponse__Output>
       ModelStatus: MessageTypeDefinition<_propeller_v1_ModelStatus, _propeller_v1_ModelStatus__Output>
       OutputSpec: MessageTypeDefinition<_propeller_v1_OutputSpec, _propeller_v1_OutputSpec__Output>
+      PreviewSpec: MessageTypeDefinition<_propeller_v1_PreviewSpec, _propeller_v1_PreviewSpec__Output>
       PromptSegment: MessageTypeDefinition<_propeller_v1_PromptSegment, _propeller_v1_PromptSegment__Output>
       SamplerSpec: MessageTypeDefinition<_propeller_v1_SamplerSpec, _propeller_v1_SamplerSpec__Output>
       SubmitRequest: MessageTypeDefinition<_propeller_v1_SubmitRequest, _propeller_v1_SubmitRequest__Output>

@@ -6,6 +6,7 @@ import type { LayoutSpec as _propeller_v1_LayoutSpec, LayoutSpec__Output as _pro
 import type { OutputSpec as _propeller_v1_OutputSpec, OutputSpec__Output as _propeller_v1_OutputSpec__Output } from '../../propeller/v1/OutputSpec';
 import type { InputMedia as _propeller_v1_InputMedia, InputMedia__Output as _propeller_v1_InputMedia__Output } from '../../propeller/v1/InputMedia';
 import type { Tensor as _propeller_v1_Tensor, Tensor__Output as _propeller_v1_Tensor__Output } from '../../propeller/v1/Tensor';
+import type { PreviewSpec as _propeller_v1_PreviewSpec, PreviewSpec__Output as _propeller_v1_PreviewSpec__Output } from '../../propeller/v1/PreviewSpec';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JobSpec {
@@ -50,6 +51,11 @@ export interface JobSpec {
    * "negative_prompt_embeds", "image_latents" [C, h, w].
    */
   'conditioning'?: ({[key: string]: _propeller_v1_Tensor});
+  /**
+   * Live previews of the job's current prediction on Watch (docs/previews.md);
+   * absent: none.
+   */
+  'previews'?: (_propeller_v1_PreviewSpec | null);
   '_strength'?: "strength";
 }
 
@@ -95,5 +101,10 @@ export interface JobSpec__Output {
    * "negative_prompt_embeds", "image_latents" [C, h, w].
    */
   'conditioning': ({[key: string]: _propeller_v1_Tensor__Output});
+  /**
+   * Live previews of the job's current prediction on Watch (docs/previews.md);
+   * absent: none.
+   */
+  'previews': (_propeller_v1_PreviewSpec__Output | null);
   '_strength'?: "strength";
 }
