@@ -17,23 +17,15 @@
 import { alphasCumprod } from '../../common/noise-schedule.ts';
 import { parseDdimConfig, type DdimConfig, type DdimConfigInput } from './ddim-config.ts';
 import { SchedulerConfigError } from './errors.ts';
-import { checkFirstTimestep, checkNumInferenceSteps, VpScheduler, type VpStepCoefficients } from './scheduler-step.ts';
-import { spacedTimesteps } from './timestep-spacing.ts';
+import { VpScheduler, vpTimesteps, type VpStepCoefficients } from './scheduler-step.ts';
 
-/** Per-step DDIM quantities (paper / diffusers names), all float64. */
+/**
+ * Per-step DDIM quantities, all float64: `alphaProdTPrev` is
+ * final_alpha_cumprod past the end, `variance` the eta-free
+ * `(1-abar_prev)/(1-abar_t) * (1 - abar_t/abar_prev)`, `stdDevT = eta sqrt(variance)`,
+ * `x0Coeff = sqrt(abar_prev)`.
+ */
 export interface DdimStepCoefficients extends VpStepCoefficients {
-  /** Timestep the step lands on; negative means "past the end" (final_alpha_cumprod). */
-  readonly prevTimestep: number;
-  /** abar_t */
-  readonly alphaProdT: number;
-  /** abar_{t_prev}, or final_alpha_cumprod when prevTimestep < 0 */
-  readonly alphaProdTPrev: number;
-  /** DDPM posterior variance `(1-abar_prev)/(1-abar_t) * (1 - abar_t/abar_prev)` (eta-free). */
-  readonly variance: number;
-  /** sigma_t = eta * sqrt(variance), the noise coefficient c_i. */
-  readonly stdDevT: number;
-  /** sqrt(abar_prev), multiplies x0Hat. */
-  readonly x0Coeff: number;
   /** sqrt(1 - abar_prev - sigma_t^2), multiplies epsHat ("direction pointing to x_t"). */
   readonly epsCoeff: number;
 }
@@ -41,6 +33,7 @@ export interface DdimStepCoefficients extends VpStepCoefficients {
 /** DDIM scheduler configured for a number of inference steps. */
 export class DdimScheduler extends VpScheduler<DdimConfig, DdimStepCoefficients> {
   readonly kind = 'ddim';
+
   /**
    * @param config any subset of {@link DdimConfig}; missing fields take
    *   {@link DEFAULT_DDIM_CONFIG}'s values.
@@ -50,16 +43,13 @@ export class DdimScheduler extends VpScheduler<DdimConfig, DdimStepCoefficients>
   constructor(config: DdimConfigInput | Readonly<DdimConfig>, numInferenceSteps: number) {
     const parsed = parseDdimConfig(config);
     const { trainSchedule, timestepSpacing, stepsOffset, eta, setAlphaToOne } = parsed;
-    const T = trainSchedule.numTrainTimesteps;
     const n = numInferenceSteps;
-    checkNumInferenceSteps(n, T);
-    const timesteps = spacedTimesteps(timestepSpacing, T, n, stepsOffset);
-    checkFirstTimestep(timesteps[0]!, T, stepsOffset);
+    const timesteps = vpTimesteps(parsed, n);
 
     const abar = alphasCumprod(trainSchedule);
     // diffusers' final_alpha_cumprod: where the last step lands.
     const finalAlphaCumprod = setAlphaToOne ? 1 : abar[0]!;
-    const ratio = Math.floor(T / n);
+    const ratio = Math.floor(trainSchedule.numTrainTimesteps / n);
     const steps: DdimStepCoefficients[] = [];
     for (let i = 0; i < n; i++) {
       const t = timesteps[i]!;

@@ -19,31 +19,22 @@
  */
 import { alphasCumprod } from '../../common/noise-schedule.ts';
 import { parseDdpmConfig, type DdpmConfig, type DdpmConfigInput } from './ddpm-config.ts';
-import { checkFirstTimestep, checkNumInferenceSteps, VpScheduler, type VpStepCoefficients } from './scheduler-step.ts';
-import { spacedTimesteps } from './timestep-spacing.ts';
+import { VpScheduler, vpTimesteps, type VpStepCoefficients } from './scheduler-step.ts';
 
 /** diffusers clamps the variance to this before use (`torch.clamp(variance, min=1e-20)`). */
 export const DDPM_MIN_VARIANCE = 1e-20;
 
-/** Per-step DDPM quantities (paper / diffusers names), all float64. */
+/**
+ * Per-step DDPM quantities, all float64: `prevTimestep` is the next listed
+ * timestep, or -1 after the last step (abar = 1); `variance` is diffusers'
+ * `_get_variance(t)`, `max(beta~_t, 1e-20)` for fixed_small and `beta_t` for
+ * fixed_large; `stdDevT = sqrt(variance)` when t > 0, else 0 (diffusers'
+ * `if t > 0`); `x0Coeff = sqrt(abar_prev) beta_t / (1 - abar_t)`
+ * (pred_original_sample_coeff).
+ */
 export interface DdpmStepCoefficients extends VpStepCoefficients {
-  /** The next listed timestep, or -1 after the last step (abar = 1). */
-  readonly prevTimestep: number;
-  /** abar_t */
-  readonly alphaProdT: number;
-  /** abar_{t_prev}, 1 when prevTimestep < 0 */
-  readonly alphaProdTPrev: number;
   /** beta_t = 1 - abar_t / abar_prev (diffusers' current_beta_t). */
   readonly currentBetaT: number;
-  /**
-   * diffusers' `_get_variance(t)`: `max(beta~_t, 1e-20)` for fixed_small,
-   * `beta_t` for fixed_large.
-   */
-  readonly variance: number;
-  /** The noise coefficient: sqrt(variance) when t > 0, else 0 (diffusers' `if t > 0`). */
-  readonly stdDevT: number;
-  /** pred_original_sample_coeff = sqrt(abar_prev) beta_t / (1 - abar_t), multiplies x0Hat. */
-  readonly x0Coeff: number;
   /** current_sample_coeff = sqrt(alpha_t) (1 - abar_prev) / (1 - abar_t), multiplies x_t. */
   readonly sampleCoeff: number;
 }
@@ -51,6 +42,7 @@ export interface DdpmStepCoefficients extends VpStepCoefficients {
 /** DDPM scheduler configured for a number of inference steps. */
 export class DdpmScheduler extends VpScheduler<DdpmConfig, DdpmStepCoefficients> {
   readonly kind = 'ddpm';
+
   /**
    * @param config any subset of {@link DdpmConfig}; missing fields take
    *   {@link DEFAULT_DDPM_CONFIG}'s values.
@@ -60,11 +52,8 @@ export class DdpmScheduler extends VpScheduler<DdpmConfig, DdpmStepCoefficients>
   constructor(config: DdpmConfigInput | Readonly<DdpmConfig>, numInferenceSteps: number) {
     const parsed = parseDdpmConfig(config);
     const { trainSchedule, timestepSpacing, stepsOffset, varianceType } = parsed;
-    const T = trainSchedule.numTrainTimesteps;
     const n = numInferenceSteps;
-    checkNumInferenceSteps(n, T);
-    const timesteps = spacedTimesteps(timestepSpacing, T, n, stepsOffset);
-    checkFirstTimestep(timesteps[0]!, T, stepsOffset);
+    const timesteps = vpTimesteps(parsed, n);
 
     const abar = alphasCumprod(trainSchedule);
     const steps: DdpmStepCoefficients[] = [];

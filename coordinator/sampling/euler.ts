@@ -20,7 +20,7 @@ import { alphasCumprod } from '../../common/noise-schedule.ts';
 import { SchedulerConfigError } from './errors.ts';
 import { parseEulerConfig, type EulerConfig, type EulerConfigInput } from './euler-config.ts';
 import { interpAtTimestep, karrasSigmas, linspaceTimesteps, sigmaToT, trainingSigmas } from './euler-sigmas.ts';
-import { checkFirstTimestep, checkNumInferenceSteps, TabulatedScheduler } from './scheduler-step.ts';
+import { TabulatedScheduler, vpTimesteps } from './scheduler-step.ts';
 import { spacedTimesteps } from './timestep-spacing.ts';
 
 /** Euler scheduler configured for a number of inference steps. */
@@ -37,18 +37,15 @@ export class EulerScheduler extends TabulatedScheduler<EulerConfig> {
    */
   constructor(config: EulerConfigInput | Readonly<EulerConfig>, numInferenceSteps: number) {
     const parsed = parseEulerConfig(config);
-    const { trainSchedule, timestepSpacing, stepsOffset, useKarrasSigmas, finalSigmasType } = parsed;
-    const T = trainSchedule.numTrainTimesteps;
+    const { trainSchedule, timestepSpacing, useKarrasSigmas, finalSigmasType } = parsed;
     const n = numInferenceSteps;
-    checkNumInferenceSteps(n, T);
-    if (useKarrasSigmas && T < 2) {
+    // 1. timesteps, as set_timesteps spaces them (linspace unrounded)
+    let timesteps = vpTimesteps(parsed, n, (spacing, T, count, offset) =>
+      spacing === 'linspace' ? linspaceTimesteps(T, count) : spacedTimesteps(spacing, T, count, offset),
+    );
+    if (useKarrasSigmas && trainSchedule.numTrainTimesteps < 2) {
       throw new SchedulerConfigError('useKarrasSigmas', 'useKarrasSigmas needs trainSchedule.numTrainTimesteps >= 2');
     }
-
-    // 1. timesteps, as set_timesteps spaces them
-    let timesteps =
-      timestepSpacing === 'linspace' ? linspaceTimesteps(T, n) : spacedTimesteps(timestepSpacing, T, n, stepsOffset);
-    checkFirstTimestep(timesteps[0]!, T, stepsOffset);
 
     // 2. sigmas at those timesteps (np.interp over the training sigmas)
     const train = trainingSigmas(alphasCumprod(trainSchedule));

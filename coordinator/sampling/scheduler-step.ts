@@ -9,10 +9,12 @@
  * `step()` is exactly what the engines compute through the composite denoiser.
  */
 import { uninitializedFloat32Array } from '../../common/float-buffers.ts';
+import type { TrainSchedule } from '../../common/noise-schedule.ts';
 import { SchedulerConfigError } from './errors.ts';
 import { modelOutputToX0Eps } from './model-output.ts';
 import { vpNoiseLevel, type NoiseLevel, type PredictionType } from './prediction.ts';
 import { addScaledNoise, checkStepIndex, type Scheduler } from './scheduler.ts';
+import { spacedTimesteps, type TimestepSpacing } from './timestep-spacing.ts';
 
 /** The per-step tables of a configured scheduler (float64). */
 export interface SchedulerTables<C extends object> {
@@ -115,16 +117,22 @@ export abstract class TabulatedScheduler<C extends object> implements Scheduler<
   protected abstract applyStep(i: number, sample: Float32Array, x0Hat: Float32Array, epsHat: Float32Array, dst: Float32Array): void;
 }
 
-/** The per-step quantities every VP scheduler (DDIM, DDPM) tabulates, float64. */
+/** The per-step quantities every VP scheduler (DDIM, DDPM) tabulates (paper / diffusers names), float64. */
 export interface VpStepCoefficients {
   /** Model timestep t of the step's input. */
   readonly timestep: number;
+  /** Timestep the step lands on; negative means "past the end" (the scheduler's final abar). */
+  readonly prevTimestep: number;
   /** abar_t */
   readonly alphaProdT: number;
-  /** abar of where the step lands. */
+  /** abar_{t_prev}, or the scheduler's final abar when prevTimestep < 0. */
   readonly alphaProdTPrev: number;
+  /** The DDPM posterior variance between the two levels (see each scheduler). */
+  readonly variance: number;
   /** The noise coefficient c_i. */
   readonly stdDevT: number;
+  /** Multiplies x0Hat in the deterministic step. */
+  readonly x0Coeff: number;
 }
 
 /**
@@ -155,6 +163,23 @@ export abstract class VpScheduler<C extends { predictionType: PredictionType }, 
 }
 
 /**
+ * The timesteps of a VP scheduler over `n` steps: checks `n` against the
+ * training schedule, spaces the timesteps (`space`, {@link spacedTimesteps}
+ * unless the scheduler spaces some spacing its own way) and checks the first.
+ */
+export function vpTimesteps(
+  config: { readonly trainSchedule: TrainSchedule; readonly timestepSpacing: TimestepSpacing; readonly stepsOffset: number },
+  n: number,
+  space: typeof spacedTimesteps = spacedTimesteps,
+): number[] {
+  const T = config.trainSchedule.numTrainTimesteps;
+  checkNumInferenceSteps(n, T);
+  const timesteps = space(config.timestepSpacing, T, n, config.stepsOffset);
+  checkFirstTimestep(timesteps[0]!, T, config.stepsOffset);
+  return timesteps;
+}
+
+/**
  * Checks the number of inference steps: an integer >= 1, and at most
  * `maxSteps` (the number of training timesteps) when given.
  */
@@ -176,7 +201,7 @@ export function checkNumInferenceSteps(n: number, maxSteps?: number): void {
  * a 1000-step schedule with offset 1), where diffusers indexes past
  * `alphas_cumprod`.
  */
-export function checkFirstTimestep(first: number, numTrainTimesteps: number, stepsOffset: number): void {
+function checkFirstTimestep(first: number, numTrainTimesteps: number, stepsOffset: number): void {
   if (first > numTrainTimesteps - 1) {
     throw new SchedulerConfigError(
       'stepsOffset',
