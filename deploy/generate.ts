@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { DASHBOARDS, dashboardJson } from './grafana/dashboards.ts';
+import { GPU_DASHBOARD } from './grafana/gpu-dashboard.ts';
 import { alertRuleGroups } from './prometheus/alerts.ts';
 
 /** Repository root. */
@@ -21,7 +22,8 @@ export const NAMESPACE = 'propeller';
 /** Path (relative to the repository root) -> content of every generated file. */
 export function generatedFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  const dashboards = DASHBOARDS.map((d) => ({ file: `${d.uid}.json`, json: JSON.stringify(dashboardJson(d), null, 2) + '\n' }));
+  // The GPU dashboard needs the DCGM exporter's metrics; the others Propeller's alone.
+  const dashboards = [...DASHBOARDS, GPU_DASHBOARD].map((d) => ({ file: `${d.uid}.json`, json: JSON.stringify(dashboardJson(d), null, 2) + '\n' }));
   for (const d of dashboards) files.set(`deploy/grafana/dashboards/${d.file}`, d.json);
   const rules = alertRuleGroups();
   files.set('deploy/prometheus/alerts.yml', HEADER + stringify(rules, { lineWidth: 0 }));

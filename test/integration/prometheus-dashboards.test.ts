@@ -9,21 +9,20 @@
  * installs through scripts/test-prepare.ts; without it this test fails.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../../cli/embedded.ts';
 import { JobClient } from '../../cli/job-client.ts';
 import { COORDINATOR_JOB, DASHBOARDS, WORKER_JOB, dashboardQueries } from '../../deploy/grafana/dashboards.ts';
 import { ALERTS } from '../../deploy/prometheus/alerts.ts';
 import { ROOT } from '../../deploy/generate.ts';
-import { freePort, referenceModelDir, testLog } from '../helpers/servers.ts';
+import { referenceModelDir, testLog } from '../helpers/servers.ts';
 import { follow, waitFor } from '../helpers/cluster.ts';
-import { debianBinary } from '../helpers/binaries.ts';
+import { startPrometheus, type PromResult, type TestPrometheus } from '../helpers/prometheus.ts';
 
 const run = promisify(execFile);
 
@@ -33,29 +32,15 @@ function grafanaExpr(expr: string): string {
   return expr.replaceAll('$__rate_interval', '1m').replaceAll('$instance', '.+');
 }
 
-interface PromResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 describe('prometheus - dashboards and alerts against a scraped cluster', () => {
   let cluster: EmbeddedCluster;
-  let prometheus: ChildProcess;
+  let prometheus: TestPrometheus;
   let api: string;
   const dir = mkdtempSync(join(tmpdir(), 'propeller-prometheus-'));
   let promtool: string;
-
-  const query = async (expr: string): Promise<PromResult[]> => {
-    const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromResult[] } };
-    assert.equal(body.status, 'success', `${expr}: ${body.error}`);
-    assert.equal(body.data!.resultType, 'vector', expr);
-    return body.data!.result;
-  };
+  const query = (expr: string): Promise<PromResult[]> => prometheus.query(expr);
 
   before(async () => {
-    promtool = debianBinary('promtool', 'prometheus');
-    const prometheusBin = debianBinary('prometheus', 'prometheus');
     await referenceModelDir();
     cluster = await startEmbeddedCluster({
       workers: 2,
@@ -77,33 +62,14 @@ describe('prometheus - dashboards and alerts against a scraped cluster', () => {
         { job_name: WORKER_JOB, static_configs: [{ targets: m.workers }] },
       ],
     };
-    writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
-    await run(promtool, ['check', 'config', join(dir, 'prometheus.yml')]);
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      prometheusBin,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const stderr: string[] = [];
-    prometheus.stderr!.on('data', (b: Buffer) => stderr.push(b.toString()));
-    await waitFor('prometheus ready', 30_000, async () => {
-      if (prometheus.exitCode !== null) throw new Error(`prometheus exited ${prometheus.exitCode}: ${stderr.join('')}`);
-      return (await fetch(`${api}/-/ready`).catch(() => undefined))?.ok ? true : undefined;
-    });
-    // Every target scraped at least once.
-    await waitFor('all targets up', 30_000, async () => ((await query('up == 1')).length === 3 ? true : undefined));
+    // Every target (the coordinator and two workers) scraped at least once.
+    prometheus = await startPrometheus(config, dir, 3);
+    api = prometheus.api;
+    promtool = prometheus.promtool;
   });
 
   after(async () => {
-    prometheus?.kill('SIGTERM');
-    if (prometheus && prometheus.exitCode === null) await new Promise((r) => prometheus.once('exit', r));
+    await prometheus?.stop();
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { DASHBOARDS, dashboardJson, dashboardQueries } from '../../deploy/grafana/dashboards.ts';
+import { GPU_DASHBOARD } from '../../deploy/grafana/gpu-dashboard.ts';
 import { ALERTS } from '../../deploy/prometheus/alerts.ts';
 import { ROOT, generatedFiles, staleFiles } from '../../deploy/generate.ts';
 
@@ -15,7 +16,7 @@ describe('deploy - generated dashboards and rules', () => {
   it('dashboards have stable unique uids, a datasource variable, and every panel and query uses it', () => {
     const uids = DASHBOARDS.map((d) => d.uid);
     assert.deepEqual(uids, ['propeller-overview', 'propeller-jobs', 'propeller-workers']);
-    for (const d of DASHBOARDS) {
+    for (const d of [...DASHBOARDS, GPU_DASHBOARD]) {
       const json = dashboardJson(d) as { uid: string; templating: { list: { name: string; type: string; query: unknown }[] }; panels: Record<string, unknown>[] };
       assert.equal(json.uid, d.uid);
       const ds = json.templating.list.find((v) => v.name === 'datasource');
@@ -30,10 +31,10 @@ describe('deploy - generated dashboards and rules', () => {
         assert.ok(p.targets.length > 0);
         for (const t of p.targets) assert.equal(t.datasource.uid, '${datasource}');
       }
-      // Variables other than the datasource are defined before queries use them.
+      // Variables other than the datasource are defined before queries use them ($1 in label_replace is a regex group, which Grafana leaves alone).
       const vars = new Set(json.templating.list.map((v) => v.name));
       for (const { target } of dashboardQueries(d)) {
-        for (const m of target.expr.matchAll(/\$(\w+)/g)) if (!m[1]!.startsWith('__')) assert.ok(vars.has(m[1]!), `${d.uid}: $${m[1]} is not a variable`);
+        for (const m of target.expr.matchAll(/\$([A-Za-z_]\w*)/g)) if (!m[1]!.startsWith('__')) assert.ok(vars.has(m[1]!), `${d.uid}: $${m[1]} is not a variable`);
       }
     }
   });
@@ -42,7 +43,8 @@ describe('deploy - generated dashboards and rules', () => {
     const files = generatedFiles();
     const cm = parse(files.get('deploy/kubernetes/grafana-dashboards.yaml')!) as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
     assert.equal(cm.metadata.labels['grafana_dashboard'], '1');
-    for (const d of DASHBOARDS) {
+    assert.deepEqual(Object.keys(cm.data).sort(), [...DASHBOARDS, GPU_DASHBOARD].map((d) => `${d.uid}.json`).sort());
+    for (const d of [...DASHBOARDS, GPU_DASHBOARD]) {
       assert.equal(cm.data[`${d.uid}.json`], readFileSync(join(ROOT, `deploy/grafana/dashboards/${d.uid}.json`), 'utf8'));
     }
     const rule = parse(files.get('deploy/kubernetes/prometheus-rules.yaml')!) as { spec: unknown };
