@@ -29,7 +29,7 @@ type Outcome = 'succeeded' | 'failed' | 'canceled';
 
 /** The parts read at scrape time. */
 export interface CoordinatorMetricSources {
-  jobs: Pick<JobManager, 'list'>;
+  jobs: Pick<JobManager, 'counts'>;
   registry: Pick<WorkerRegistry, 'all'>;
   dispatcher: Pick<Dispatcher, 'wire'>;
 }
@@ -259,39 +259,39 @@ export class CoordinatorMetrics {
       this.running.set(job.id, running);
       let lastRound = started;
       let frames = 0;
-      const reporter: JobReporter = {
-        progress: (patch) => {
-          const now = performance.now();
-          running.lastProgressMs = now;
-          // A step without an ETA is a resume from a checkpoint, not a round: rounds count from there.
-          const engine = patch.picardIteration !== undefined ? 'picard' : patch.step !== undefined && patch.etaSeconds !== undefined ? 'sequential' : undefined;
-          if (patch.step !== undefined && !engine) lastRound = now;
-          if (engine) {
-            this.roundDuration.observe({ engine }, (now - lastRound) / 1000);
+      const reporter: JobReporter = (event) => {
+        const now = performance.now();
+        running.lastProgressMs = now;
+        switch (event.kind) {
+          case 'resumed':
+            // Sampling goes on from a checkpoint: rounds count from here.
             lastRound = now;
-          }
-          if (engine === 'picard') {
-            this.picardRounds.inc();
-            if (patch.stride !== undefined) this.picardStride.observe(patch.stride);
-            if (patch.picardWindow) this.picardWindow.observe(patch.picardWindow);
-            if (patch.errorRatio !== undefined && Number.isFinite(patch.errorRatio)) this.picardError.observe(patch.errorRatio);
-          }
-          if (patch.framesEncoded !== undefined && patch.framesEncoded > frames) {
-            this.framesEncoded.inc(patch.framesEncoded - frames);
-            frames = patch.framesEncoded;
-          }
-          report.progress(patch);
-        },
-        setState: (state) => report.setState(state),
-        metrics: (values) => {
-          // The render reports its evaluations once, when sampling is done.
-          if (values.sampling_seconds !== undefined && values.evaluations !== undefined) this.jobEvaluations.observe({ sampler: job.spec.sampler.kind }, values.evaluations);
-          for (const axis of ['temporal', 'spatial'] as const) {
-            const v = values[`seam_${axis}`];
-            if (v !== undefined && Number.isFinite(v)) this.seamRatio.observe({ axis }, v);
-          }
-          report.metrics(values);
-        },
+            break;
+          case 'step':
+          case 'picard-round':
+            this.roundDuration.observe({ engine: event.kind === 'step' ? 'sequential' : 'picard' }, (now - lastRound) / 1000);
+            lastRound = now;
+            if (event.kind === 'picard-round') {
+              this.picardRounds.inc();
+              this.picardStride.observe(event.stride);
+              if (event.window) this.picardWindow.observe(event.window);
+              if (Number.isFinite(event.errorRatio)) this.picardError.observe(event.errorRatio);
+            }
+            break;
+          case 'frames-encoded':
+            if (event.frames > frames) {
+              this.framesEncoded.inc(event.frames - frames);
+              frames = event.frames;
+            }
+            break;
+          case 'sampled':
+            this.jobEvaluations.observe({ sampler: job.spec.sampler.kind }, event.evaluations);
+            break;
+          case 'seams':
+            for (const axis of ['temporal', 'spatial'] as const) if (Number.isFinite(event[axis])) this.seamRatio.observe({ axis }, event[axis]);
+            break;
+        }
+        report(event);
       };
       let outcome: Outcome = 'failed';
       try {
@@ -314,7 +314,7 @@ export class CoordinatorMetrics {
     return this.sources?.registry.all().find((w) => w.address === address)?.id ?? address;
   }
 
-  /** Job counts by state, listed once per scrape (the two gauges share it). */
+  /** Job counts by state, read once per scrape (the two gauges share it) from the store's index: no record is read. */
   private countsAt = 0;
   private counts: Promise<Map<string, number>> | undefined;
   private jobCounts(): Promise<Map<string, number>> {
@@ -322,9 +322,8 @@ export class CoordinatorMetrics {
     if (!this.counts || now - this.countsAt > 100) {
       this.countsAt = now;
       this.counts = (async () => {
-        const counts = new Map<string, number>();
-        for (const j of (await this.sources?.jobs.list({})) ?? []) counts.set(j.state, (counts.get(j.state) ?? 0) + 1);
-        return counts;
+        const counts = await this.sources?.jobs.counts();
+        return new Map<string, number>(counts ? Object.entries(counts) : []);
       })();
     }
     return this.counts;

@@ -11,7 +11,8 @@ import type { Logger } from '../../common/logger.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { JetStreamJobQueue } from './job-queue.ts';
 import { outagesUnavailable } from './outage.ts';
-import { KvCancelRequests, KvJobStore } from './job-store.ts';
+import { KvCancelRequests } from './cancel-requests.ts';
+import { KvJobStore } from './job-store.ts';
 import { ObjectArtifactStore, ObjectCheckpointStore, ObjectInputStore } from './object-stores.ts';
 import { LocalInputStore } from '../jobs/local-inputs.ts';
 import { SUBMISSION_DEDUP_WINDOW_MS, jetStreamNames, jetStreamOptionsSchema, type JetStreamConfig, type JetStreamOptions } from './options.ts';
@@ -79,9 +80,11 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
       storage: StorageType.File,
     });
     const cancels = await KvCancelRequests.open(kv);
-    const store = new KvJobStore(kv, os, { jsm, bucket: names.jobs }, (message, error) => log.warn(message, { error }));
+    // An existing bucket keeps its TTL: the index expires records by the bucket's own.
+    const retentionMs = (await kv.status()).ttl;
+    const store = new KvJobStore({ kv, jsm, bucket: names.jobs, retentionMs }, os, (message, error) => log.warn(message, { error }));
     try {
-      // The index of unfinished jobs behind every Submit's tenant quota: read once here, then kept by a watch.
+      // The index of job records behind counts, tenant quotas and List pages: read once here, then kept by a watch.
       await store.follow();
     } catch (err) {
       store.close();

@@ -1,29 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter, setMaxListeners } from 'node:events';
-import { CanceledError, FailedPreconditionError, NotFoundError, ResourceExhaustedError, UnavailableError, errorMessage } from '../../common/errors.ts';
+import { setMaxListeners } from 'node:events';
+import { CanceledError, FailedPreconditionError, NotFoundError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { TERMINAL_STATES, canTransition, emptyProgress, type JobRecord, type JobState } from './job.ts';
-import type { CancelRequests, CheckpointStore, JobLease, JobListFilter, JobQueue, JobStore } from './ports.ts';
+import { JobCancel } from './job-cancel.ts';
+import { JobEvents, type JobEventPayload } from './job-events.ts';
+import type { CancelRequests, CheckpointStore, JobCounts, JobLease, JobListFilter, JobQueue, JobStore } from './ports.ts';
 import type { ValidSpec } from './spec.ts';
-import { runClaimedJob, type RenderFn, type RunOutcome } from './job-run.ts';
+import { runClaimedJob, type RunOutcome } from './job-run.ts';
+import type { RenderFn } from './render-events.ts';
+import { SubmitAdmission, type AdmissionLimits, type Admitted } from './submit-admission.ts';
 
-export { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-run.ts';
+export { RESUMED_FROM_STEP, type JobReporter, type RenderEvent, type RenderFn } from './render-events.ts';
+export type { JobEventPayload } from './job-events.ts';
 
-export interface JobEventPayload {
-  job: JobRecord;
-  message: string;
-}
-
-export interface JobManagerOptions {
+export interface JobManagerOptions extends AdmissionLimits {
   store: JobStore;
   queue: JobQueue;
   render: RenderFn;
   maxConcurrentJobs: number;
-  maxQueued: number;
-  /** Queued jobs one tenant may have (0 or unset: no limit of its own); tenant '' (auth off) is exempt. */
-  maxQueuedPerTenant?: number;
-  /** Unfinished jobs one tenant may have (0 or unset: no limit of its own); tenant '' is exempt. */
-  maxActivePerTenant?: number;
   /** Minimum time between progress events of one job (state changes are always sent). */
   progressIntervalMs: number;
   log: Logger;
@@ -43,7 +38,9 @@ export interface JobManagerOptions {
  * Watch, and cancel (a running job stops dispatching within one round).
  */
 export class JobManager {
-  private readonly events = new EventEmitter();
+  private readonly events = new JobEvents();
+  private readonly admission: SubmitAdmission;
+  private readonly canceller: JobCancel;
   private readonly running = new Map<string, AbortController>();
   /**
    * The lease each running job is kept and ended with. A shared queue hands
@@ -56,16 +53,10 @@ export class JobManager {
   private loops: Promise<void>[] = [];
   private draining = false;
   private readonly unsubscribeCancels: () => void;
-  /**
-   * Per tenant, submits that passed the quota check and whose record is not
-   * created yet (counted as queued jobs, so a burst of concurrent submits
-   * cannot all pass on the same count), and the checks waiting for one of
-   * them to be created.
-   */
-  private readonly admitting = new Map<string, { count: number; waiting: (() => void)[] }>();
 
   constructor(private readonly opts: JobManagerOptions) {
-    this.events.setMaxListeners(0);
+    this.admission = new SubmitAdmission(opts.store, opts.queue, opts);
+    this.canceller = new JobCancel({ ...opts, events: this.events, runningHere: (id) => this.running.get(id) });
     // A cancel asked of another coordinator stops the job here when it runs here.
     this.unsubscribeCancels = opts.cancels?.subscribe((id) => this.running.get(id)?.abort(new CanceledError('canceled by request'))) ?? (() => undefined);
   }
@@ -77,7 +68,7 @@ export class JobManager {
 
   /** Queues a job of `tenant` ('' when authentication is off); RESOURCE_EXHAUSTED past the queue limits. */
   async submit(spec: ValidSpec, clientRequestId: string, tenant = ''): Promise<JobRecord> {
-    const admitted = await this.admission(clientRequestId, tenant, true);
+    const admitted = await this.admit(clientRequestId, tenant, true);
     if (admitted.existing) return this.queuedAgain(admitted.existing);
     try {
       return await this.create(spec, clientRequestId, tenant, admitted.release);
@@ -133,133 +124,30 @@ export class JobManager {
     return this.opts.store.list(filter);
   }
 
+  /** Jobs per state, from the store's index (constant work: what the metrics scrape reads). */
+  counts(): Promise<JobCounts> {
+    return this.opts.store.counts();
+  }
+
   /**
    * Whether a submit may go on: the job of an earlier submit with this
    * client request id when there is one; else RESOURCE_EXHAUSTED when the
-   * queue or the tenant's quota is full, UNAVAILABLE when shutting down.
-   * Submit checks it before taking in an upload too, so a tenant over its
-   * quota never gets its input decoded.
+   * queue or the tenant's quota is full, UNAVAILABLE when shutting down
+   * (submit-admission.ts). Submit checks it before taking in an upload too,
+   * so a tenant over its quota never gets its input decoded.
    */
-  async admit(clientRequestId: string, tenant = ''): Promise<JobRecord | undefined> {
-    return (await this.admission(clientRequestId, tenant, false)).existing;
-  }
-
-  /**
-   * `admit`; with `reserve`, a submit that may go on holds its place in the
-   * tenant's quota until `release` (called once its record is created).
-   */
-  private async admission(clientRequestId: string, tenant: string, reserve: boolean): Promise<{ existing?: JobRecord; release: () => void }> {
-    const none = { release: () => undefined };
+  admit(clientRequestId: string, tenant?: string): Promise<JobRecord | undefined>;
+  /** With `reserve`, a submit that may go on holds its place in the tenant's quota until `release`. */
+  admit(clientRequestId: string, tenant: string, reserve: true): Promise<Admitted>;
+  async admit(clientRequestId: string, tenant = '', reserve = false): Promise<JobRecord | undefined | Admitted> {
     if (this.draining) throw new UnavailableError('coordinator is shutting down');
-    if (clientRequestId) {
-      const existing = await this.opts.store.findByClientRequestId(clientRequestId);
-      if (existing) return { ...none, existing };
-    }
-    if ((await this.opts.queue.size()) >= this.opts.maxQueued) {
-      throw new ResourceExhaustedError(`queue is full (${this.opts.maxQueued} jobs waiting); retry later`);
-    }
-    if (!tenant || !(await this.checkTenantQuota(tenant, reserve))) return none;
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        const a = this.admitting.get(tenant)!;
-        if (--a.count === 0) this.admitting.delete(tenant);
-        for (const wake of a.waiting.splice(0)) wake();
-      },
-    };
+    const admitted = await this.admission.admit(clientRequestId, tenant, reserve);
+    return reserve ? admitted : admitted.existing;
   }
 
-  /**
-   * Per-tenant admission: queued and unfinished jobs of the tenant (the
-   * store's index, constant work) against its limits; with `reserve`, takes
-   * a place in `admitting` when there is room. False when nothing was
-   * reserved.
-   */
-  private async checkTenantQuota(tenant: string, reserve: boolean): Promise<boolean> {
-    const { maxQueuedPerTenant: maxQueued = 0, maxActivePerTenant: maxActive = 0 } = this.opts;
-    if (!maxQueued && !maxActive) return false;
-    for (;;) {
-      const load = await this.opts.store.tenantLoad(tenant);
-      const a = this.admitting.get(tenant);
-      const n = a?.count ?? 0;
-      if ((!maxQueued || load.queued + n < maxQueued) && (!maxActive || load.unfinished + n < maxActive)) {
-        if (!reserve) return false;
-        // In the same turn as the check: the next submit's check counts this one.
-        if (a) a.count++;
-        else this.admitting.set(tenant, { count: 1, waiting: [] });
-        return true;
-      }
-      if (!a) {
-        if (maxQueued && load.queued >= maxQueued) throw new ResourceExhaustedError(`tenant "${tenant}" has ${load.queued} jobs waiting, its limit; retry when one has started`);
-        throw new ResourceExhaustedError(`tenant "${tenant}" has ${load.unfinished} unfinished jobs, its limit; retry when one has finished`);
-      }
-      // Full only with submits still being created, and for a moment the store counts a new
-      // record before its submit lets go of its place: look again once one is created (milliseconds).
-      await new Promise<void>((wake) => a.waiting.push(wake));
-    }
-  }
-
-  async cancel(id: string): Promise<JobRecord> {
-    const job = await this.get(id);
-    if (TERMINAL_STATES.has(job.state)) return job;
-    if (await this.opts.queue.remove(id)) {
-      return this.transition(job, 'CANCELED', 'canceled while queued');
-    }
-    const ctl = this.running.get(id);
-    if (ctl) {
-      ctl.abort(new CanceledError('canceled by request'));
-      // The run loop records CANCELED once the render stops; wait for it.
-      return new Promise((resolve) => {
-        const done = (e: JobEventPayload) => {
-          if (TERMINAL_STATES.has(e.job.state)) {
-            this.events.off(id, done);
-            resolve(e.job);
-          }
-        };
-        this.events.on(id, done);
-      });
-    }
-    if (this.opts.cancels) return this.cancelShared(id);
-    return this.transition(job, 'CANCELED', 'canceled');
-  }
-
-  /**
-   * Cancel with a shared store: the request reaches the coordinator running
-   * the job (or the one that takes it next); a job still queued is canceled
-   * here, atomically against a coordinator taking it.
-   */
-  private async cancelShared(id: string): Promise<JobRecord> {
-    await this.opts.cancels!.request(id);
-    let changed = false;
-    const after = await this.opts.store.update(id, (j) => {
-      if (j.state !== 'QUEUED') return undefined;
-      changed = true;
-      return { ...j, state: 'CANCELED', finishedAtMs: Date.now() };
-    }, 'canceled while queued');
-    if (!after) throw new NotFoundError('job', id);
-    if (changed) {
-      this.opts.log.info('job canceled', { job: id, message: 'canceled while queued' });
-      this.emit(after, 'canceled while queued');
-      return after;
-    }
-    if (TERMINAL_STATES.has(after.state) || !this.opts.store.watch) return after;
-    // Running on another coordinator: wait (bounded) for it to record the end.
-    let latest = after;
-    let finish!: (job: JobRecord) => void;
-    const ended = new Promise<JobRecord>((resolve) => (finish = resolve));
-    const unsubscribe = await this.opts.store.watch(id, (j) => {
-      latest = j;
-      if (TERMINAL_STATES.has(j.state)) finish(j);
-    });
-    const timer = setTimeout(() => finish(latest), this.opts.remoteCancelWaitMs ?? 30_000);
-    try {
-      return await ended;
-    } finally {
-      clearTimeout(timer);
-      unsubscribe();
-    }
+  /** Cancels a job (job-cancel.ts): a running one stops dispatching within one round. */
+  cancel(id: string): Promise<JobRecord> {
+    return this.canceller.cancel(id);
   }
 
   /**
@@ -277,9 +165,9 @@ export class JobManager {
       });
     }
     const job = await this.get(id);
-    this.events.on(id, listener);
+    const off = this.events.on(id, listener);
     listener({ job, message: `state ${job.state}` });
-    return () => this.events.off(id, listener);
+    return off;
   }
 
   /** Number of jobs running now. */
@@ -362,8 +250,7 @@ export class JobManager {
       return;
     }
     if (this.opts.cancels && (await this.opts.cancels.isRequested(id))) {
-      const canceled = await this.opts.store.update(id, (j) => (TERMINAL_STATES.has(j.state) ? undefined : { ...j, state: 'CANCELED', finishedAtMs: Date.now() }), 'canceled');
-      if (canceled) this.emit(canceled, 'canceled');
+      await this.canceller.write(id, 'canceled');
       await lease.ack();
       await this.opts.cancels.clear(id).catch(() => undefined);
       return;
@@ -402,6 +289,7 @@ export class JobManager {
           leaseRefreshMs: this.opts.leaseRefreshMs,
           emit: (job, message) => this.emit(job, message),
           transition: (job, state, message) => this.transition(job, state, message),
+          cancel: async (job, message) => (await this.canceller.write(job.id, message, job)).job ?? job,
           draining: () => this.draining,
         },
         claimed,
@@ -429,7 +317,7 @@ export class JobManager {
   }
 
   private emit(job: JobRecord, message: string): void {
-    this.events.emit(job.id, { job: structuredClone(job), message } satisfies JobEventPayload);
+    this.events.emit(job, message);
   }
 }
 

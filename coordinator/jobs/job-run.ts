@@ -8,22 +8,11 @@
  */
 import { CanceledError, StoreOutageError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import type { JobProgress, JobRecord, JobState } from './job.ts';
+import type { JobRecord } from './job.ts';
 import { LeaseLostError, type JobLease, type JobStore } from './ports.ts';
+import { metricsOf, progressOf, type JobReporter, type RenderFn } from './render-events.ts';
 
-/** What a running job reports back to the manager. */
-export interface JobReporter {
-  progress(patch: Partial<JobProgress>): void;
-  setState(state: 'ENCODING'): void;
-  /** Job metrics; {@link RESUMED_FROM_STEP} announces a resume from a checkpoint (sent as an event at once). */
-  metrics(values: Record<string, number>): void;
-}
-
-/** Metric a render reports when it went on from a checkpoint: the step it resumed at. */
-export const RESUMED_FROM_STEP = 'resumed_from_step';
-
-/** Runs one job to its output; resolves with the output's size. */
-export type RenderFn = (job: JobRecord, report: JobReporter, signal: AbortSignal) => Promise<{ outputBytes: number }>;
+export { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './render-events.ts';
 
 /** What a run needs of the job manager. */
 export interface JobRunContext {
@@ -35,7 +24,10 @@ export interface JobRunContext {
   /** How often the lease is kept alive; default 10 s. */
   leaseRefreshMs?: number;
   emit(job: JobRecord, message: string): void;
-  transition(job: JobRecord, state: JobState, message: string): Promise<JobRecord>;
+  /** Writes the job's new state as its owner (a cancel goes through `cancel`). */
+  transition(job: JobRecord, state: 'ENCODING' | 'SUCCEEDED' | 'FAILED', message: string): Promise<JobRecord>;
+  /** Writes the job CANCELED (the manager's one way to); resolves with the stored record. */
+  cancel(job: JobRecord, message: string): Promise<JobRecord>;
   /** The coordinator is shutting down. */
   draining(): boolean;
 }
@@ -55,31 +47,29 @@ export async function runClaimedJob(ctx: JobRunContext, job: JobRecord, lease: J
       else ctx.log.warn('writing job progress failed', { job: id, error: errorMessage(err) });
     });
   };
-  const reporter: JobReporter = {
-    progress: (patch) => {
-      Object.assign(job.progress, patch);
+  const reporter: JobReporter = (event) => {
+    const patch = progressOf(event);
+    if (patch) Object.assign(job.progress, patch);
+    const metrics = metricsOf(event);
+    if (metrics) Object.assign(job.metrics, metrics);
+    if (event.kind === 'encoding') {
+      void ctx.transition(job, 'ENCODING', 'decoding and encoding').catch((err: unknown) => {
+        if (err instanceof LeaseLostError) ctl.abort(err);
+      });
+    } else if (event.kind === 'resumed') {
+      // Told at once, whatever the progress interval: Watch shows where the run went on from.
+      const message = `resumed from checkpoint at step ${event.step}`;
+      ctx.log.info('job resumed', { job: id, step: event.step });
+      write(message);
+      ctx.emit(job, message);
+    } else if (patch) {
       const now = Date.now();
       if (now - lastEmit >= ctx.progressIntervalMs) {
         lastEmit = now;
         write('progress');
         ctx.emit(job, 'progress');
       }
-    },
-    setState: (state) => {
-      void ctx.transition(job, state, 'decoding and encoding').catch((err: unknown) => {
-        if (err instanceof LeaseLostError) ctl.abort(err);
-      });
-    },
-    metrics: (values) => {
-      Object.assign(job.metrics, values);
-      const step = values[RESUMED_FROM_STEP];
-      if (step !== undefined) {
-        const message = `resumed from checkpoint at step ${step}`;
-        ctx.log.info('job resumed', { job: id, step });
-        write(message);
-        ctx.emit(job, message);
-      }
-    },
+    }
   };
   try {
     const { outputBytes } = await ctx.render(job, reporter, ctl.signal);
@@ -110,7 +100,7 @@ export async function runClaimedJob(ctx: JobRunContext, job: JobRecord, lease: J
     }
     job.finishedAtMs = Date.now();
     if (reason instanceof CanceledError) {
-      await ctx.transition(job, 'CANCELED', 'canceled');
+      Object.assign(job, await ctx.cancel(job, 'canceled'));
     } else {
       job.error = errorMessage(err);
       ctx.log.warn('job failed', { job: id, error: job.error });

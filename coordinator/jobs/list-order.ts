@@ -1,4 +1,4 @@
-import type { JobRecord, JobState } from './job.ts';
+import type { JobRecord } from './job.ts';
 import type { JobListFilter, ListCursor } from './ports.ts';
 
 /**
@@ -16,20 +16,18 @@ export function isAfter(job: Pick<JobRecord, 'createdAtMs' | 'id'>, cursor: List
 }
 
 /**
- * What every store does to its records for `list`: keeps the filter's
- * states, tenant and the jobs after its cursor, sorts them newest first and
- * cuts at `limit`. The records are not copied.
+ * Whether `filter` keeps `job` (its states, tenant and cursor; `limit`
+ * aside): what a store checks of the records its index picked for a page,
+ * whose state may have changed since.
  */
-export function selectJobs(jobs: Iterable<JobRecord>, filter: JobListFilter = {}): JobRecord[] {
-  const states: ReadonlySet<JobState> | undefined = filter.states && filter.states.length ? new Set(filter.states) : undefined;
-  const out: JobRecord[] = [];
-  for (const j of jobs) {
-    if (states && !states.has(j.state)) continue;
-    // Records written before tenants existed belong to the open tenant ''.
-    if (filter.tenant !== undefined && (j.tenant ?? '') !== filter.tenant) continue;
-    if (filter.after && !isAfter(j, filter.after)) continue;
-    out.push(j);
-  }
-  out.sort(newestFirst);
-  return filter.limit && filter.limit > 0 ? out.slice(0, filter.limit) : out;
+export function keeps(filter: JobListFilter, job: Pick<JobRecord, 'createdAtMs' | 'id' | 'state' | 'tenant'>): boolean {
+  if (filter.states?.length && !filter.states.includes(job.state)) return false;
+  // Records written before tenants existed belong to the open tenant ''.
+  if (filter.tenant !== undefined && (job.tenant ?? '') !== filter.tenant) return false;
+  return !filter.after || isAfter(job, filter.after);
+}
+
+/** The most jobs `filter` asks for: its limit, or all when absent or 0. */
+export function limitOf(filter: JobListFilter): number {
+  return filter.limit && filter.limit > 0 ? filter.limit : Infinity;
 }

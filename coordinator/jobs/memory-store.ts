@@ -1,13 +1,14 @@
 import type { JobRecord } from './job.ts';
-import { selectJobs } from './list-order.ts';
-import type { JobListFilter, JobStore, TenantLoad } from './ports.ts';
-import { UnfinishedJobs } from './unfinished-jobs.ts';
+import { JobIndex } from './job-index.ts';
+import { limitOf } from './list-order.ts';
+import type { JobCounts, JobListFilter, JobStore, TenantLoad } from './ports.ts';
 
 /** In-memory JobStore of the embedded mode. Records are copied in and out so callers cannot alias them. */
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly byClientId = new Map<string, string>();
-  private readonly unfinished = new UnfinishedJobs();
+  /** Counts, tenant loads and List order (job-index.ts). */
+  private readonly index = new JobIndex();
   /** Revision of the latest write, for the index. */
   private revision = 0;
 
@@ -38,7 +39,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async list(filter: JobListFilter = {}): Promise<JobRecord[]> {
-    return selectJobs(this.jobs.values(), filter).map((j) => structuredClone(j));
+    return this.index.page(filter, limitOf(filter)).map((c) => structuredClone(this.jobs.get(c.id)!));
   }
 
   async findByClientRequestId(clientRequestId: string): Promise<JobRecord | undefined> {
@@ -47,11 +48,15 @@ export class MemoryJobStore implements JobStore {
   }
 
   async tenantLoad(tenant: string): Promise<TenantLoad> {
-    return this.unfinished.load(tenant);
+    return this.index.load(tenant);
+  }
+
+  async counts(): Promise<JobCounts> {
+    return this.index.counts();
   }
 
   private set(job: JobRecord): void {
     this.jobs.set(job.id, structuredClone(job));
-    this.unfinished.apply(job.id, job, ++this.revision);
+    this.index.apply(job.id, job, ++this.revision);
   }
 }

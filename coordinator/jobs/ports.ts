@@ -25,6 +25,8 @@ export interface JobStore {
   /**
    * Each job once, newest first by creation time, ties by id
    * (`coordinator/jobs/list-order.ts`); the filter applies before `limit`.
+   * The stores pick a page's jobs from their index and read only those
+   * records (and the few whose state changed meanwhile).
    */
   list(filter?: JobListFilter): Promise<JobRecord[]>;
   /** Job created earlier with this client request id, if any. */
@@ -37,11 +39,21 @@ export interface JobStore {
    */
   tenantLoad(tenant: string): Promise<TenantLoad>;
   /**
+   * Jobs per state, from the same index (`coordinator/jobs/job-index.ts`):
+   * constant work, no record read. Exact for this process's own writes; a
+   * shared store counts the other coordinators' writes once its watch
+   * delivers them.
+   */
+  counts(): Promise<JobCounts>;
+  /**
    * Shared stores only: calls `listener` with the current record and every
    * later version written by any coordinator, with the message written along.
    */
   watch?(id: string, listener: (job: JobRecord, message: string) => void): Promise<() => void>;
 }
+
+/** Jobs per state (`JobStore.counts`). */
+export type JobCounts = Readonly<Record<JobState, number>>;
 
 /** What `JobStore.tenantLoad` counts. */
 export interface TenantLoad {

@@ -16,7 +16,7 @@ import type { Encoder } from '../video/encoder.ts';
 import { streamDecodedFrames } from '../video/frame-stream.ts';
 import { writeLatentFile } from '../video/latent-file.ts';
 import type { JobRecord } from './job.ts';
-import { RESUMED_FROM_STEP, type JobReporter, type RenderFn } from './job-run.ts';
+import type { JobReporter, RenderFn } from './render-events.ts';
 import { LeaseLostError, type ArtifactStore, type CheckpointStore, type InputStore } from './ports.ts';
 import { StoreOutageError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import { CheckpointWriter, loadCheckpoint } from './checkpoints.ts';
@@ -117,7 +117,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
               speculative: hints?.speculative === true,
               onBatchDone: (n) => {
                 evaluations += n;
-                report.progress({ evaluations });
+                report({ kind: 'evaluations', evaluations });
               },
             }),
         ),
@@ -138,10 +138,10 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     if (resume) {
       evaluations = resume.extra.evaluations ?? 0;
       const step = resume.engine === 'sequential' ? resume.state.step : resume.state.begin;
-      report.progress({ step, totalSteps: scheduler.numSteps, evaluations });
-      report.metrics({ [RESUMED_FROM_STEP]: step });
+      report({ kind: 'resumed', step, totalSteps: scheduler.numSteps, evaluations });
     }
     let latent: Float32Array;
+    let picardTotals: { rounds: number; points: number } | undefined;
     // auto: Picard with a window per round from the free slots, unless the job
     // could never have more than window 1 (more windows per step than slots):
     // then the pipelined sequential engine, which overlaps the steps. A
@@ -169,11 +169,12 @@ export function createRenderer(deps: RenderDeps): RenderFn {
           onRound: (r) => {
             const finite = r.ratios.filter(Number.isFinite);
             const mean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : 0;
-            report.progress({
-              step: r.converged,
+            report({
+              kind: 'picard-round',
+              round: r.round,
+              converged: r.converged,
               totalSteps: scheduler.numSteps,
-              picardIteration: r.round,
-              picardWindow: r.window,
+              window: r.window,
               stride: r.stride,
               errorRatio: r.threshold > 0 ? mean / r.threshold : mean,
               evaluations,
@@ -182,7 +183,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
           },
         });
         latent = result.sample;
-        report.metrics({ picard_rounds: result.rounds, picard_points: result.evaluations });
+        picardTotals = { rounds: result.rounds, points: result.evaluations };
       } else {
         const sequential = {
           initial,
@@ -192,7 +193,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
           signal,
           resume: resume?.engine === 'sequential' ? resume.state : undefined,
           onCheckpoint: writer && ((state: SequentialState) => writer.offer(() => encodeSamplerCheckpoint({ engine: 'sequential', fingerprint, state, extra: { evaluations } }), state.step >= scheduler.numSteps)),
-          onStep: (step: number, totalSteps: number) => report.progress({ step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
+          onStep: (step: number, totalSteps: number) => report({ kind: 'step', step, totalSteps, evaluations, etaSeconds: eta(step, totalSteps) }),
         };
         // Without a known region the steps overlap (pipelined-sequential.ts):
         // the same numbers, without every GPU waiting at the end of each step.
@@ -205,9 +206,9 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     }
     // The last step lands at the scheduler's final level, which may keep a little noise: paste the known region.
     if (prepared?.region) pasteKnown(latent, prepared.region);
-    report.metrics({ sampling_seconds: (performance.now() - started) / 1000, windows: windows.length, evaluations });
+    report({ kind: 'sampled', seconds: (performance.now() - started) / 1000, windows: windows.length, evaluations, picard: picardTotals });
     const seams = seamMetrics(latent, dims, windows);
-    report.metrics({ seam_temporal: seams.seamTemporal, seam_spatial: seams.seamSpatial });
+    report({ kind: 'seams', temporal: seams.seamTemporal, spatial: seams.seamSpatial });
 
     if (spec.output.format === 'latent') {
       const path = deps.artifacts.pathFor(job.id, 'latent');
@@ -215,7 +216,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       return { outputBytes: (await deps.artifacts.commit(job.id, path)).bytes };
     }
 
-    report.setState('ENCODING');
+    report({ kind: 'encoding' });
     const path = deps.artifacts.pathFor(job.id, spec.output.format);
     const sink = deps.encoder.open({ width: spec.width, height: spec.height, fps: spec.fps, format: spec.output.format, crf: spec.output.crf, outputPath: path });
     try {
@@ -228,11 +229,11 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         signal,
         sink: async (rgb, index) => {
           await sink.writeFrame(rgb);
-          report.progress({ framesEncoded: index + 1 });
+          report({ kind: 'frames-encoded', frames: index + 1 });
         },
       });
       const result = await sink.finish();
-      report.progress({ framesEncoded: frames });
+      report({ kind: 'frames-encoded', frames });
       return { outputBytes: (await deps.artifacts.commit(job.id, result.path)).bytes };
     } catch (err) {
       await sink.abort(err instanceof Error ? err : new Error(String(err)));

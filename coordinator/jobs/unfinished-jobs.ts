@@ -53,6 +53,14 @@ export class UnfinishedJobs {
     this.count(now, 1);
   }
 
+  /** Drops job `id` whatever its revision (its record expired or was found missing). */
+  forget(id: string): void {
+    const before = this.jobs.get(id);
+    if (!before) return;
+    this.jobs.delete(id);
+    this.count(before, -1);
+  }
+
   /** The tenant's unfinished jobs now; two map reads. */
   load(tenant: string): TenantLoad {
     const t = this.tenants.get(tenant);

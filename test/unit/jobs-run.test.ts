@@ -36,6 +36,10 @@ function fixture(render: RenderFn, opts: { draining?: boolean; release?: boolean
       events.push(`${state}: ${message}`);
       return j;
     },
+    cancel: async (j, message) => {
+      events.push(`CANCELED: ${message}`);
+      return { ...j, state: 'CANCELED' };
+    },
     draining: () => opts.draining === true,
   };
   return { store, job, events, leaseLog, lease, ctx, ctl: new AbortController() };
@@ -43,8 +47,8 @@ function fixture(render: RenderFn, opts: { draining?: boolean; release?: boolean
 
 test('job run - a render that succeeds: SUCCEEDED with its output size, acked; progress throttled to one event per interval', async () => {
   const f = fixture(async (_job, report) => {
-    for (let step = 1; step <= 5; step++) report.progress({ step });
-    report.metrics({ resumed_from_step: 2 });
+    report({ kind: 'resumed', step: 2, totalSteps: 5, evaluations: 0 });
+    for (let step = 3; step <= 5; step++) report({ kind: 'step', step, totalSteps: 5, evaluations: step, etaSeconds: 5 - step });
     await new Promise((r) => setTimeout(r, 40)); // long enough for the lease to be kept alive
     return { outputBytes: 123 };
   });
