@@ -46,6 +46,27 @@ function initialNoise(n: number): Float32Array {
   return new Rng(SEED, 3).fillNormal(new Float32Array(n));
 }
 
+type PicardArgs = Parameters<typeof samplePicard>[0];
+
+/**
+ * A Picard run of the mixture posterior over `n` elements from the fixed
+ * initial noise, window 6 unless `base` says otherwise, with a fresh policy
+ * each call (policies keep state); each call's `extra` overrides `base`.
+ */
+function picardRunner(scheduler: Scheduler, n: number, policy: PicardPolicyName, base: Partial<PicardArgs> = {}) {
+  return (extra: Partial<PicardArgs> = {}) =>
+    samplePicard({
+      scheduler,
+      denoise: mixtureDenoiser(scheduler),
+      initial: initialNoise(n),
+      noise: stepNoise(SEED),
+      window: 6,
+      policy: createPicardPolicy(policy, 0.05),
+      ...base,
+      ...extra,
+    });
+}
+
 function assertBitEqual(a: Float32Array, b: Float32Array): void {
   assert.equal(a.length, b.length);
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -57,7 +78,7 @@ function assertBitEqual(a: Float32Array, b: Float32Array): void {
 class Kill extends Error {}
 
 /** Runs `run` until the checkpoint after round `r`, stops it there (as a kill would), and returns that checkpoint. */
-async function checkpointAfterRound(run: (extra: Partial<Parameters<typeof samplePicard>[0]>) => Promise<unknown>, r: number, fingerprint: string) {
+async function checkpointAfterRound(run: (extra: Partial<PicardArgs>) => Promise<unknown>, r: number, fingerprint: string) {
   let saved: Uint8Array | undefined;
   const ctl = new AbortController();
   await assert.rejects(
@@ -130,16 +151,7 @@ for (const [name, make] of SCHEDULERS) {
     test(`checkpoint - picard ${name} ${policyName}: stop after round r, resume from the bytes == uninterrupted, bit for bit`, async () => {
       const scheduler = make();
       const n = 129;
-      const run = (extra: Partial<Parameters<typeof samplePicard>[0]> = {}) =>
-        samplePicard({
-          scheduler,
-          denoise: mixtureDenoiser(scheduler),
-          initial: initialNoise(n),
-          noise: stepNoise(SEED),
-          window: 6,
-          policy: createPicardPolicy(policyName as PicardPolicyName, 0.05),
-          ...extra,
-        });
+      const run = picardRunner(scheduler, n, policyName as PicardPolicyName);
       const full = await run();
       assert.ok(full.rounds >= 3, `needs a few rounds, got ${full.rounds}`);
       for (const r of [1, Math.floor(full.rounds / 2)]) {
@@ -160,21 +172,13 @@ for (const [name, make] of SCHEDULERS) {
     const n = 129;
     const windows = [3, 6, 1, 5, 2, 6, 4];
     const asked: number[] = [];
-    const run = (extra: Partial<Parameters<typeof samplePicard>[0]> = {}) =>
-      samplePicard({
-        scheduler,
-        denoise: mixtureDenoiser(scheduler),
-        initial: initialNoise(n),
-        noise: stepNoise(SEED),
-        window: 6,
-        // As the elastic sampler: the window depends on the round (the load), not on the run's history.
-        windowFor: ({ round }) => {
-          asked.push(round);
-          return windows[round % windows.length]!;
-        },
-        policy: createPicardPolicy('forecast', 0.05),
-        ...extra,
-      });
+    const run = picardRunner(scheduler, n, 'forecast', {
+      // As the elastic sampler: the window depends on the round (the load), not on the run's history.
+      windowFor: ({ round }) => {
+        asked.push(round);
+        return windows[round % windows.length]!;
+      },
+    });
     const seen: number[] = [];
     const full = await run({ onRound: (r) => seen.push(r.window) });
     assert.ok(full.rounds >= 4, `needs a few rounds, got ${full.rounds}`);

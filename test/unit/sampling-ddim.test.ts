@@ -5,22 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TrainSchedule } from '../../common/noise-schedule.ts';
 import { DdimScheduler } from '../../coordinator/sampling/ddim.ts';
-import { SchedulerConfigError } from '../../coordinator/sampling/errors.ts';
-
-/** Tiny schedule for hand arithmetic: betas 0.1, 0.2, 0.3, 0.4 -> abar 0.9, 0.72, 0.504, 0.3024. */
-const TINY: TrainSchedule = { numTrainTimesteps: 4, betaSchedule: 'linear', betaStart: 0.1, betaEnd: 0.4 };
-const X = new Float32Array([1, -0.5, 0.25, 2]);
-const OUT = new Float32Array([0.5, 1, -1, 0]);
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6, what = 'value'): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let k = 0; k < expected.length; k++) {
-    const d = Math.abs(actual[k]! - expected[k]!);
-    assert.ok(d <= tol * Math.max(1, Math.abs(expected[k]!)), `${what}[${k}] = ${actual[k]}, expected ${expected[k]}`);
-  }
-}
+import { OUT, TINY, X, close, failsOnField } from '../helpers/scheduler-golden.ts';
 
 function range(start: number, step: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
@@ -233,25 +219,17 @@ describe('ddim - contract', () => {
   });
 
   test('precise errors on broken preconditions', () => {
-    const fails = (fn: () => unknown, field: string, message: RegExp): void => {
-      assert.throws(fn, (err: unknown) => {
-        assert.ok(err instanceof SchedulerConfigError, `expected SchedulerConfigError, got ${String(err)}`);
-        assert.equal(err.field, field);
-        assert.match(err.message, message);
-        return true;
-      });
-    };
-    fails(() => new DdimScheduler({}, 1001), 'numInferenceSteps', /numInferenceSteps \(1001\) cannot exceed trainSchedule\.numTrainTimesteps \(1000\)/);
-    fails(() => new DdimScheduler({}, 0), 'numInferenceSteps', /integer >= 1, got 0/);
-    fails(() => new DdimScheduler({}, 2.5), 'numInferenceSteps', /got 2\.5/);
-    fails(() => new DdimScheduler({ eta: -0.5 }, 10), 'eta', /eta must be a finite number >= 0, got -0\.5/);
-    fails(() => new DdimScheduler({ eta: 3 }, 10), 'eta', /eta 3 is too large/);
-    fails(() => new DdimScheduler({ predictionType: 'flow' } as never, 10), 'predictionType', /DDIM is a VP scheduler/);
-    fails(() => new DdimScheduler({ timestepSpacing: 'karras' } as never, 10), 'timestepSpacing', /one of leading, trailing, linspace, got 'karras'/);
-    fails(() => new DdimScheduler({ steps_offset: 1 } as never, 10), 'steps_offset', /unknown DDIM config field 'steps_offset'/);
-    fails(() => new DdimScheduler({ stepsOffset: 1 }, 1000), 'stepsOffset', /first timestep to 1000, past the last training timestep 999/);
-    fails(() => new DdimScheduler({ clipSample: true } as never, 10), 'clipSample', /not supported/);
-    fails(
+    failsOnField(() => new DdimScheduler({}, 1001), 'numInferenceSteps', /numInferenceSteps \(1001\) cannot exceed trainSchedule\.numTrainTimesteps \(1000\)/);
+    failsOnField(() => new DdimScheduler({}, 0), 'numInferenceSteps', /integer >= 1, got 0/);
+    failsOnField(() => new DdimScheduler({}, 2.5), 'numInferenceSteps', /got 2\.5/);
+    failsOnField(() => new DdimScheduler({ eta: -0.5 }, 10), 'eta', /eta must be a finite number >= 0, got -0\.5/);
+    failsOnField(() => new DdimScheduler({ eta: 3 }, 10), 'eta', /eta 3 is too large/);
+    failsOnField(() => new DdimScheduler({ predictionType: 'flow' } as never, 10), 'predictionType', /DDIM is a VP scheduler/);
+    failsOnField(() => new DdimScheduler({ timestepSpacing: 'karras' } as never, 10), 'timestepSpacing', /one of leading, trailing, linspace, got 'karras'/);
+    failsOnField(() => new DdimScheduler({ steps_offset: 1 } as never, 10), 'steps_offset', /unknown DDIM config field 'steps_offset'/);
+    failsOnField(() => new DdimScheduler({ stepsOffset: 1 }, 1000), 'stepsOffset', /first timestep to 1000, past the last training timestep 999/);
+    failsOnField(() => new DdimScheduler({ clipSample: true } as never, 10), 'clipSample', /not supported/);
+    failsOnField(
       () => new DdimScheduler({ trainSchedule: { ...TINY, numTrainTimesteps: 0 } }, 1),
       'trainSchedule.numTrainTimesteps',
       /integer >= 1, got 0/,

@@ -6,27 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TrainSchedule } from '../../common/noise-schedule.ts';
 import { DdimScheduler } from '../../coordinator/sampling/ddim.ts';
 import { Rng } from '../../common/rng.ts';
 import { DdpmScheduler } from '../../coordinator/sampling/ddpm.ts';
-import { SchedulerConfigError } from '../../coordinator/sampling/errors.ts';
 import { modelOutputToX0Eps } from '../../coordinator/sampling/model-output.ts';
 import { sampleSequential, stepNoise } from '../../coordinator/sampling/sequential.ts';
+import { OUT, TINY, X, close, failsOnField } from '../helpers/scheduler-golden.ts';
 
-/** Tiny schedule for hand arithmetic: betas 0.1, 0.2, 0.3, 0.4 -> abar 0.9, 0.72, 0.504, 0.3024. */
-const TINY: TrainSchedule = { numTrainTimesteps: 4, betaSchedule: 'linear', betaStart: 0.1, betaEnd: 0.4 };
-const X = new Float32Array([1, -0.5, 0.25, 2]);
-const OUT = new Float32Array([0.5, 1, -1, 0]);
 const Z = new Float32Array([1, -1, 0.5, 2]);
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6, what = 'value'): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let k = 0; k < expected.length; k++) {
-    const d = Math.abs(actual[k]! - expected[k]!);
-    assert.ok(d <= tol * Math.max(1, Math.abs(expected[k]!)), `${what}[${k}] = ${actual[k]}, expected ${expected[k]}`);
-  }
-}
 
 function near(actual: number, expected: number, tol: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${what} = ${actual}, expected ${expected}`);
@@ -207,25 +194,20 @@ describe('ddpm - the sequential engine is the diffusers loop', () => {
 });
 
 describe('ddpm - errors', () => {
-  const fails = (fn: () => unknown, field: string, message: RegExp): void => {
-    assert.throws(fn, (err: unknown) => {
-      assert.ok(err instanceof SchedulerConfigError, `expected SchedulerConfigError, got ${String(err)}`);
-      assert.equal(err.field, field);
-      assert.match(err.message, message);
-      return true;
-    });
-  };
 
   test('precise errors naming the field', () => {
-    fails(() => new DdpmScheduler({ eta: 1 } as never, 10), 'eta', /unknown DDPM config field 'eta'/);
-    fails(() => new DdpmScheduler({ varianceType: 'learned' } as never, 10), 'varianceType', /varianceType must be one of fixed_small, fixed_large, got 'learned'/);
-    fails(() => new DdpmScheduler({ predictionType: 'flow' } as never, 10), 'predictionType', /DDPM is a VP scheduler/);
-    fails(() => new DdpmScheduler({ clipSample: true } as never, 10), 'clipSample', /not supported/);
-    fails(() => new DdpmScheduler({}, 1001), 'numInferenceSteps', /cannot exceed trainSchedule\.numTrainTimesteps \(1000\)/);
-    fails(() => new DdpmScheduler({}, 0), 'numInferenceSteps', /integer >= 1, got 0/);
+    failsOnField(() => new DdpmScheduler({ eta: 1 } as never, 10), 'eta', /unknown DDPM config field 'eta'/);
+    failsOnField(() => new DdpmScheduler({ varianceType: 'learned' } as never, 10), 'varianceType', /varianceType must be one of fixed_small, fixed_large, got 'learned'/);
+    failsOnField(() => new DdpmScheduler({ predictionType: 'flow' } as never, 10), 'predictionType', /DDPM is a VP scheduler/);
+    failsOnField(() => new DdpmScheduler({ clipSample: true } as never, 10), 'clipSample', /not supported/);
+    failsOnField(() => new DdpmScheduler({}, 1001), 'numInferenceSteps', /cannot exceed trainSchedule\.numTrainTimesteps \(1000\)/);
+    failsOnField(() => new DdpmScheduler({}, 0), 'numInferenceSteps', /integer >= 1, got 0/);
     // 1000 leading steps with offset 1 start at t = 1000 (diffusers indexes past alphas_cumprod, issue #10003)
-    fails(() => new DdpmScheduler({}, 1000), 'stepsOffset', /first timestep to 1000, past the last training timestep 999/);
-    fails(() => new DdpmScheduler({ trainSchedule: { ...TINY, betaEnd: 1 } }, 2), 'trainSchedule.betaEnd', /in \(0, 1\), got 1/);
+    failsOnField(() => new DdpmScheduler({}, 1000), 'stepsOffset', /first timestep to 1000, past the last training timestep 999/);
+    failsOnField(() => new DdpmScheduler({ trainSchedule: { ...TINY, betaEnd: 1 } }, 2), 'trainSchedule.betaEnd', /in \(0, 1\), got 1/);
+    failsOnField(() => new DdpmScheduler({ trainSchedule: { ...TINY, betaMax: 1 } } as never, 2), 'trainSchedule.betaMax', /unknown trainSchedule field 'betaMax'/);
+    failsOnField(() => new DdpmScheduler({ trainSchedule: 4 } as never, 2), 'trainSchedule', /trainSchedule must be an object, got 4/);
+    failsOnField(() => new DdpmScheduler([1] as never, 2), 'config', /DDPM config must be an object, got \[1\]/);
     assert.equal(new DdpmScheduler({ stepsOffset: 0 }, 1000).timesteps[0], 999);
   });
 });

@@ -6,15 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TrainSchedule } from '../../common/noise-schedule.ts';
-import { SchedulerConfigError } from '../../coordinator/sampling/errors.ts';
 import { karrasSigmas, sigmaToT } from '../../coordinator/sampling/euler-sigmas.ts';
 import { EulerScheduler } from '../../coordinator/sampling/euler.ts';
+import { OUT, TINY, X, close, failsOnField } from '../helpers/scheduler-golden.ts';
 
-/** Tiny schedule: abar 0.9, 0.72, 0.504, 0.3024 -> sigma = sqrt((1 - abar)/abar) = 1/3, sqrt(7/18), sqrt(62/63), sqrt(436/189). */
-const TINY: TrainSchedule = { numTrainTimesteps: 4, betaSchedule: 'linear', betaStart: 0.1, betaEnd: 0.4 };
-const X = new Float32Array([1, -0.5, 0.25, 2]);
-const OUT = new Float32Array([0.5, 1, -1, 0]);
+// TINY: abar 0.9, 0.72, 0.504, 0.3024 -> sigma = sqrt((1 - abar)/abar) = 1/3, sqrt(7/18), sqrt(62/63), sqrt(436/189).
 
 /** Stable Diffusion sigmas from 40-digit decimal products of (1 - beta_i). */
 const SIGMA_0 = 0.02916715815172007; // sqrt(0.00085 / 0.99915)
@@ -23,14 +19,6 @@ const SIGMA_832 = 5.934701940550803;
 const SIGMA_833 = 5.963130404673064;
 const SIGMA_901 = 8.390684770218575;
 const SIGMA_999 = 14.61464122933364;
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6, what = 'value'): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let k = 0; k < expected.length; k++) {
-    const d = Math.abs(actual[k]! - expected[k]!);
-    assert.ok(d <= tol * Math.max(1, Math.abs(expected[k]!)), `${what}[${k}] = ${actual[k]}, expected ${expected[k]}`);
-  }
-}
 
 describe('euler - timesteps and sigmas match diffusers', () => {
   test('leading 10 steps, offset 1 (SDXL config): integer timesteps, sigma(901) .. sigma(1), then 0', () => {
@@ -147,22 +135,14 @@ describe('euler - one step on a 4-element vector (TINY, linspace 4 steps, step 1
 });
 
 describe('euler - errors', () => {
-  const fails = (fn: () => unknown, field: string, message: RegExp): void => {
-    assert.throws(fn, (err: unknown) => {
-      assert.ok(err instanceof SchedulerConfigError, `expected SchedulerConfigError, got ${String(err)}`);
-      assert.equal(err.field, field);
-      assert.match(err.message, message);
-      return true;
-    });
-  };
 
   test('precise errors naming the field', () => {
-    fails(() => new EulerScheduler({ predictionType: 'flow' } as never, 10), 'predictionType', /Euler is a VP scheduler/);
-    fails(() => new EulerScheduler({ useExponentialSigmas: true } as never, 10), 'useExponentialSigmas', /unknown Euler config field/);
-    fails(() => new EulerScheduler({ useKarrasSigmas: 'yes' } as never, 10), 'useKarrasSigmas', /must be a boolean, got 'yes'/);
-    fails(() => new EulerScheduler({ finalSigmasType: 'sigma_max' } as never, 10), 'finalSigmasType', /one of zero, sigma_min/);
-    fails(() => new EulerScheduler({}, 1000), 'stepsOffset', /first timestep to 1000/);
-    fails(() => new EulerScheduler({ stepsOffset: -1 }, 10), 'stepsOffset', /integer >= 0, got -1/);
-    fails(() => new EulerScheduler({}, 1.5), 'numInferenceSteps', /got 1\.5/);
+    failsOnField(() => new EulerScheduler({ predictionType: 'flow' } as never, 10), 'predictionType', /Euler is a VP scheduler/);
+    failsOnField(() => new EulerScheduler({ useExponentialSigmas: true } as never, 10), 'useExponentialSigmas', /unknown Euler config field/);
+    failsOnField(() => new EulerScheduler({ useKarrasSigmas: 'yes' } as never, 10), 'useKarrasSigmas', /must be a boolean, got 'yes'/);
+    failsOnField(() => new EulerScheduler({ finalSigmasType: 'sigma_max' } as never, 10), 'finalSigmasType', /one of zero, sigma_min/);
+    failsOnField(() => new EulerScheduler({}, 1000), 'stepsOffset', /first timestep to 1000/);
+    failsOnField(() => new EulerScheduler({ stepsOffset: -1 }, 10), 'stepsOffset', /integer >= 0, got -1/);
+    failsOnField(() => new EulerScheduler({}, 1.5), 'numInferenceSteps', /got 1\.5/);
   });
 });

@@ -5,19 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SchedulerConfigError } from '../../coordinator/sampling/errors.ts';
 import { FlowEulerScheduler, shiftSigma } from '../../coordinator/sampling/flow-euler.ts';
-
-const X = new Float32Array([1, -0.5, 0.25, 2]);
-const OUT = new Float32Array([0.5, 1, -1, 0]);
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-6, what = 'value'): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let k = 0; k < expected.length; k++) {
-    const d = Math.abs(actual[k]! - expected[k]!);
-    assert.ok(d <= tol * Math.max(1, Math.abs(expected[k]!)), `${what}[${k}] = ${actual[k]}, expected ${expected[k]}`);
-  }
-}
+import { OUT, X, close, failsOnField } from '../helpers/scheduler-golden.ts';
 
 describe('flow euler - sigmas match diffusers', () => {
   test('shift 3, n = 4: [1, 669/780, 56/93, 1/112], then 0', () => {
@@ -79,21 +68,13 @@ describe('flow euler - one step on a 4-element vector (shift 3, n = 4, step 1: 6
 });
 
 describe('flow euler - errors', () => {
-  const fails = (fn: () => unknown, field: string, message: RegExp): void => {
-    assert.throws(fn, (err: unknown) => {
-      assert.ok(err instanceof SchedulerConfigError, `expected SchedulerConfigError, got ${String(err)}`);
-      assert.equal(err.field, field);
-      assert.match(err.message, message);
-      return true;
-    });
-  };
 
   test('precise errors naming the field', () => {
-    fails(() => new FlowEulerScheduler({ predictionType: 'epsilon' } as never, 4), 'predictionType', /must be 'flow'.*got 'epsilon'/);
-    fails(() => new FlowEulerScheduler({ shift: 0 }, 4), 'shift', /finite number > 0, got 0/);
-    fails(() => new FlowEulerScheduler({ useDynamicShifting: true } as never, 4), 'useDynamicShifting', /not supported/);
-    fails(() => new FlowEulerScheduler({ baseShift: 0.5 } as never, 4), 'baseShift', /unknown flow Euler config field 'baseShift'/);
-    fails(() => new FlowEulerScheduler({ numTrainTimesteps: 0 }, 4), 'numTrainTimesteps', /integer >= 1, got 0/);
-    fails(() => new FlowEulerScheduler({}, 0), 'numInferenceSteps', /integer >= 1, got 0/);
+    failsOnField(() => new FlowEulerScheduler({ predictionType: 'epsilon' } as never, 4), 'predictionType', /must be 'flow'.*got 'epsilon'/);
+    failsOnField(() => new FlowEulerScheduler({ shift: 0 }, 4), 'shift', /finite number > 0, got 0/);
+    failsOnField(() => new FlowEulerScheduler({ useDynamicShifting: true } as never, 4), 'useDynamicShifting', /not supported/);
+    failsOnField(() => new FlowEulerScheduler({ baseShift: 0.5 } as never, 4), 'baseShift', /unknown flow Euler config field 'baseShift'/);
+    failsOnField(() => new FlowEulerScheduler({ numTrainTimesteps: 0 }, 4), 'numTrainTimesteps', /integer >= 1, got 0/);
+    failsOnField(() => new FlowEulerScheduler({}, 0), 'numInferenceSteps', /integer >= 1, got 0/);
   });
 });

@@ -24,6 +24,7 @@ import { modelInput, modelInputLevel, modelOutputToX0Eps } from '../../coordinat
 import { createScheduler, type SchedulerKind } from '../../coordinator/sampling/registry.ts';
 import type { Scheduler } from '../../coordinator/sampling/scheduler.ts';
 import { sampleSequential, stepNoise, type DenoiseFn } from '../../coordinator/sampling/sequential.ts';
+import { moments } from '../helpers/moments.ts';
 
 const M = 0.5;
 /** Data variance != 1, so a sampler that merely preserves the noise variance fails. */
@@ -56,15 +57,6 @@ function exactModel(s: Scheduler, m: number, v: number): DenoiseFn {
     }
     return modelOutputToX0Eps(s, i, x, out);
   };
-}
-
-function moments(x: Float32Array): { mean: number; variance: number } {
-  let mean = 0;
-  for (const v of x) mean += v;
-  mean /= x.length;
-  let variance = 0;
-  for (const v of x) variance += (v - mean) ** 2;
-  return { mean, variance: variance / x.length };
 }
 
 /** (mean, variance) after all steps, from the affine map of each step measured at x = 0 and x = 1. */

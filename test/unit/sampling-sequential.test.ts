@@ -10,6 +10,7 @@ import { Rng } from '../../common/rng.ts';
 import { DdimScheduler } from '../../coordinator/sampling/ddim.ts';
 import { addScaledNoise, type Scheduler } from '../../coordinator/sampling/scheduler.ts';
 import { sampleSequential, stepNoise, type DenoiseFn } from '../../coordinator/sampling/sequential.ts';
+import { moments } from '../helpers/moments.ts';
 
 function gaussianDenoiser(scheduler: Scheduler, m: number, v: number): DenoiseFn {
   return async (x, step) => {
@@ -23,15 +24,6 @@ function gaussianDenoiser(scheduler: Scheduler, m: number, v: number): DenoiseFn
     }
     return { x0, eps };
   };
-}
-
-function moments(x: Float32Array): { mean: number; variance: number } {
-  let mean = 0;
-  for (const v of x) mean += v;
-  mean /= x.length;
-  let variance = 0;
-  for (const v of x) variance += (v - mean) ** 2;
-  return { mean, variance: variance / x.length };
 }
 
 const N = 200_000;
