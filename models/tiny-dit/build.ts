@@ -1,4 +1,5 @@
 import type { DenoiserManifest } from '../../common/manifest.ts';
+import { standinDenoiserManifest } from '../tiny-standin.ts';
 import { DEFAULT_TRAIN_SCHEDULE } from '../../common/noise-schedule.ts';
 import { GraphBuilder } from '../onnx-graph.ts';
 import { Layers } from '../nn/layers.ts';
@@ -109,27 +110,13 @@ function positions(F: number, h: number, w: number, D: number): Float32Array {
 
 /** Manifest of tiny-dit. */
 export function tinyDitManifest(cfg: TinyDitConfig = TINY_DIT): DenoiserManifest {
-  return {
-    kind: 'denoiser',
-    name: cfg.name,
+  return standinDenoiserManifest(cfg, {
     description: `Random-weight stand-in for a spacetime-patch video transformer (rectified flow, velocity output, text cross-attention), window ${cfg.channels}x${cfg.frames}x${cfg.height}x${cfg.width}, ${cfg.depth} blocks of width ${cfg.dim}.`,
-    file: 'model.onnx',
-    latentChannels: cfg.channels,
-    nativeFrames: cfg.frames,
-    nativeHeight: cfg.height,
-    nativeWidth: cfg.width,
-    vaeScale: { spatial: 4, temporal: 1 },
     predictionType: 'flow',
-    trainSchedule: { ...DEFAULT_TRAIN_SCHEDULE },
     process: 'flow',
     defaultScheduler: { kind: 'flow_euler', config: { shift: 3 } },
-    inputs: { sample: 'sample', timestep: 'timestep' },
     conditioning: [{ source: 'embeddings', input: 'encoder_hidden_states', from: 'prompt_embeds', negativeFrom: 'negative_prompt_embeds', shape: [cfg.textTokens, cfg.textDim] }],
     guidance: { batching: 'two_batches', defaultScale: 5 },
     output: 'velocity',
-    classes: [],
-    decoder: 'field-decoder',
-    encoder: 'field-encoder',
-    maxBatch: 16,
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { DenoiserManifest } from '../../common/manifest.ts';
+import { standinDenoiserManifest } from '../tiny-standin.ts';
 import { DEFAULT_TRAIN_SCHEDULE } from '../../common/noise-schedule.ts';
 import { GraphBuilder } from '../onnx-graph.ts';
 import { Layers } from '../nn/layers.ts';
@@ -72,21 +73,11 @@ export function buildTinySvdModel(cfg: TinySvdConfig = TINY_SVD): Uint8Array {
 
 /** Manifest of tiny-svd: what an SVD export's manifest looks like. */
 export function tinySvdManifest(cfg: TinySvdConfig = TINY_SVD): DenoiserManifest {
-  return {
-    kind: 'denoiser',
-    name: cfg.name,
+  return standinDenoiserManifest(cfg, {
     description: `Random-weight stand-in with Stable Video Diffusion's interface (frames-first float16 sample with the image latent concatenated on channels, CLIP image embedding, added_time_ids; v-prediction), window ${cfg.channels}x${cfg.frames}x${cfg.height}x${cfg.width}.`,
-    file: 'model.onnx',
-    latentChannels: cfg.channels,
-    nativeFrames: cfg.frames,
-    nativeHeight: cfg.height,
-    nativeWidth: cfg.width,
-    vaeScale: { spatial: 4, temporal: 1 },
     predictionType: 'v_prediction',
-    trainSchedule: { ...DEFAULT_TRAIN_SCHEDULE },
     process: 'vp',
     defaultScheduler: { kind: 'euler', config: { useKarrasSigmas: true } },
-    inputs: { sample: 'sample', timestep: 'timestep' },
     sampleLayout: 'BFCHW',
     dtype: 'float16',
     conditioning: [
@@ -96,9 +87,5 @@ export function tinySvdManifest(cfg: TinySvdConfig = TINY_SVD): DenoiserManifest
     ],
     guidance: { batching: 'one_batch', defaultScale: 2.5 },
     output: 'out_sample',
-    classes: [],
-    decoder: 'field-decoder',
-    encoder: 'field-encoder',
-    maxBatch: 16,
-  };
+  });
 }

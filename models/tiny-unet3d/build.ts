@@ -1,4 +1,5 @@
 import type { DenoiserManifest } from '../../common/manifest.ts';
+import { standinDenoiserManifest } from '../tiny-standin.ts';
 import { DEFAULT_TRAIN_SCHEDULE } from '../../common/noise-schedule.ts';
 import { GraphBuilder } from '../onnx-graph.ts';
 import { Layers } from '../nn/layers.ts';
@@ -106,29 +107,15 @@ export function unet3dBody(L: Layers, x: string, cin: number, cout: number, temb
 
 /** Manifest of a stand-in UNet3D. */
 export function tinyUnet3dManifest(cfg: TinyUnet3dConfig): DenoiserManifest {
-  return {
-    kind: 'denoiser',
-    name: cfg.name,
+  return standinDenoiserManifest(cfg, {
     description: `Random-weight stand-in for an AnimateDiff/ModelScope-style UNet3D (ResBlocks with temporal convolutions, spatial and temporal self-attention, cross-attention on encoder_hidden_states), window ${cfg.channels}x${cfg.frames}x${cfg.height}x${cfg.width}, widths ${cfg.widths.join('/')}.`,
-    file: 'model.onnx',
-    latentChannels: cfg.channels,
-    nativeFrames: cfg.frames,
-    nativeHeight: cfg.height,
-    nativeWidth: cfg.width,
-    vaeScale: { spatial: 4, temporal: 1 },
     predictionType: 'epsilon',
-    trainSchedule: { ...DEFAULT_TRAIN_SCHEDULE },
     process: 'vp',
     defaultScheduler: { kind: 'ddim', config: {} },
-    inputs: { sample: 'sample', timestep: 'timestep' },
     conditioning: [
       { source: 'embeddings', input: 'encoder_hidden_states', from: 'prompt_embeds', negativeFrom: 'negative_prompt_embeds', shape: [cfg.textTokens, cfg.textDim], textEncoder: 'tiny-clip-text' },
     ],
     guidance: { batching: 'one_batch', defaultScale: 7.5 },
     output: 'noise_pred',
-    classes: [],
-    decoder: 'field-decoder',
-    encoder: 'field-encoder',
-    maxBatch: 16,
-  };
+  });
 }
