@@ -4,7 +4,7 @@
 
 # 1. Dependencies, with onnxruntime-node's CUDA 12 binaries downloaded by its install script
 #    (the repository's .npmrc skips that download; the environment variable overrides it).
-FROM node:20-bookworm AS deps
+FROM node:20.18.1-bookworm AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci --omit=dev --no-audit --no-fund \
@@ -26,8 +26,9 @@ ENV NODE_ENV=production \
     PROPELLER_MODEL_DIR=/var/cache/propeller/models \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
-RUN useradd --system --uid 10001 propeller && mkdir -p /var/cache/propeller /models && chown propeller /var/cache/propeller
-USER propeller
+# A numeric user, so Kubernetes' runAsNonRoot can check it (deploy/kubernetes runs pods as 10001).
+RUN groupadd --system --gid 10001 propeller && useradd --system --uid 10001 --gid 10001 propeller && mkdir -p /var/cache/propeller /models && chown propeller /var/cache/propeller
+USER 10001:10001
 EXPOSE 7401 9465
 ENTRYPOINT ["node", "--import", "tsx", "cli/main.ts"]
 # Without --models the worker builds and serves the reference models; mount real ones at /models and add --models /models.

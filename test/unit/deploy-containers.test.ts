@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { ROOT } from '../../deploy/generate.ts';
 
 const DOCKER = join(ROOT, 'deploy/docker');
@@ -33,7 +33,7 @@ describe('deploy - containers and units', () => {
   it('compose: one worker per GPU, each reserving its own device and running on cuda:0 inside', () => {
     const c = compose();
     const services = Object.keys(c.services).sort();
-    assert.deepEqual(services, ['coordinator', 'grafana', 'nats', 'prometheus', 'worker-0', 'worker-1', 'worker-2', 'worker-3']);
+    assert.deepEqual(services, ['coordinator', 'dcgm-exporter', 'grafana', 'nats', 'prometheus', 'worker-0', 'worker-1', 'worker-2', 'worker-3']);
     const gpus = new Set<string>();
     for (const name of services.filter((s) => s.startsWith('worker-'))) {
       const w = c.services[name];
@@ -52,6 +52,7 @@ describe('deploy - containers and units', () => {
       assert.equal(flag(w.command, '--advertise'), `${name}:7401`);
       assert.equal(flag(w.command, '--nats'), 'nats://nats:4222');
       assert.equal(flag(w.command, '--metrics-listen'), '0.0.0.0:9465');
+      assert.equal(w.environment.PROPELLER_GPU_UUID, `\${GPU_UUID_${name.slice('worker-'.length)}:-}`, `${name}: its GPU's UUID, for the GPU dashboard`);
     }
     assert.equal(gpus.size, 4);
     const coord = c.services.coordinator;
@@ -80,6 +81,12 @@ describe('deploy - containers and units', () => {
       const port = flag(c.services[name].command, '--metrics-listen')!.split(':')[1];
       assert.ok(targets.includes(`${name}:${port}`), `prometheus.yml scrapes ${name}:${port}`);
     }
+    const dcgm = prom.scrape_configs.find((j: Obj) => j.job_name === 'dcgm-exporter');
+    assert.deepEqual({ honor: dcgm.honor_labels, targets: dcgm.static_configs[0].targets }, { honor: true, targets: ['dcgm-exporter:9400'] });
+    // The exporter reads the counters the Kubernetes DaemonSet reads.
+    const k8s = parseAllDocuments(readFileSync(join(ROOT, 'deploy/kubernetes/dcgm-exporter.yaml'), 'utf8'))[0]!.toJS() as Obj;
+    assert.equal(c.configs['dcgm-counters'].content, k8s.data['counters.csv']);
+    assert.equal(c.services['dcgm-exporter'].configs[0].target, flag(c.services['dcgm-exporter'].command, '-f'));
   });
 
   it('Dockerfiles: the worker installs onnxruntime-node with cuda12 on a CUDA 12 + cuDNN runtime; both copy what the CLI imports', () => {

@@ -1,75 +1,52 @@
 /**
  * The Kubernetes manifests validated offline against the Kubernetes API
  * schemas (kubernetes-models; prometheus-operator's for ServiceMonitor and
- * PrometheusRule), plus what the schemas cannot say: GPU limits, probes,
- * the disruption budget, and that Services and ServiceMonitors select the
- * pods and ports that exist.
+ * PrometheusRule, KEDA's for ScaledObject), plus what the schemas cannot
+ * say: GPU limits, probes, the disruption budget, and that Services and
+ * ServiceMonitors select the pods and ports that exist. The hardening
+ * (security contexts, Secrets, network policies, NATS cluster, autoscaling,
+ * pinned images) is in deploy-hardening.test.ts.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
-import { ROOT } from '../../deploy/generate.ts';
-
-const DIR = join(ROOT, 'deploy/kubernetes');
-
-// Loose shapes for reading the parsed manifests.
-type Obj = Record<string, any>;
-
-interface Manifest {
-  file: string;
-  doc: Obj;
-}
-
-function manifests(): Manifest[] {
-  const out: Manifest[] = [];
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
-    for (const d of parseAllDocuments(readFileSync(join(DIR, file), 'utf8'))) {
-      assert.deepEqual(d.errors, [], `${file}: YAML errors`);
-      const doc = d.toJS() as Obj | null;
-      if (doc) out.push({ file, doc });
-    }
-  }
-  return out;
-}
-
-/** The kubernetes-models class of an apiVersion/kind. */
-async function modelOf(apiVersion: string, kind: string): Promise<new (data: Obj) => { validate(): void }> {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const path =
-    group === 'monitoring.coreos.com' ? `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}` : group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
-  const mod = (await import(path)) as Obj;
-  assert.ok(mod[kind], `no model for ${apiVersion} ${kind}`);
-  return mod[kind];
-}
-
-const find = (all: Manifest[], kind: string, name: string): Obj => {
-  const m = all.find((x) => x.doc.kind === kind && x.doc.metadata?.name === name);
-  assert.ok(m, `${kind} ${name} exists`);
-  return m.doc;
-};
-
-const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+import { MANIFEST_DIR as DIR, find, manifests, matches, modelOf, type Obj } from '../helpers/kubernetes-manifests.ts';
 
 /** Keys a container may have (the schemas accept unknown keys; a typo would silently do nothing). */
-const CONTAINER_KEYS = new Set(['name', 'image', 'args', 'command', 'env', 'ports', 'startupProbe', 'readinessProbe', 'livenessProbe', 'resources', 'volumeMounts', 'securityContext', 'imagePullPolicy']);
+const CONTAINER_KEYS = new Set(['name', 'image', 'args', 'command', 'env', 'ports', 'startupProbe', 'readinessProbe', 'livenessProbe', 'resources', 'volumeMounts', 'securityContext', 'imagePullPolicy', 'lifecycle']);
 
 describe('deploy - Kubernetes manifests', () => {
   it('every manifest validates against its Kubernetes schema, and kustomization lists every file', async () => {
     const all = manifests();
     const kinds = all.map((m) => `${m.doc.kind}/${m.doc.metadata?.name}`).sort();
     assert.deepEqual(kinds, [
+      'ConfigMap/dcgm-exporter-counters',
       'ConfigMap/nats-config',
       'ConfigMap/propeller-grafana-dashboards',
+      'DaemonSet/dcgm-exporter',
       'Deployment/propeller-coordinator',
       'Namespace/propeller',
+      'NetworkPolicy/dcgm-exporter',
+      'NetworkPolicy/nats',
+      'NetworkPolicy/propeller-coordinator',
+      'NetworkPolicy/propeller-worker',
       'PersistentVolumeClaim/propeller-models',
+      'PodDisruptionBudget/nats',
       'PodDisruptionBudget/propeller-coordinator',
       'PrometheusRule/propeller-alerts',
+      'ScaledObject/propeller-worker',
+      'Secret/propeller-api-tls',
+      'Secret/propeller-coordinator-client-tls',
+      'Secret/propeller-tokens',
+      'Secret/propeller-worker-tls',
+      'Service/dcgm-exporter',
       'Service/nats',
+      'Service/nats-headless',
       'Service/propeller-coordinator',
       'Service/propeller-worker',
+      'ServiceMonitor/dcgm-exporter',
+      'ServiceMonitor/nats',
       'ServiceMonitor/propeller-coordinator',
       'ServiceMonitor/propeller-worker',
       'StatefulSet/nats',
@@ -89,7 +66,7 @@ describe('deploy - Kubernetes manifests', () => {
 
   it('the validator is real: broken manifests are rejected', async () => {
     const worker = structuredClone(find(manifests(), 'StatefulSet', 'propeller-worker'));
-    worker.spec.template.spec.containers[0].readinessProbe.grpc.port = 'grpc-port';
+    worker.spec.template.spec.containers[0].readinessProbe.grpc.port = 'health-port';
     const StatefulSet = await modelOf('apps/v1', 'StatefulSet');
     assert.throws(() => new StatefulSet(worker).validate(), /grpc\/port must be integer/);
     const pdb = structuredClone(find(manifests(), 'PodDisruptionBudget', 'propeller-coordinator'));
@@ -101,9 +78,13 @@ describe('deploy - Kubernetes manifests', () => {
     sm.spec.endpoints = 'metrics';
     const ServiceMonitor = await modelOf('monitoring.coreos.com/v1', 'ServiceMonitor');
     assert.throws(() => new ServiceMonitor(sm).validate(), /endpoints must be array/);
+    const scaled = structuredClone(find(manifests(), 'ScaledObject', 'propeller-worker'));
+    delete scaled.spec.scaleTargetRef.name;
+    const ScaledObject = await modelOf('keda.sh/v1alpha1', 'ScaledObject');
+    assert.throws(() => new ScaledObject(scaled).validate(), /name/);
   });
 
-  it('coordinators: 2 replicas, a PodDisruptionBudget keeping one, gRPC health probes, metrics port', () => {
+  it('coordinators: 2 replicas, a PodDisruptionBudget keeping one, gRPC health probes on the plaintext health port, metrics port', () => {
     const all = manifests();
     const dep = find(all, 'Deployment', 'propeller-coordinator');
     assert.equal(dep.spec.replicas, 2);
@@ -111,12 +92,13 @@ describe('deploy - Kubernetes manifests', () => {
     assert.equal(pdb.spec.minAvailable, 1);
     assert.ok(matches(pdb.spec.selector.matchLabels, dep.spec.template.metadata.labels), 'the PDB selects the coordinator pods');
     const c = dep.spec.template.spec.containers[0];
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].grpc.port, 7400, probe);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].grpc.port, 7480, probe);
+    assert.ok(c.args.includes('--health-listen=0.0.0.0:7480'), 'the probed port is the health listener');
     assert.ok(c.args.includes('--metrics-listen=0.0.0.0:9464'));
     assert.ok(c.args.includes('--nats=nats://nats:4222'), 'replicas share jobs through JetStream');
   });
 
-  it('workers: one GPU each, on GPU nodes only, gRPC health probes, announcing their pod IP through NATS', () => {
+  it('workers: one GPU each, on GPU nodes only, gRPC health probes on the health port, announcing their DNS name through NATS', () => {
     const all = manifests();
     const sts = find(all, 'StatefulSet', 'propeller-worker');
     const spec = sts.spec.template.spec;
@@ -125,10 +107,13 @@ describe('deploy - Kubernetes manifests', () => {
     const c = spec.containers[0];
     assert.equal(c.resources.limits['nvidia.com/gpu'], 1);
     assert.equal(c.resources.requests['nvidia.com/gpu'], 1);
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].grpc.port, 7401, probe);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.equal(c[probe].grpc.port, 7481, probe);
+    assert.ok(c.args.includes('--health-listen=0.0.0.0:7481'), 'the probed port is the health listener');
     assert.ok(c.args.includes('--device=cuda:0'));
-    assert.ok(c.args.includes('--advertise=$(POD_IP):7401'));
-    assert.ok(c.env.some((e: Obj) => e.name === 'POD_IP' && e.valueFrom.fieldRef.fieldPath === 'status.podIP'));
+    // The StatefulSet's per-pod DNS name (the headless Service), which the workers' certificate names.
+    assert.ok(c.args.includes(`--advertise=$(POD_NAME).${sts.spec.serviceName}.propeller.svc.cluster.local:7401`));
+    assert.equal(find(all, 'Service', sts.spec.serviceName).spec.publishNotReadyAddresses, true);
+    assert.ok(c.env.some((e: Obj) => e.name === 'POD_NAME' && e.valueFrom.fieldRef.fieldPath === 'metadata.name'));
     assert.ok(c.args.includes('--metrics-listen=0.0.0.0:9465'));
     const claim = spec.volumes.find((v: Obj) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName;
     find(all, 'PersistentVolumeClaim', claim);
