@@ -3,10 +3,11 @@
  *
  * Each component is a stationary Gaussian random field over the native
  * latent window (channels x frames x height x width, periodic): constant
- * channel means (its colour, through the field decoder's colour map
- * rgb_c = 0.5 + 0.1 z_c + 0.05 z_3), per-channel standard deviations, a
- * spatial power law and a drift velocity (its motion). See `spectrum.ts`
- * for how the parameters shape the spectrum.
+ * channel means (its colour, through the field decoder's logistic colour
+ * map rgb_c = sigmoid(z_c + z_3)), per-channel standard deviations, a
+ * spatial power law with anisotropy and an optional cell size (its look),
+ * and a drift velocity (its motion). See `spectrum.ts` for how the
+ * parameters shape the spectrum.
  */
 
 /** One mixture component. */
@@ -20,6 +21,10 @@ export interface FieldComponent {
   readonly beta: number;
   /** Spatial corner frequency (cycles per latent pixel): the largest structures are ~1/f0. */
   readonly f0: number;
+  /** Stretch of the structures along y and x (1 = isotropic; y > x: tall, x > y: wide). */
+  readonly elongation: { readonly y: number; readonly x: number };
+  /** Cell size in latent pixels: structures larger than this are suppressed (0 = none). */
+  readonly cellSize: number;
   /** Drift velocity in latent pixels per frame; y grows downwards (negative vy = upwards). */
   readonly velocity: { readonly vy: number; readonly vx: number };
   /** Temporal bandwidth (cycles per frame) around the drift plane: small = rigid motion, large = flicker. */
@@ -47,67 +52,86 @@ export const FIELD_WINDOW_SIZE = FIELD_WINDOW.channels * FIELD_WINDOW.frames * F
  */
 export const SPECTRUM_FLOOR = 1e-3;
 
-/** The K = 6 components, in class-weights order. */
+/**
+ * The K = 6 components, in class-weights order. Each is mostly one "heat"
+ * field (channel 3) with a near-constant hue (channels 0..2, small std): the
+ * decoder's logistic colour map turns heat into that component's palette
+ * (`field-vae/colour-map.ts`), so a component reads as one material lit
+ * more or less, not as a speckle of colours. Logits of the decoded colour are
+ * u_c = z_c + z_3. Sizes are in latent pixels (4 image pixels each).
+ */
 export const FIELD_COMPONENTS: readonly FieldComponent[] = [
   {
-    // Light blue-white; brightness texture (channel 3) dominates; slow sideways drift.
+    // Sky blue at low heat, white where the heat is high: soft billows ~ 20 latent px, drifting slowly sideways.
     name: 'clouds',
-    mean: [2.25, 2.75, 3.25, 1.5],
-    std: [0.5, 0.5, 0.5, 1.0],
-    beta: 3.0,
-    f0: 0.04,
-    velocity: { vy: 0, vx: 0.35 },
-    bandwidth: 0.04,
-  },
-  {
-    // Orange with red-yellow variation (wide green channel); rises quickly and flickers.
-    name: 'fire',
-    mean: [3.75, -0.25, -4.05, 0.5],
-    std: [0.6, 0.9, 0.4, 0.8],
-    beta: 2.2,
-    f0: 0.08,
-    velocity: { vy: -1.2, vx: 0 },
-    bandwidth: 0.12,
-  },
-  {
-    // Deep blue; waves travel sideways fast.
-    name: 'ocean',
-    mean: [-3.7, -2.3, 1.0, -1.0],
-    std: [0.3, 0.5, 0.7, 0.6],
-    beta: 2.6,
-    f0: 0.06,
-    velocity: { vy: 0, vx: 1.0 },
-    bandwidth: 0.06,
-  },
-  {
-    // Green curtains with violet (red + blue) excursions; large smooth structures drifting diagonally.
-    name: 'aurora',
-    mean: [-2.0, 2.5, 0.0, 0.0],
-    std: [1.0, 0.8, 1.0, 0.5],
-    beta: 3.5,
+    mean: [-1.6, -0.6, 2.2, 1.0],
+    std: [0.1, 0.1, 0.1, 1.6],
+    beta: 4.0,
     f0: 0.03,
-    velocity: { vy: 0.15, vx: 0.6 },
-    bandwidth: 0.05,
-  },
-  {
-    // Dark glowing red; very smooth, slow creep.
-    name: 'lava',
-    mean: [1.5, -3.3, -3.7, -1.0],
-    std: [0.9, 0.4, 0.3, 0.8],
-    beta: 3.8,
-    f0: 0.05,
-    velocity: { vy: 0.25, vx: 0.1 },
+    elongation: { y: 1.3, x: 1 },
+    cellSize: 0,
+    velocity: { vy: 0, vx: 0.3 },
     bandwidth: 0.03,
   },
   {
-    // Dark green foliage; rough (low beta), nearly static.
-    name: 'forest',
-    mean: [-3.0, -0.5, -3.2, -1.0],
-    std: [0.4, 0.8, 0.4, 0.7],
-    beta: 2.0,
-    f0: 0.1,
-    velocity: { vy: 0, vx: 0.05 },
+    // Blackbody palette (logits red > green > blue): black -> red -> orange -> yellow. Tall tongues rising fast, flickering.
+    name: 'fire',
+    mean: [2.5, -0.5, -3.5, -1.5],
+    std: [0.15, 0.15, 0.15, 2.0],
+    beta: 2.8,
+    f0: 0.05,
+    elongation: { y: 3.5, x: 1 },
+    cellSize: 0,
+    velocity: { vy: -1.5, vx: 0 },
+    bandwidth: 0.12,
+  },
+  {
+    // Deep navy troughs to teal-white crests: a wide horizontal swell rolling towards the viewer (down) and sideways.
+    name: 'ocean',
+    mean: [-2.5, -1.0, 0.3, 0.0],
+    std: [0.1, 0.15, 0.15, 1.5],
+    beta: 3.2,
+    f0: 0.04,
+    elongation: { y: 1, x: 4 },
+    cellSize: 12,
+    velocity: { vy: 0.6, vx: 0.3 },
+    bandwidth: 0.04,
+  },
+  {
+    // Dark night sky with green curtains (thin, tall), violet tints from the red and blue channels; sideways drift with shimmer.
+    name: 'aurora',
+    mean: [-2.0, 1.0, -1.5, -2.5],
+    std: [0.5, 0.15, 0.5, 1.8],
+    beta: 3.0,
+    f0: 0.04,
+    elongation: { y: 4, x: 0.8 },
+    cellSize: 0,
+    velocity: { vy: 0, vx: 0.4 },
+    bandwidth: 0.07,
+  },
+  {
+    // Black crust with glowing red-orange cells ~ 16 latent px, creeping slowly.
+    name: 'lava',
+    mean: [1.5, -1.5, -3.5, -1.5],
+    std: [0.15, 0.15, 0.15, 1.8],
+    beta: 4.0,
+    f0: 0.03,
+    elongation: { y: 1, x: 1 },
+    cellSize: 20,
+    velocity: { vy: 0.25, vx: 0.2 },
     bandwidth: 0.02,
+  },
+  {
+    // Fine dark-to-light greens (foliage) with yellow-green tints; swaying slightly sideways.
+    name: 'forest',
+    mean: [-1.5, 0.5, -2.0, -1.0],
+    std: [0.3, 0.25, 0.15, 1.3],
+    beta: 2.8,
+    f0: 0.06,
+    elongation: { y: 1, x: 1 },
+    cellSize: 0,
+    velocity: { vy: 0, vx: 0.25 },
+    bandwidth: 0.03,
   },
 ];
 

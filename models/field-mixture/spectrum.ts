@@ -11,9 +11,14 @@ import { FIELD_WINDOW, SPECTRUM_FLOOR, type FieldComponent, type FieldWindow } f
  * with no extra factor of N. Channels are independent and share S.
  *
  * Shape, frequencies in cycles per sample (signed, see `signedFrequency`):
- *   S~(f) = (f0^2 + fy^2 + fx^2)^(-beta/2) * exp(-(ft + vy fy + vx fx)^2 / (2 w^2))
- * The exponential concentrates power near the plane ft = -v.fs: a pattern
- * g(s - v t) drifting with velocity v. S must be even (S(f) = S(-f)) for the
+ *   q^2   = (ey fy)^2 + (ex fx)^2                       (anisotropy)
+ *   S~(f) = (f0^2 + q^2)^(-beta/2) * q^2 / (q^2 + fc^2) * exp(-(ft + vy fy + vx fx)^2 / (2 w^2))
+ * Stretching the frequency axis y by ey elongates structures by ey along y
+ * (fire's tongues, the aurora's curtains; ex for the ocean's swell). The
+ * middle factor (present when fc > 0) removes structures larger than ~1/fc,
+ * so the field breaks into cells of that size (lava). The exponential
+ * concentrates power near the plane ft = -v.fs: a pattern g(s - v t)
+ * drifting with velocity v. S must be even (S(f) = S(-f)) for the
  * field to be real; S~ is even except on Nyquist indices (where -0.5 and
  * +0.5 are the same bin but the drift term tells them apart), so we use the
  * even part (S~(f) + S~(-f)) / 2, a no-op everywhere else. Finally a white
@@ -31,6 +36,8 @@ export function fieldSpectrum(comp: FieldComponent, win: FieldWindow = FIELD_WIN
   const { frames: F, height: H, width: W } = win;
   const raw = new Float64Array(F * H * W);
   const { vy, vx } = comp.velocity;
+  const { y: ey, x: ex } = comp.elongation;
+  const fc2 = comp.cellSize > 0 ? 1 / (comp.cellSize * comp.cellSize) : 0;
   const twoW2 = 2 * comp.bandwidth * comp.bandwidth;
   for (let kf = 0; kf < F; kf++) {
     const ft = signedFrequency(kf, F);
@@ -38,7 +45,9 @@ export function fieldSpectrum(comp: FieldComponent, win: FieldWindow = FIELD_WIN
       const fy = signedFrequency(kh, H);
       for (let kw = 0; kw < W; kw++) {
         const fx = signedFrequency(kw, W);
-        const spatial = Math.pow(comp.f0 * comp.f0 + fy * fy + fx * fx, -comp.beta / 2);
+        const q2 = (ey * fy) ** 2 + (ex * fx) ** 2;
+        const cells = fc2 > 0 ? q2 / (q2 + fc2) : 1;
+        const spatial = Math.pow(comp.f0 * comp.f0 + q2, -comp.beta / 2) * cells;
         const drift = ft + vy * fy + vx * fx;
         raw[(kf * H + kh) * W + kw] = spatial * Math.exp(-(drift * drift) / twoW2);
       }

@@ -1,27 +1,54 @@
 /**
- * The fixed latent <-> RGB colour map shared by the field decoder and encoder.
+ * The fixed latent <-> RGB colour map shared by the field decoder and encoder:
+ * a linear map into logit space followed by the logistic function, per pixel,
  *
- *   rgb = b + D z,   D = [[0.1, 0, 0, 0.05], [0, 0.1, 0, 0.05], [0, 0, 0.1, 0.05]],  b = 0.5
+ *   u = b + D z,   rgb = sigmoid(u) = 1 / (1 + exp(-u)),
+ *   D = [[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1]],  b = 0.
  *
- * Latent channels 0..2 push red, green and blue; channel 3 is a brightness
- * channel (it lifts all three). A unit of latent moves a colour by 0.1, so
- * component means of |z| <= ~4 reach saturated colours while a sigma of
- * 0.5..1 gives visible but in-range texture. D has rank 3: the encoder uses
- * its pseudo-inverse D+ = D^T (D D^T)^-1, the minimum-norm latent for a colour.
+ * Latent channels 0..2 set a hue (the logits of red, green and blue) and
+ * channel 3 is a brightness, "heat" channel added to all three logits. The
+ * logistic turns one Gaussian heat field into a palette: the channel with
+ * the largest logit saturates first, so a fire component (logits red >
+ * green > blue) goes black -> dark red -> orange -> yellow -> white as its
+ * heat rises, clouds go from sky blue to white, the ocean from deep blue to
+ * foam. A linear map would instead give every component a speckle around
+ * one colour.
+ *
+ * The map is a bijection between logits and (0, 1)^3, so it inverts exactly:
+ * the encoder takes logit(rgb) and the minimum-norm latent for those logits,
+ * z = D+ (logit(rgb) - b), D+ = D^T (D D^T)^-1 (D has rank 3).
  */
 
-/** Decoder colour matrix D, [3][4]. */
+/** Decoder matrix D into logit space, [3][4]. */
 export const DECODER_MATRIX: readonly (readonly number[])[] = [
-  [0.1, 0, 0, 0.05],
-  [0, 0.1, 0, 0.05],
-  [0, 0, 0.1, 0.05],
+  [1, 0, 0, 1],
+  [0, 1, 0, 1],
+  [0, 0, 1, 1],
 ];
 
-/** Decoder colour offset b (the colour of the zero latent: mid grey). */
-export const DECODER_BIAS: readonly number[] = [0.5, 0.5, 0.5];
+/** Logit offset b (the zero latent decodes to mid grey). */
+export const DECODER_BIAS: readonly number[] = [0, 0, 0];
 
-/** rgb = b + D z for one latent vector (no clipping). */
-export function latentToColour(z: ArrayLike<number>): [number, number, number] {
+/**
+ * The encoder clamps colours to [ENCODER_EPSILON, 1 - ENCODER_EPSILON] before
+ * taking logits, so black and white pixels of an input image give finite
+ * latents (logit(1e-4) ~ -9.2: beyond anything a component draws).
+ */
+export const ENCODER_EPSILON = 1e-4;
+
+/** The logistic function. */
+export function sigmoid(u: number): number {
+  return 1 / (1 + Math.exp(-u));
+}
+
+/** Its inverse, on the clamped range the encoder uses. */
+export function logit(p: number): number {
+  const q = Math.min(1 - ENCODER_EPSILON, Math.max(ENCODER_EPSILON, p));
+  return Math.log(q / (1 - q));
+}
+
+/** Logits u = b + D z of one latent vector. */
+export function latentToLogits(z: ArrayLike<number>): [number, number, number] {
   const out: [number, number, number] = [0, 0, 0];
   for (let r = 0; r < 3; r++) {
     let v = DECODER_BIAS[r]!;
@@ -31,18 +58,10 @@ export function latentToColour(z: ArrayLike<number>): [number, number, number] {
   return out;
 }
 
-/**
- * Per-colour standard deviation of rgb when the latent channels are
- * independent with standard deviations `std`: sqrt(sum_c D[r][c]^2 std_c^2).
- */
-export function colourSpread(std: ArrayLike<number>): [number, number, number] {
-  const out: [number, number, number] = [0, 0, 0];
-  for (let r = 0; r < 3; r++) {
-    let v = 0;
-    for (let c = 0; c < 4; c++) v += (DECODER_MATRIX[r]![c]! * std[c]!) ** 2;
-    out[r] = Math.sqrt(v);
-  }
-  return out;
+/** rgb = sigmoid(b + D z) for one latent vector: the colour the decoder gives a constant latent. */
+export function latentToColour(z: ArrayLike<number>): [number, number, number] {
+  const u = latentToLogits(z);
+  return [sigmoid(u[0]), sigmoid(u[1]), sigmoid(u[2])];
 }
 
 /** Encoder matrix E = D+ = D^T (D D^T)^-1, [4][3], in float64. */
@@ -53,12 +72,12 @@ export function encoderMatrix(): number[][] {
   return [0, 1, 2, 3].map((c) => [0, 1, 2].map((j) => D.reduce((s, row, i) => s + row[c]! * Gi[i]![j]!, 0)));
 }
 
-/** Minimum-norm latent for a colour: z = D+ (rgb - b). */
+/** Minimum-norm latent for a colour: z = D+ (logit(rgb) - b). */
 export function colourToLatent(rgb: ArrayLike<number>): [number, number, number, number] {
   const E = encoderMatrix();
   const out: [number, number, number, number] = [0, 0, 0, 0];
   for (let c = 0; c < 4; c++) {
-    for (let r = 0; r < 3; r++) out[c] += E[c]![r]! * (rgb[r]! - DECODER_BIAS[r]!);
+    for (let r = 0; r < 3; r++) out[c] += E[c]![r]! * (logit(rgb[r]!) - DECODER_BIAS[r]!);
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { fieldMixtureReference } from '../../models/field-mixture/reference.ts';
 import { noiseLevelAt } from '../../models/field-mixture/tables.ts';
 import { ensureReferenceModels, REFERENCE_MODEL_NAMES } from '../../models/registry.ts';
 import { relL2 } from '../../common/rel-l2.ts';
+import { balancedWindow } from '../helpers/field-balance.ts';
 
 const K = FIELD_CLASSES.length;
 const DIMS = [4, 16, 32, 32];
@@ -86,19 +87,9 @@ describe('field-mixture-flow - rectified-flow denoiser vs float64 reference', ()
       const timestep = 1000 * t;
       items.push({ label: `${FIELD_CLASSES[k]} t=${t}`, xt: noised(ref.samplePrior(rng, k), timestep, rng), timestep, weights: Float32Array.from(w) });
     }
-    // A mixed posterior at t = 0.9 (pure-noise x_t, the two closest components weighted ~50/50).
-    const xt = rng.fillNormal(new Float32Array(FIELD_WINDOW_SIZE));
-    const { alpha, sigma } = ref.noiseLevel(900);
-    const ll = ref.componentLogLikelihoods(xt, alpha, sigma);
-    let [hi, lo, gap] = [0, 1, Infinity];
-    for (let i = 0; i < K; i++) {
-      for (let j = 0; j < K; j++) if (i !== j && ll[i]! >= ll[j]! && ll[i]! - ll[j]! < gap) [hi, lo, gap] = [i, j, ll[i]! - ll[j]!];
-    }
-    assert.ok(gap < 80, `closest likelihood gap ${gap}`);
-    const w = new Float32Array(K);
-    w[hi] = Math.exp(-gap);
-    w[lo] = 1;
-    items.push({ label: `balanced ${FIELD_CLASSES[hi]}/${FIELD_CLASSES[lo]} t=0.9`, xt, timestep: 900, weights: w });
+    // A mixed posterior at t = 0.9 (see test/helpers/field-balance.ts).
+    const { xt, weights, pair } = balancedWindow(ref, 900, rng);
+    items.push({ label: `balanced ${FIELD_CLASSES[pair[0]]}/${FIELD_CLASSES[pair[1]]} t=0.9`, xt, timestep: 900, weights });
   });
 
   after(async () => {
