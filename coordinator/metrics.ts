@@ -5,7 +5,11 @@
  * entries, the dispatcher's wire counters — plus three wrappers at the
  * points where things happen: the render function (jobs, rounds, Picard,
  * frames, seams), the worker connection (batch latency and size) and the
- * job list at scrape time (jobs by state, queue depth).
+ * job list at scrape time (jobs by state, queue depth). The gauges of the
+ * cluster (workers, lost workers, discovery, backlog, wire), of the queue
+ * (priority bands, tenants, JetStream consumers) and the API's counters
+ * (refused Submits, jobs canceled while queued) live in coordinator/metrics/,
+ * with the histogram buckets and their reasons.
  *
  * Names are `propeller_*` with units in the name; `deploy/grafana` and
  * `deploy/prometheus` use them, and test/unit/metrics-names.test.ts keeps the
@@ -17,11 +21,17 @@ import { CanceledError } from '../common/errors.ts';
 import type { Dispatcher } from './cluster/dispatcher.ts';
 import { timedWorkerClient } from './cluster/timed-worker-client.ts';
 import { WorkerClient, type WorkerCalls } from './cluster/worker-client.ts';
-import { WORKER_HEALTH_STATES, type WorkerRegistry } from './cluster/worker-registry.ts';
+import type { NatsDiscovery } from './cluster/nats-registry.ts';
+import type { WorkerRegistry } from './cluster/worker-registry.ts';
 import { JOB_STATES } from './jobs/job.ts';
 import type { JobManager } from './jobs/job-manager.ts';
 import type { JobReporter, RenderFn } from './jobs/job-run.ts';
 import { SAMPLER_KINDS } from './jobs/spec.ts';
+import { ApiCallMetrics } from './metrics/api-calls.ts';
+import { CALL_SECONDS, JOB_SECONDS, ROUND_SECONDS, WAIT_SECONDS } from './metrics/buckets.ts';
+import { registerClusterGauges } from './metrics/cluster-gauges.ts';
+import { registerQueueGauges, type ConsumerStats } from './metrics/queue-gauges.ts';
+import { TenantLabels } from './metrics/tenant-labels.ts';
 
 
 /** How a job's render ended. */
@@ -29,9 +39,13 @@ type Outcome = 'succeeded' | 'failed' | 'canceled';
 
 /** The parts read at scrape time. */
 export interface CoordinatorMetricSources {
-  jobs: Pick<JobManager, 'counts'>;
-  registry: Pick<WorkerRegistry, 'all'>;
-  dispatcher: Pick<Dispatcher, 'wire'>;
+  jobs: Pick<JobManager, 'counts' | 'list'>;
+  registry: Pick<WorkerRegistry, 'all' | 'modelNames'>;
+  dispatcher: Pick<Dispatcher, 'wire' | 'backlog'>;
+  /** NATS discovery, when workers are found that way: whether it sees announcements, and the workers it lost. */
+  discovery?: Pick<NatsDiscovery, 'up' | 'lost'>;
+  /** The JetStream submission consumers' counts, when jobs live on JetStream. */
+  queueStats?: () => Promise<readonly ConsumerStats[]>;
 }
 
 /** A running job, as the stall gauge sees it. */
@@ -49,13 +63,13 @@ export class CoordinatorMetrics {
     name: 'propeller_job_duration_seconds',
     help: 'Time from a job starting to run to its end (sampling, decoding and encoding), by outcome.',
     labelNames: ['outcome'],
-    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+    buckets: JOB_SECONDS,
     registers: [this.registry],
   });
   private readonly queueWait = new Histogram({
     name: 'propeller_job_queue_wait_seconds',
     help: 'Time a job waited in the queue before it started.',
-    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    buckets: WAIT_SECONDS,
     registers: [this.registry],
   });
   private readonly completed = new Counter({
@@ -68,7 +82,7 @@ export class CoordinatorMetrics {
     name: 'propeller_round_duration_seconds',
     help: 'Wall time of one sampling round: a step (sequential engine) or a Picard iteration over the window, all layout windows included.',
     labelNames: ['engine'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    buckets: ROUND_SECONDS,
     registers: [this.registry],
   });
   private readonly picardRounds = new Counter({
@@ -92,7 +106,7 @@ export class CoordinatorMetrics {
     name: 'propeller_job_evaluations_items',
     help: 'Model evaluations a finished job spent sampling, by sampler (sequential, picard, auto): what parallel sampling costs in GPU time.',
     labelNames: ['sampler'],
-    buckets: [10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000],
+    buckets: [10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, 300000, 1000000],
     registers: [this.registry],
   });
   private readonly picardError = new Histogram({
@@ -117,9 +131,31 @@ export class CoordinatorMetrics {
     name: 'propeller_batch_duration_seconds',
     help: 'Latency of one call to a worker (evaluate: a micro-batch; decode, encode), by worker, method and outcome (ok, error, canceled).',
     labelNames: ['worker', 'method', 'outcome'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    buckets: CALL_SECONDS,
     registers: [this.registry],
   });
+  private readonly firstStep = new Histogram({
+    name: 'propeller_job_first_step_seconds',
+    help: 'Time from submit to the first finished sampling step (sequential) or round (Picard): what a user waits before progress shows.',
+    buckets: WAIT_SECONDS,
+    registers: [this.registry],
+  });
+  private readonly firstFrame = new Histogram({
+    name: 'propeller_job_first_frame_seconds',
+    help: 'Time from submit to the first frame written to the encoder.',
+    buckets: WAIT_SECONDS,
+    registers: [this.registry],
+  });
+  /** Tenant label values of per-tenant metrics, bounded (metrics/tenant-labels.ts). */
+  private readonly tenants = new TenantLabels();
+  private readonly tenantEvaluations = new Counter({
+    name: 'propeller_tenant_evaluations_total',
+    help: "Window evaluations spent on each tenant's jobs (GPU usage); tenants past the first 50 share tenant=\"other\", unauthenticated jobs are \"anonymous\".",
+    labelNames: ['tenant'],
+    registers: [this.registry],
+  });
+  /** Submits refused and jobs canceled while queued, seen by a gRPC server interceptor (`api.interceptor`). */
+  readonly api = new ApiCallMetrics(this.registry);
   private readonly batchItems = new Histogram({
     name: 'propeller_batch_size_items',
     help: 'Window evaluations in one micro-batch sent to a worker.',
@@ -158,67 +194,8 @@ export class CoordinatorMetrics {
         this.set(worst);
       },
     });
-    new Gauge({
-      name: 'propeller_workers',
-      help: "Workers in the coordinator's registry, by state (unknown, serving, suspect, draining, dead).",
-      labelNames: ['state'],
-      registers: [this.registry],
-      collect() {
-        const counts = new Map<string, number>();
-        for (const w of self.sources?.registry.all() ?? []) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
-        for (const s of WORKER_HEALTH_STATES) this.set({ state: s }, counts.get(s) ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'propeller_worker_in_flight_batches',
-      help: 'Calls in flight to each worker, as the coordinator counts them.',
-      labelNames: ['worker'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const w of self.sources?.registry.all() ?? []) this.set({ worker: w.id }, w.inFlight);
-      },
-    });
-    new Counter({
-      name: 'propeller_worker_evaluations_total',
-      help: 'Window evaluations each worker answered, as the coordinator counts them.',
-      labelNames: ['worker'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const w of self.sources?.registry.all() ?? []) this.inc({ worker: w.id }, w.evaluations);
-      },
-    });
-    new Counter({
-      name: 'propeller_dispatch_retries_total',
-      help: 'Micro-batches that failed or timed out and went back to the queue for another worker.',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(self.sources?.dispatcher.wire.retries ?? 0);
-      },
-    });
-    new Counter({
-      name: 'propeller_dispatch_duplicates_total',
-      help: 'Slow micro-batches sent again to an idle worker (stragglers).',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(self.sources?.dispatcher.wire.duplicates ?? 0);
-      },
-    });
-    new Counter({
-      name: 'propeller_wire_bytes_total',
-      help: 'Latent tensor bytes on the wire to and from workers, by direction (sent, received).',
-      labelNames: ['direction'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        const wire = self.sources?.dispatcher.wire;
-        this.inc({ direction: 'sent' }, wire?.sentBytes ?? 0);
-        this.inc({ direction: 'received' }, wire?.receivedBytes ?? 0);
-      },
-    });
+    registerClusterGauges(this.registry, () => this.sources);
+    registerQueueGauges(this.registry, () => this.sources, this.tenants);
     // Labelled series exist from the start: a series first scraped with a count already in it
     // loses that increase to rate() (and a dashboard would show nothing for the first jobs).
     for (const outcome of ['succeeded', 'failed', 'canceled'] satisfies Outcome[]) {
@@ -259,18 +236,32 @@ export class CoordinatorMetrics {
       this.running.set(job.id, running);
       let lastRound = started;
       let frames = 0;
+      const tenant = this.tenants.of(job.tenant);
+      let evaluations = 0;
+      // Time to first step and frame is a fresh job's: a run resumed from a checkpoint (or a restart) does not count.
+      let firstStepDue = !job.progress.step;
+      let firstFrameDue = !job.progress.framesEncoded;
+      const sinceSubmit = () => Math.max(0, (Date.now() - job.createdAtMs) / 1000);
       const reporter: JobReporter = (event) => {
         const now = performance.now();
         running.lastProgressMs = now;
+        if ('evaluations' in event) {
+          // Evaluations are cumulative for the job; a resumed run starts from the checkpoint's count.
+          if (event.kind !== 'resumed' && event.evaluations > evaluations) this.tenantEvaluations.inc({ tenant }, event.evaluations - evaluations);
+          evaluations = Math.max(evaluations, event.evaluations);
+        }
         switch (event.kind) {
           case 'resumed':
             // Sampling goes on from a checkpoint: rounds count from here.
             lastRound = now;
+            firstStepDue = firstFrameDue = false;
             break;
           case 'step':
           case 'picard-round':
             this.roundDuration.observe({ engine: event.kind === 'step' ? 'sequential' : 'picard' }, (now - lastRound) / 1000);
             lastRound = now;
+            if (firstStepDue && job.createdAtMs) this.firstStep.observe(sinceSubmit());
+            firstStepDue = false;
             if (event.kind === 'picard-round') {
               this.picardRounds.inc();
               this.picardStride.observe(event.stride);
@@ -279,6 +270,8 @@ export class CoordinatorMetrics {
             }
             break;
           case 'frames-encoded':
+            if (firstFrameDue && event.frames > 0 && job.createdAtMs) this.firstFrame.observe(sinceSubmit());
+            if (event.frames > 0) firstFrameDue = false;
             if (event.frames > frames) {
               this.framesEncoded.inc(event.frames - frames);
               frames = event.frames;

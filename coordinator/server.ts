@@ -132,9 +132,9 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     log: log.child('jobs'),
   });
   jobs.start();
-  metrics.observe({ jobs, registry, dispatcher });
+  metrics.observe({ jobs, registry, dispatcher, discovery, queueStats: shared ? () => shared.queue.consumerStats() : undefined });
 
-  const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
+  const server = new grpc.Server({ ...messageLimitOptions(config.maxMessageBytes), interceptors: [metrics.api.interceptor] });
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
   health.addToServer(server);
   new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, defaultSampler: config.defaultSampler, memory, auth, log }).addToServer(server);

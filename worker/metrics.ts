@@ -39,7 +39,14 @@ export class WorkerMetrics {
     name: 'propeller_worker_inference_duration_seconds',
     help: 'ONNX Runtime time of one call (all its runs of at most max batch items), by model and method (evaluate, decode, encode).',
     labelNames: ['model', 'method'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    // To 5 minutes: an A100-class GPU takes ~15 s for a batch of 16 video windows, a large decode longer.
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  private readonly busy = new Counter({
+    name: 'propeller_worker_device_busy_seconds_total',
+    help: 'Seconds the device spent in ONNX Runtime, by method (evaluate, decode, encode): the rate summed over methods is the busy share of the device.',
+    labelNames: ['method'],
     registers: [this.registry],
   });
   private readonly batchItems = new Histogram({
@@ -52,6 +59,8 @@ export class WorkerMetrics {
 
   constructor() {
     const self = this;
+    // Every method's series from the start, so the first call of each shows in rate().
+    for (const method of ['evaluate', 'decode', 'encode'] satisfies ComputeMethod[]) this.busy.inc({ method }, 0);
     const counter = (name: string, help: string, read: (s: WorkerMetricSources) => number) =>
       new Counter({
         name,
@@ -126,5 +135,6 @@ export class WorkerMetrics {
   readonly onCompute = (model: string, method: ComputeMethod, items: number, seconds: number): void => {
     this.inference.observe({ model, method }, seconds);
     this.batchItems.observe({ model, method }, items);
+    this.busy.inc({ method }, seconds);
   };
 }

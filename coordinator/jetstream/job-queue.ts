@@ -107,6 +107,12 @@ export class JetStreamJobQueue implements JobQueue {
   }
 
   /** Submissions not yet taken by any coordinator. */
+  /** Each band's consumer counts (metrics: queued, held, redelivered submissions). */
+  async consumerStats(): Promise<{ band: PriorityBand; pending: number; ackPending: number; redelivered: number }[]> {
+    const infos = await Promise.all(PRIORITY_BANDS.map((b) => this.consumers[b].info()));
+    return PRIORITY_BANDS.map((band, i) => ({ band, pending: infos[i]!.num_pending, ackPending: infos[i]!.num_ack_pending, redelivered: infos[i]!.num_redelivered }));
+  }
+
   async size(): Promise<number> {
     const infos = await Promise.all(PRIORITY_BANDS.map((b) => this.consumers[b].info()));
     return infos.reduce((n, i) => n + i.num_pending, 0);

@@ -37,6 +37,8 @@ export function dashboardJson(d: DashboardSpec): Record<string, unknown> {
         legendFormat: t.legend,
         range: type !== 'table',
         instant: type === 'table',
+        // A table shows one row per series (its labels as columns), not a time series per cell.
+        ...(type === 'table' ? { format: 'table' } : {}),
       })),
     };
   });

@@ -5,7 +5,8 @@
  * Kubernetes PrometheusRule. Each rule keeps its signal apart from its
  * threshold, so the Prometheus test can show that every signal returns data
  * from a running cluster (an alert that can never fire because a metric was
- * renamed shows up there).
+ * renamed shows up there). Every alert links its runbook,
+ * docs/runbooks/<alert>.md (what it means, how to confirm it, what to do).
  */
 import { COORDINATOR_JOB, WORKER_JOB } from '../grafana/dashboards.ts';
 
@@ -21,6 +22,16 @@ export interface AlertSpec {
   description: string;
 }
 
+/** Where the runbooks are, relative to the repository root (prefix your repository's URL in a fork). */
+export const RUNBOOK_DIR = 'docs/runbooks';
+
+/** The runbook of an alert. */
+export const runbookUrl = (alert: string): string => `${RUNBOOK_DIR}/${alert}.md`;
+
+/** Workers the coordinators count: every registry state but draining (leaving on purpose), and lost ones. */
+const EXPECTED_WORKERS = 'max(sum by (instance) (propeller_workers{state=~"unknown|serving|suspect|dead|lost"}))';
+const SERVING_WORKERS = 'max(sum by (instance) (propeller_workers{state="serving"}))';
+
 export const ALERTS: readonly AlertSpec[] = [
   {
     alert: 'PropellerWorkerDown',
@@ -32,13 +43,67 @@ export const ALERTS: readonly AlertSpec[] = [
     description: 'Prometheus has not reached the worker at {{ $labels.instance }} for 2 minutes: its pod, node or GPU is gone.',
   },
   {
+    alert: 'PropellerWorkerLost',
+    signal: 'max by (state) (propeller_workers{state=~"lost|dead"})',
+    condition: '> 0',
+    for: '1m',
+    severity: 'critical',
+    summary: '{{ $value }} workers are {{ $labels.state }}',
+    description: 'Workers went away without draining: their NATS announcement lapsed (lost; on Kubernetes their scrape target went with the pod) or they stopped answering (dead).',
+  },
+  {
     alert: 'PropellerWorkersUnhealthy',
-    signal: `max by (state) (propeller_workers{state=~"suspect|dead"})`,
+    signal: 'max(propeller_workers{state="suspect"})',
     condition: '> 0',
     for: '5m',
     severity: 'warning',
-    summary: '{{ $value }} workers are {{ $labels.state }}',
-    description: 'Coordinators have taken workers out of rotation for 5 minutes (missed deadlines, unreachable, or failing every call).',
+    summary: '{{ $value }} workers are suspect',
+    description: 'Coordinators have held workers out of rotation for 5 minutes after missed deadlines; their heartbeats answer neither well enough to serve nor badly enough to be dead.',
+  },
+  {
+    alert: 'PropellerTooFewWorkers',
+    signal: `${SERVING_WORKERS} / clamp_min(${EXPECTED_WORKERS}, 1)`,
+    condition: '< 0.75',
+    for: '10m',
+    severity: 'warning',
+    summary: 'Only {{ $value | humanizePercentage }} of the expected workers serve',
+    description: 'Fewer than three quarters of the workers the coordinators know (serving, starting, suspect, dead or lost) have served for 10 minutes: jobs run slower than planned.',
+  },
+  {
+    alert: 'PropellerNoCapacity',
+    signal: `max(sum by (instance) (propeller_jobs{state=~"QUEUED|RUNNING|ENCODING"})) * on() (${SERVING_WORKERS} == bool 0)`,
+    condition: '> 0',
+    for: '2m',
+    severity: 'critical',
+    summary: '{{ $value }} jobs wait and no worker serves',
+    description: 'Jobs are queued or running but no coordinator has a serving worker: nothing progresses until workers come back.',
+  },
+  {
+    alert: 'PropellerModelUnavailable',
+    signal: `1 - propeller_worker_model_available`,
+    condition: '> 0',
+    for: '10m',
+    severity: 'warning',
+    summary: 'Model {{ $labels.model }} is unavailable on {{ $labels.instance }}',
+    description: 'A worker found the model but cannot serve it (bad manifest, failed session, missing files): jobs for it go to other workers, or are refused.',
+  },
+  {
+    alert: 'PropellerWorkerFailed',
+    signal: 'propeller_worker_state{state="failed"}',
+    condition: '== 1',
+    for: '5m',
+    severity: 'critical',
+    summary: 'Worker {{ $labels.instance }} is in state failed',
+    description: 'The worker process is up but its lifecycle is failed (it serves nothing) for 5 minutes; it needs a restart.',
+  },
+  {
+    alert: 'PropellerDiscoveryDown',
+    signal: 'min by (instance) (propeller_discovery_up)',
+    condition: '== 0',
+    for: '2m',
+    severity: 'warning',
+    summary: 'Coordinator {{ $labels.instance }} cannot see worker announcements',
+    description: 'The coordinator lost its NATS connection for 2 minutes: known workers keep serving, but new workers are not found and departures are not noticed.',
   },
   {
     alert: 'PropellerCoordinatorDown',
@@ -57,6 +122,33 @@ export const ALERTS: readonly AlertSpec[] = [
     severity: 'warning',
     summary: '{{ $value }} jobs waiting',
     description: 'More than 20 jobs have waited for 15 minutes: add workers or raise --max-jobs.',
+  },
+  {
+    alert: 'PropellerJetStreamPending',
+    signal: 'max(sum by (instance) (propeller_jetstream_consumer_pending_messages))',
+    condition: '> 100',
+    for: '30m',
+    severity: 'warning',
+    summary: '{{ $value }} submissions wait on JetStream',
+    description: 'More than 100 submissions have waited undelivered for 30 minutes: the coordinators take jobs slower than they arrive.',
+  },
+  {
+    alert: 'PropellerJetStreamRedeliveries',
+    signal: 'max(sum by (instance) (propeller_jetstream_consumer_redelivered_messages))',
+    condition: '> 0',
+    for: '15m',
+    severity: 'warning',
+    summary: '{{ $value }} held submissions were redelivered',
+    description: 'Jobs have been handed from one coordinator to another for 15 minutes: coordinators die or stop renewing their jobs within the ack wait.',
+  },
+  {
+    alert: 'PropellerQueueWaitSlo',
+    signal: 'histogram_quantile(0.95, sum by (le) (rate(propeller_job_queue_wait_seconds_bucket[30m])))',
+    condition: '> 600',
+    for: '15m',
+    severity: 'warning',
+    summary: 'p95 queue wait is {{ $value | humanizeDuration }}',
+    description: 'The 95th percentile of the time jobs waited before starting has been over 10 minutes (the SLO) for 15 minutes: add workers or run slots.',
   },
   {
     alert: 'PropellerBatchErrorRate',
@@ -89,8 +181,12 @@ export const ALERTS: readonly AlertSpec[] = [
   },
 ];
 
-/** The rule file (Prometheus format) of the alerts. */
-export function alertRuleGroups(): { groups: { name: string; rules: Record<string, unknown>[] }[] } {
+/**
+ * The rule file (Prometheus format) of the alerts. `forOverride` replaces
+ * every `for:` (tests that watch an alert fire in seconds render the rules
+ * with a short one; the shipped files never set it).
+ */
+export function alertRuleGroups(forOverride?: string): { groups: { name: string; rules: Record<string, unknown>[] }[] } {
   return {
     groups: [
       {
@@ -98,9 +194,9 @@ export function alertRuleGroups(): { groups: { name: string; rules: Record<strin
         rules: ALERTS.map((a) => ({
           alert: a.alert,
           expr: `${a.signal} ${a.condition}`,
-          for: a.for,
+          for: forOverride ?? a.for,
           labels: { severity: a.severity },
-          annotations: { summary: a.summary, description: a.description },
+          annotations: { summary: a.summary, description: a.description, runbook_url: runbookUrl(a.alert) },
         })),
       },
     ],
