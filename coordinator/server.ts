@@ -22,6 +22,7 @@ import { LocalInputStore } from './jobs/local-inputs.ts';
 import { MemoryJobQueue } from './jobs/memory-queue.ts';
 import { MemoryJobStore } from './jobs/memory-store.ts';
 import { createRenderer } from './jobs/render.ts';
+import { PreviewBoard } from './previews/board.ts';
 import { FfmpegEncoder } from './video/encoder.ts';
 
 /** A running coordinator. */
@@ -117,13 +118,15 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
   });
   const queue = shared?.queue ?? new MemoryJobQueue();
   const memory = new MemoryBudget(config.memoryBudgetBytes);
+  // Live previews: posted by the renders, streamed by Watch.
+  const previews = new PreviewBoard();
   const jobs = new JobManager({
     store: shared?.store ?? new MemoryJobStore(),
     queue,
     cancels: shared?.cancels,
     checkpoints: shared?.checkpoints,
     leaseRefreshMs: shared ? Math.max(250, Math.floor(shared.config.ackWaitMs / 3)) : undefined,
-    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs, capacity, maxInputPixels: config.limits.maxInputPixels, memory })),
+    render: metrics.instrumentRender(createRenderer({ pool: dispatcher, encoder: new FfmpegEncoder(), artifacts, inputs, manifest, log: log.child('render'), decodeFramesPerCall: config.decodeFramesPerCall, checkpoints: shared?.checkpoints, checkpointIntervalMs: shared?.config.checkpointIntervalMs, capacity, maxInputPixels: config.limits.maxInputPixels, memory, previews })),
     maxConcurrentJobs: config.maxConcurrentJobs,
     maxQueued: config.limits.maxQueued,
     maxQueuedPerTenant: config.limits.maxQueuedPerTenant,
@@ -132,12 +135,12 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     log: log.child('jobs'),
   });
   jobs.start();
-  metrics.observe({ jobs, registry, dispatcher, discovery, queueStats: shared ? () => shared.queue.consumerStats() : undefined });
+  metrics.observe({ jobs, registry, dispatcher });
 
-  const server = new grpc.Server({ ...messageLimitOptions(config.maxMessageBytes), interceptors: [metrics.api.interceptor] });
+  const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
   health.addToServer(server);
-  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, defaultSampler: config.defaultSampler, memory, auth, log }).addToServer(server);
+  new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, defaultSampler: config.defaultSampler, memory, auth, log, previews }).addToServer(server);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(config.listen, apiCredentials, (err, p) => (err ? rej(err) : res(p))),
   );

@@ -23,6 +23,7 @@ import type { ArtifactStore, InputStore } from '../jobs/ports.ts';
 import { SPEC_DEFAULTS, specToProto, validateSpec, type DefaultSampler } from '../jobs/spec.ts';
 import { checkSubmitNames, checkSubmitRequest } from './request-schema.ts';
 import { IntakeGate } from './intake-gate.ts';
+import type { PreviewBoard } from '../previews/board.ts';
 import { listPage } from './list-page.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -43,6 +44,8 @@ export interface JobServiceOptions {
   /** Bearer-token tenants; absent or without tokens, the service is open. */
   auth?: TokenAuthenticator;
   log: Logger;
+  /** Live previews of the jobs this coordinator runs, streamed on Watch (coordinator/previews). */
+  previews?: PreviewBoard;
 }
 
 /**
@@ -146,11 +149,30 @@ export class JobService {
         });
         (async () => {
           const job = await this.owned(call.request.id, this.caller(call));
-          return jobs.watch(job.id, (e) => {
-            if (ended) return;
-            call.write({ job: toProtoJob(e.job), message: e.message });
-            if (TERMINAL_STATES.has(e.job.state)) setImmediate(end);
+          // Live previews between the job's events, dropped while the client falls
+          // behind; the SUCCEEDED event carries the contact sheet.
+          const board = this.opts.previews;
+          let latest: Job | undefined;
+          const stopPreviews = board?.subscribe(job.id, (preview) => {
+            if (ended || !latest || preview.contactSheet || call.writableNeedDrain) return;
+            call.write({ job: latest, message: `preview of step ${preview.step}`, preview });
           });
+          try {
+            const stopEvents = await jobs.watch(job.id, (e) => {
+              if (ended) return;
+              latest = toProtoJob(e.job);
+              const sheet = e.job.state === 'SUCCEEDED' ? board?.contactSheet(e.job.id) : undefined;
+              call.write({ job: latest, message: e.message, ...(sheet ? { preview: sheet } : {}) });
+              if (TERMINAL_STATES.has(e.job.state)) setImmediate(end);
+            });
+            return () => {
+              stopPreviews?.();
+              stopEvents();
+            };
+          } catch (err) {
+            stopPreviews?.();
+            throw err;
+          }
         })()
           .then((u) => {
             unsubscribe = u;

@@ -24,6 +24,9 @@ import { encodeSamplerCheckpoint } from '../sampling/checkpoint.ts';
 import { windowClassWeights } from './prompts.ts';
 import { JobConditioning, inputImageLatent } from '../conditioning/mod.ts';
 import { resolvePrompts } from './spec.ts';
+import type { PreviewBoard } from '../previews/board.ts';
+import { startJobPreviews } from '../previews/job-previews.ts';
+import { observedDenoise } from '../previews/observed-denoise.ts';
 
 export interface RenderDeps {
   pool: WorkerPool;
@@ -45,6 +48,8 @@ export interface RenderDeps {
   maxInputPixels?: number;
   /** The coordinator's memory for running jobs: each reserves its estimate (memory-estimate.ts) while it runs. */
   memory: MemoryBudget;
+  /** Where jobs that ask for live previews post them (coordinator/previews); absent: no previews. */
+  previews?: PreviewBoard;
 }
 
 /** The largest window up to `most` whose memory estimate fits `budget` (at least 1). */
@@ -127,7 +132,10 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     for (let i = 0; i < total; i++) initial[i]! *= scheduler.initNoiseSigma;
     if (prepared?.init && !prepared.passthrough) applyKnownToInitial(initial, prepared.init, scheduler.noiseLevel(0), scheduler.initNoiseSigma);
     // The masked denoiser keeps the known region inside the model, as both engines see it.
-    const denoise = prepared?.region ? maskedDenoiser(composite.denoise, prepared.region, scheduler) : composite.denoise;
+    const unobserved = prepared?.region ? maskedDenoiser(composite.denoise, prepared.region, scheduler) : composite.denoise;
+    // Live previews (spec.previews): a step's prediction now and then, made off the engines' path.
+    const previews = startJobPreviews({ jobId: job.id, spec, manifest: m, dims, totalSteps: scheduler.numSteps, pool: deps.pool, board: deps.previews, log: deps.log, signal });
+    const denoise = previews ? observedDenoise(unobserved, dims, previews.observe) : unobserved;
     deps.log.info('sampling', { job: job.id, latent: `${dims.channels}x${dims.frames}x${dims.height}x${dims.width}`, windows: windows.length, steps: spec.steps });
     const started = performance.now();
     const eta = (step: number, totalSteps: number) => ((performance.now() - started) / 1000 / Math.max(step, 1)) * (totalSteps - step);
@@ -197,7 +205,7 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         };
         // Without a known region the steps overlap (pipelined-sequential.ts):
         // the same numbers, without every GPU waiting at the end of each step.
-        latent = prepared?.region ? await sampleSequential({ ...sequential, scheduler, denoise, recycle: composite.recycle }) : await samplePipelined({ ...sequential, composite });
+        latent = prepared?.region ? await sampleSequential({ ...sequential, scheduler, denoise, recycle: composite.recycle }) : await samplePipelined({ ...sequential, composite, onPrediction: previews?.observe });
       }
     } finally {
       claim.release();
@@ -228,11 +236,14 @@ export function createRenderer(deps: RenderDeps): RenderFn {
         framesPerCall: deps.decodeFramesPerCall,
         signal,
         sink: async (rgb, index) => {
+          previews?.frame(rgb, index);
           await sink.writeFrame(rgb);
           report({ kind: 'frames-encoded', frames: index + 1 });
         },
       });
       const result = await sink.finish();
+      // The contact sheet, for the SUCCEEDED event.
+      await previews?.finish();
       report({ kind: 'frames-encoded', frames });
       return { outputBytes: (await deps.artifacts.commit(job.id, result.path)).bytes };
     } catch (err) {

@@ -28,9 +28,14 @@ import { addScaledNoise, type Scheduler } from '../sampling/scheduler.ts';
 import { startingSample, type SequentialOptions } from '../sampling/sequential.ts';
 import type { CompositeDenoiser, StepInputs, WindowGroup } from './composite-denoiser.ts';
 import type { Merger } from './merge.ts';
+import type { PredictionObserver } from '../sampling/prediction-frames.ts';
 
 /** Options of {@link samplePipelined}: `SequentialOptions` with the composite denoiser in place of `scheduler` and `denoise`. */
-export type PipelinedOptions = Omit<SequentialOptions, 'scheduler' | 'denoise'> & { composite: CompositeDenoiser };
+export type PipelinedOptions = Omit<SequentialOptions, 'scheduler' | 'denoise'> & {
+  composite: CompositeDenoiser;
+  /** Shown each step's x0 prediction as the step completes (live previews); read from the step's merger. */
+  onPrediction?: PredictionObserver;
+};
 
 /** One step being evaluated, merged and stepped. */
 interface OpenStep {
@@ -200,6 +205,8 @@ export function samplePipelined(opts: PipelinedOptions): Promise<Float32Array> {
         }
         while (open.length > 0 && open[0]!.stepped === F) {
           const s = open.shift()!;
+          // The step's merger keeps its sums until step + 2 opens (below): x0 is still there to read.
+          opts.onPrediction?.(s.step, (ch, f0, f1, out) => void s.merger.resultFrames(ch, f0, f1, out));
           onCheckpoint?.({ step: s.step + 1, sample: s.out });
           onStep?.(s.step + 1, total);
           if (s.step + 1 === total) {

@@ -16,6 +16,9 @@ import { ContactSheet } from './contact-sheet.ts';
 import { encodePng } from './png.ts';
 import { interleave, mapLatentFrame, pickFrames, resizeInto, tileSize, type PreviewColourMap } from './pixels.ts';
 import type { ValidPreviewSpec } from './preview-spec.ts';
+import type { DenoiserManifest } from '../../common/manifest.ts';
+import type { WorkerPool } from '../cluster/worker-pool.ts';
+import type { ValidSpec } from '../jobs/spec.ts';
 
 /** Latent frames `[N, C, h, w]` -> planar RGB frames `[N, 3, H, W]` (the VAE's Decode). */
 export type DecodeFrames = (latents: Float32Array, shape: number[], signal?: AbortSignal) => Promise<{ data: Uint8Array; shape: number[] }>;
@@ -156,4 +159,35 @@ export class JobPreviews {
     // A preview is a courtesy: it never fails the job. Say so once.
     if (this.stats.failed === 1 && !this.opts.signal?.aborted) this.opts.log.warn('making a preview failed; the job goes on', { job: this.opts.jobId, error: errorMessage(err) });
   }
+}
+
+/** What {@link startJobPreviews} needs of a job and its coordinator. */
+export interface JobPreviewsContext {
+  jobId: string;
+  spec: Pick<ValidSpec, 'model' | 'frames' | 'width' | 'height' | 'previews'>;
+  manifest: Pick<DenoiserManifest, 'previewMap'>;
+  dims: JobPreviewsOptions['dims'];
+  totalSteps: number;
+  pool: Pick<WorkerPool, 'decode'>;
+  board: PreviewBoard | undefined;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+/** The previews of a job that asks for them (and a coordinator that posts them); undefined otherwise. */
+export function startJobPreviews(c: JobPreviewsContext): JobPreviews | undefined {
+  const settings = c.spec.previews;
+  if (!settings || !c.board) return undefined;
+  return new JobPreviews({
+    jobId: c.jobId,
+    settings,
+    dims: c.dims,
+    video: { frames: c.spec.frames, width: c.spec.width, height: c.spec.height },
+    totalSteps: c.totalSteps,
+    map: c.manifest.previewMap,
+    decode: (latents, shape, signal) => c.pool.decode(c.spec.model, latents, shape, signal),
+    board: c.board,
+    log: c.log,
+    signal: c.signal,
+  });
 }

@@ -7,7 +7,7 @@ import { logDetGraph, logSnrRange, relativeLogDetTable } from './log-det.ts';
 import { noiseLevelGraph } from './noise-graph.ts';
 import { halfGridMultiplicity, halfWidth } from './spectrum.ts';
 import { halfGridEigenvalues, type NoiseProcess } from './tables.ts';
-import { DECODER_BIAS, DECODER_MATRIX } from '../field-vae/colour-map.ts';
+import { fieldPreviewMap } from './preview-map.ts';
 
 /**
  * ONNX graph of the field-mixture denoisers: the exact posterior mean of a
@@ -230,11 +230,7 @@ export function fieldMixtureManifest(spec: FieldMixtureSpec = {}): DenoiserManif
     decoder: 'field-decoder',
     encoder: 'field-encoder',
     maxBatch: 64,
-    // Live previews: the decoder's colour map sigmoid(b + D z) to first order
-    // (sigmoid(u) ~ 1/2 + u/4), per pixel, without the upsampling.
-    previewMap: {
-      matrix: Array.from({ length: win.channels }, (_, c) => [0, 1, 2].map((r) => (DECODER_MATRIX[r]![c] ?? 0) / 4) as [number, number, number]),
-      bias: [0, 1, 2].map((r) => 0.5 + DECODER_BIAS[r]! / 4) as [number, number, number],
-    },
+    // Live previews: the decoder's colour function to first order (preview-map.ts); it takes 4 channels.
+    ...(win.channels === 4 ? { previewMap: fieldPreviewMap() } : {}),
   };
 }

@@ -54,11 +54,3 @@ export function decodePng(file: Uint8Array): DecodedPng {
   }
   return { width, height, rgb };
 }
-
-/** Mean colour of an interleaved RGB24 image, in [0, 255]. */
-export function meanColour(rgb: Uint8Array): [number, number, number] {
-  const sum = [0, 0, 0];
-  for (let i = 0; i < rgb.length; i++) sum[i % 3]! += rgb[i]!;
-  const n = rgb.length / 3;
-  return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
-}
