@@ -1,8 +1,9 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
 import { errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET, announcementKey, type WorkerAnnouncement } from '../common/worker-announcement.ts';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS, announcementKey, type WorkerAnnouncement } from '../common/worker-announcement.ts';
+import { openWorkerBucket, WorkerBucketError } from '../common/worker-bucket.ts';
 
 export interface AnnouncerOptions {
   /** NATS server URL(s), comma-separated. */
@@ -18,16 +19,8 @@ export interface AnnouncerOptions {
 }
 
 /** The NATS server could not be reached or the announcement not written. */
-export class AnnounceError extends Error {
+export class AnnounceError extends WorkerBucketError {
   override readonly name = 'AnnounceError';
-  constructor(
-    message: string,
-    readonly servers: string,
-    readonly bucket: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
@@ -50,16 +43,8 @@ export class NatsAnnouncer {
   ) {}
 
   /** Connects, opens (or creates) the bucket, writes the first announcement and starts refreshing. */
-  static async start(opts: AnnouncerOptions): Promise<NatsAnnouncer> {
-    const bucket = opts.bucket ?? DEFAULT_WORKER_BUCKET;
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: opts.servers.split(','), name: 'propeller-worker', maxReconnectAttempts: -1 });
-    } catch (err) {
-      throw new AnnounceError(`cannot connect to NATS at ${opts.servers}: ${errorMessage(err)}`, opts.servers, bucket, { cause: err });
-    }
-    try {
-      const kv = await new Kvm(nc).create(bucket, { ttl: opts.ttlMs ?? DEFAULT_ANNOUNCE_TTL_MS, history: 1 });
+  static start(opts: AnnouncerOptions): Promise<NatsAnnouncer> {
+    return openWorkerBucket(opts, { client: 'propeller-worker', purpose: 'announce in', error: AnnounceError }, async (nc, kv, bucket) => {
       const announcer = new NatsAnnouncer(nc, kv, announcementKey(opts.announcement().id), opts);
       await announcer.put();
       announcer.timer = setInterval(() => {
@@ -68,10 +53,7 @@ export class NatsAnnouncer {
       announcer.timer.unref();
       opts.log.info('announced in NATS', { servers: opts.servers, bucket, key: announcer.key });
       return announcer;
-    } catch (err) {
-      await nc.close().catch(() => {});
-      throw new AnnounceError(`cannot announce in NATS bucket "${bucket}": ${errorMessage(err)}`, opts.servers, bucket, { cause: err });
-    }
+    });
   }
 
   /** Deletes the announcement and closes the connection. Idempotent; never throws. */
