@@ -29,7 +29,7 @@ import { createLogger } from '../common/logger.ts';
 import { modelManifestSchema, type DenoiserManifest } from '../common/manifest.ts';
 import { Rng } from '../common/rng.ts';
 import { allFinite } from '../common/tensor-codec.ts';
-import type { EvalItem } from '../coordinator/cluster/eval-request.ts';
+import { workShape, type ConditioningTensor, type WindowWork } from '../coordinator/layout/window-work.ts';
 import { startCoordinator } from '../coordinator/server.ts';
 import { ensureStandinModels } from '../models/registry.ts';
 import { sessionOptions } from '../worker/model-registry.ts';
@@ -108,35 +108,36 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** `batch` native windows with seeded noise, timesteps and the manifest's conditioning. */
-function windows(m: DenoiserManifest, batch: number): EvalItem[] {
+function windows(m: DenoiserManifest, batch: number): WindowWork[] {
   const shape = [m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth];
   const per = shape.reduce((p, d) => p * d, 1);
   const rng = new Rng(2024, batch);
   return Array.from({ length: batch }, (_, i) => {
-    const conditioning: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
+    const cond: Record<string, ConditioningTensor> = {};
     for (const c of m.conditioning ?? []) {
       if (c.source !== 'embeddings') throw new Error(`bench compute: ${m.name} needs ${c.source} conditioning, which this bench does not form`);
-      conditioning[c.input] = { data: rng.fillNormal(new Float32Array(c.shape.reduce((p, d) => p * d, 1))), shape: c.shape };
+      cond[c.input] = { data: rng.fillNormal(new Float32Array(c.shape.reduce((p, d) => p * d, 1))), shape: c.shape };
     }
-    return { sample: rng.fillNormal(new Float32Array(per)), shape, timestep: 999 - ((i * 97) % 1000), conditioning };
+    const window = { index: i, f0: 0, y0: 0, x0: 0, frames: shape[1]!, height: shape[2]!, width: shape[3]! };
+    return { window, sample: rng.fillNormal(new Float32Array(per)), timestep: 999 - ((i * 97) % 1000), conditioning: { cond } };
   });
 }
 
 /** The batch as one run, as a worker would feed it. */
-async function runDirect(session: ort.InferenceSession, m: DenoiserManifest, items: readonly EvalItem[]): Promise<void> {
+async function runDirect(session: ort.InferenceSession, m: DenoiserManifest, items: readonly WindowWork[]): Promise<void> {
   const b = items.length;
   const per = items[0]!.sample.length;
   const sample = new Float32Array(b * per);
   items.forEach((it, i) => sample.set(it.sample, i * per));
   const feeds: Record<string, ort.Tensor> = {
-    [m.inputs.sample]: new ort.Tensor('float32', sample, [b, ...items[0]!.shape]),
+    [m.inputs.sample]: new ort.Tensor('float32', sample, [b, ...workShape(items[0]!)]),
     [m.inputs.timestep]: new ort.Tensor('float32', Float32Array.from(items, (it) => it.timestep), [b]),
   };
   for (const c of m.conditioning ?? []) {
     if (c.source !== 'embeddings') continue;
     const size = c.shape.reduce((p, d) => p * d, 1);
     const data = new Float32Array(b * size);
-    items.forEach((it, i) => data.set(it.conditioning![c.input]!.data, i * size));
+    items.forEach((it, i) => data.set(it.conditioning!.cond[c.input]!.data, i * size));
     feeds[c.input] = new ort.Tensor('float32', data, [b, ...c.shape]);
   }
   const out = await session.run(feeds, [m.output]);

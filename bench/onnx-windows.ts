@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import type { DenoiserManifest } from '../common/manifest.ts';
-import type { WindowItem } from '../coordinator/layout/mod.ts';
+import type { WindowWork } from '../coordinator/layout/mod.ts';
 
 /**
  * Evaluates layout windows with ONNX Runtime in this process, in batches —
@@ -13,7 +13,7 @@ export async function onnxWindowEvaluator(modelDir: string, manifest: DenoiserMa
   const per = manifest.latentChannels * manifest.nativeFrames * manifest.nativeHeight * manifest.nativeWidth;
   const k = manifest.classes.length;
   let queue: Promise<unknown> = Promise.resolve();
-  const evaluate = (items: WindowItem[]): Promise<Float32Array[]> => {
+  const evaluate = (items: WindowWork[]): Promise<Float32Array[]> => {
     // Serialise runs: concurrent Picard slots would otherwise fight for the same threads.
     const result = queue.then(async () => {
       const outs: Float32Array[] = [];
@@ -26,7 +26,8 @@ export async function onnxWindowEvaluator(modelDir: string, manifest: DenoiserMa
         chunk.forEach((it, i) => {
           sample.set(it.sample, i * per);
           t[i] = it.timestep;
-          cw.set(it.conditioning, i * k);
+          const weights = manifest.inputs.classWeights ? it.conditioning?.cond[manifest.inputs.classWeights]?.data : undefined;
+          if (weights) cw.set(weights, i * k);
         });
         const feeds: Record<string, ort.Tensor> = {
           [manifest.inputs.sample]: new ort.Tensor('float32', sample, [b, manifest.latentChannels, manifest.nativeFrames, manifest.nativeHeight, manifest.nativeWidth]),

@@ -66,6 +66,7 @@ export const OVERHEAD_TARGET = 1.1;
 export const OVERHEAD_TARGET_MODEL = 'tiny-unet3d-m';
 
 type Wire = 'float16' | 'float32';
+const OUTPUT_DTYPE = { float16: 'OUTPUT_DTYPE_FLOAT16', float32: 'OUTPUT_DTYPE_FLOAT32' } as const;
 
 /** A bench row. */
 export interface OverheadRow {
@@ -146,8 +147,8 @@ function conditioningFor(m: DenoiserManifest): { wire: Record<string, Float32Arr
   const shapes: Record<string, number[]> = {};
   if (m.inputs.classWeights) {
     const k = m.classes.length;
-    wire['class_weights'] = new Float32Array(k).fill(1 / k);
-    shapes['class_weights'] = [k];
+    wire[m.inputs.classWeights] = new Float32Array(k).fill(1 / k);
+    shapes[m.inputs.classWeights] = [k];
   }
   for (const c of m.conditioning ?? []) {
     if (c.source !== 'embeddings') throw new Error(`bench overhead: model "${m.name}" needs ${c.source} conditioning, which this bench does not form`);
@@ -185,7 +186,7 @@ async function measureModel(name: string, o: MeasureOptions): Promise<OverheadRo
       [m.inputs.timestep]: new ort.Tensor('float32', new Float32Array(batch).fill(timestep), [batch]),
     };
     for (const [key, data] of Object.entries(cond.wire)) {
-      const input = key === 'class_weights' ? m.inputs.classWeights! : key;
+      const input = key;
       const batched = new Float32Array(batch * data.length);
       for (let i = 0; i < batch; i++) batched.set(data, i * data.length);
       feeds[input] = new ort.Tensor('float32', batched, [batch, ...cond.shapes[key]!]);
@@ -196,9 +197,9 @@ async function measureModel(name: string, o: MeasureOptions): Promise<OverheadRo
 
   const encodeItems = (wire: Wire): EvaluateItem[] =>
     windows.map((w) => {
-      const conditioning: Record<string, Tensor> = {};
-      for (const [key, data] of Object.entries(cond.wire)) conditioning[key] = encodeTensor(data, cond.shapes[key]!, 'float32');
-      return { sample: encodeTensor(w, shape, wire), timestep, conditioning };
+      const named: Record<string, Tensor> = {};
+      for (const [key, data] of Object.entries(cond.wire)) named[key] = encodeTensor(data, cond.shapes[key]!, 'float32');
+      return { sample: encodeTensor(w, shape, wire), timestep, cond: named };
     });
 
   /** One call the way the dispatcher makes it; returns the client's codec time and the worker's ORT time. */
@@ -206,7 +207,7 @@ async function measureModel(name: string, o: MeasureOptions): Promise<OverheadRo
     const t0 = performance.now();
     const items = encodeItems(wire);
     const encodeMs = performance.now() - t0;
-    const res = await c.evaluate({ model: m.name, items, outputDtype: wire, jobId: 'bench' }, 600_000);
+    const res = await c.evaluate({ model: m.name, items, outputDtype: OUTPUT_DTYPE[wire], jobId: 'bench' }, 600_000);
     const t1 = performance.now();
     res.outputs.forEach((t, j) => {
       const host = decodeTensor(t, `outputs[${j}]`, { requireFinite: true });
@@ -234,7 +235,7 @@ async function measureModel(name: string, o: MeasureOptions): Promise<OverheadRo
         if (kind === 'direct') await direct();
         else if (kind === 'echo16' || kind === 'echo32') {
           const wire = kind === 'echo16' ? 'float16' : 'float32';
-          await echoClient.evaluate({ model: m.name, items: echoItems[wire], outputDtype: wire, jobId: 'bench' }, 600_000);
+          await echoClient.evaluate({ model: m.name, items: echoItems[wire], outputDtype: OUTPUT_DTYPE[wire], jobId: 'bench' }, 600_000);
         } else c = await viaWorker(client, kind);
         if (kind === 'direct' && r === warmup - 1 && reps === undefined) {
           // About a minute per model: three model runs per repetition.

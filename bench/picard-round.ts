@@ -42,7 +42,8 @@ import type { Tensor__Output } from '../common/proto/generated/propeller/v1/Tens
 import { Dispatcher } from '../coordinator/cluster/dispatcher.ts';
 import type { WorkerCalls } from '../coordinator/cluster/worker-client.ts';
 import { WorkerRegistry } from '../coordinator/cluster/worker-registry.ts';
-import { CompositeDenoiser, initialNoise, planWindows, type WindowItem } from '../coordinator/layout/mod.ts';
+import { CompositeDenoiser, initialNoise, planWindows, type WindowWork } from '../coordinator/layout/mod.ts';
+import { classWeightsConditioning } from '../coordinator/conditioning/class-weights.ts';
 import { stepNoise } from '../coordinator/sampling/mod.ts';
 import { samplePicard } from '../coordinator/sampling/picard.ts';
 import { createPicardPolicy } from '../coordinator/sampling/picard-policy.ts';
@@ -69,7 +70,7 @@ class EchoWorker implements WorkerCalls {
       capacity: 1,
       maxMessageBytes: 64 << 20,
       confirmsReceipt: true,
-      models: [{ name: MODEL, kind: 'denoiser', manifestJson: this.manifestJson, available: true, reason: '' }],
+      models: [{ name: MODEL, kind: 'MODEL_KIND_DENOISER', manifestJson: this.manifestJson, available: true, reason: '' }],
     };
   }
 
@@ -187,14 +188,9 @@ async function runJob(dispatcher: Dispatcher, s: Settings, seed: number): Promis
     windows,
     blend: 'cosine',
     predictionType: m.predictionType,
-    conditioningFor: () => classWeights,
+    conditioningFor: () => classWeightsConditioning(m, classWeights),
     scheduler,
-    evaluate: (items: WindowItem[], signal?: AbortSignal) =>
-      dispatcher.evaluate(
-        MODEL,
-        items.map((it) => ({ sample: it.sample, shape: [dims.channels, it.window.frames, it.window.height, it.window.width], timestep: it.timestep, classWeights: it.conditioning, output: it.output })),
-        { jobId: `bench-${seed}`, signal },
-      ),
+    evaluate: (items: WindowWork[], signal?: AbortSignal) => dispatcher.evaluate(MODEL, items, { jobId: `bench-${seed}`, signal }),
   });
   const initial = initialNoise('independent', dims, seed, { window: m.nativeFrames, overlap: 4 });
   for (let i = 0; i < initial.length; i++) initial[i]! *= scheduler.initNoiseSigma;

@@ -23,6 +23,7 @@ import { createScheduler } from '../coordinator/sampling/registry.ts';
 import { samplePicard } from '../coordinator/sampling/picard.ts';
 import { PICARD_POLICIES, createPicardPolicy } from '../coordinator/sampling/picard-policy.ts';
 import { onnxWindowEvaluator } from './onnx-windows.ts';
+import { classWeightsConditioning } from '../coordinator/conditioning/class-weights.ts';
 import { relL2 } from '../common/rel-l2.ts';
 
 interface Case {
@@ -93,7 +94,7 @@ export async function run(args: string[]): Promise<void> {
           windows,
           blend: 'linear',
           predictionType: manifest.predictionType,
-          conditioningFor: () => cw,
+          conditioningFor: () => classWeightsConditioning(manifest, cw),
           scheduler,
           evaluate: (items) => {
             evals += items.length;

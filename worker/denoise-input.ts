@@ -1,25 +1,36 @@
-/** What the worker's model runner evaluates per item, once a request is decoded (denoiser-service.ts -> inference.ts). */
+/**
+ * The port between the worker's request handling and its model runner: what
+ * the runner evaluates per item once a request is decoded and checked
+ * (denoiser-service.ts and item-conditioning.ts -> inference.ts).
+ */
 
-/** Prompts of one input of one item, as sent. */
-export interface ItemPrompts {
-  texts: string[];
-  weights: number[];
+/** One prompt of a text-encoder input and its share of the mix. */
+export interface WeightedPrompt {
+  text: string;
+  weight: number;
 }
 
 /** One denoiser evaluation, validated and decoded to float32. */
 export interface DenoiseInput {
   sample: Float32Array;
   timestep: number;
-  /** Class weights [K] (reference models); undefined means uniform. */
-  classWeights?: Float32Array;
-  /** Extra conditioning by wire key (see `conditioningKey`), each of its per-item shape. */
-  conditioning?: ReadonlyMap<string, Float32Array>;
   /**
-   * Classifier-free guidance in one batch: the unconditional inputs by wire
-   * key (missing keys: zeros, or the conditional value for `time_ids`) and
-   * the scale. The item's output is then uncond + scale * (cond - uncond).
+   * Conditioning inputs by the key of the manifest's conditioning input
+   * (class weights under their graph input), each of its per-item shape. A
+   * missing one is its default: uniform class weights, zero image latents.
    */
-  guidance?: { scale: number; uncond: ReadonlyMap<string, Float32Array>; uncondPrompts?: ReadonlyMap<string, string> };
-  /** Prompts to encode into an embeddings input (prompt-encoding.ts), by graph input. */
-  prompts?: ReadonlyMap<string, ItemPrompts>;
+  cond: Map<string, Float32Array>;
+  /**
+   * Prompts to encode into an embeddings input, by its key (weights
+   * non-negative, not all zero); prompt-encoding.ts puts their embedding
+   * into `cond`.
+   */
+  prompts: Map<string, WeightedPrompt[]>;
+  /**
+   * Classifier-free guidance in one batch: the unconditional inputs by key
+   * (missing keys: zeros, or the conditional value for `time_ids`), the
+   * negative prompts, and the scale. The item's output is then
+   * uncond + scale * (cond - uncond).
+   */
+  guidance?: { scale: number; uncond: Map<string, Float32Array>; negativePrompts: Map<string, WeightedPrompt[]> };
 }

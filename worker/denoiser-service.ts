@@ -5,17 +5,34 @@ import { InvalidArgumentError, NotFoundError, UnavailableError, quoteBounded } f
 import { toGrpcError } from '../common/grpc-status.ts';
 import { guardHandlers, tolerantService } from '../common/grpc-requests.ts';
 import type { Logger } from '../common/logger.ts';
-import type { DenoiserManifest, VaeManifest } from '../common/manifest.ts';
+import type { DenoiserManifest, ModelManifest, VaeManifest } from '../common/manifest.ts';
+import type { ModelKind } from '../common/proto/generated/propeller/v1/ModelKind.ts';
 import type { DenoiserServiceHandlers } from '../common/proto/generated/propeller/v1/DenoiserService.ts';
 import type { EvaluateRequest__Output } from '../common/proto/generated/propeller/v1/EvaluateRequest.ts';
 import type { InfoResponse } from '../common/proto/generated/propeller/v1/InfoResponse.ts';
 import type { LoadedModel } from './model-registry.ts';
-import { ModelRunner, type DenoiseInput } from './inference.ts';
+import { ModelRunner } from './inference.ts';
+import type { DenoiseInput } from './denoise-input.ts';
 import { parseItemConditioning } from './item-conditioning.ts';
 import { checkEvaluateNames } from './request-names.ts';
 import { MAX_MODEL_NAME_CHARS, checkLength } from '../common/request-limits.ts';
 import { PromptCache, resolvePrompts } from './prompt-encoding.ts';
 import type { WorkerLifecycle } from './lifecycle.ts';
+
+/** Output dtypes by wire value; an unknown value (a newer client's, or garbage) has none. */
+const OUTPUT_DTYPES: Partial<Record<string, 'float16' | 'float32'>> = {
+  OUTPUT_DTYPE_UNSPECIFIED: 'float16',
+  OUTPUT_DTYPE_FLOAT16: 'float16',
+  OUTPUT_DTYPE_FLOAT32: 'float32',
+};
+
+/** Manifest kinds on the wire (ModelInfo.kind). */
+const MODEL_KINDS: Record<ModelManifest['kind'], ModelKind> = {
+  denoiser: 'MODEL_KIND_DENOISER',
+  decoder: 'MODEL_KIND_DECODER',
+  encoder: 'MODEL_KIND_ENCODER',
+  text_encoder: 'MODEL_KIND_TEXT_ENCODER',
+};
 
 export interface DenoiserServiceOptions {
   workerId: string;
@@ -128,7 +145,7 @@ export class DenoiserService {
       confirmsReceipt: true,
       models: [...this.opts.models.values()].map((m) => ({
         name: m.name,
-        kind: m.manifest?.kind ?? 'unknown',
+        kind: m.manifest ? MODEL_KINDS[m.manifest.kind] : 'MODEL_KIND_UNSPECIFIED',
         manifestJson: m.manifestJson,
         available: m.available,
         reason: m.reason,
@@ -145,10 +162,8 @@ export class DenoiserService {
       throw new InvalidArgumentError('model', model.available ? `${quoteBounded(req.model)} is not a denoiser` : `${quoteBounded(req.model)} is unavailable: ${model.reason}`);
     }
     const m = model.manifest;
-    const outputDtype = req.outputDtype === '' ? 'float16' : req.outputDtype;
-    if (outputDtype !== 'float16' && outputDtype !== 'float32') {
-      throw new InvalidArgumentError('output_dtype', `must be "float16" or "float32", got ${quoteBounded(req.outputDtype)}`);
-    }
+    const outputDtype = OUTPUT_DTYPES[req.outputDtype];
+    if (!outputDtype) throw new InvalidArgumentError('output_dtype', `must be OUTPUT_DTYPE_FLOAT16 or OUTPUT_DTYPE_FLOAT32, got ${quoteBounded(String(req.outputDtype))}`);
     if (req.items.length === 0) throw new InvalidArgumentError('items', 'is empty');
     if (req.items.length > this.opts.maxItemsPerCall) {
       throw new InvalidArgumentError('items', `has ${req.items.length} items, more than the limit ${this.opts.maxItemsPerCall}`);
@@ -236,25 +251,8 @@ function validateItem(m: DenoiserManifest, item: EvaluateRequest__Output['items'
   if (!Number.isFinite(t) || t < 0 || t > maxT) {
     throw new InvalidArgumentError(`${field}.timestep`, `must be in [0, ${maxT}], got ${t}`);
   }
-  let classWeights: Float32Array | undefined;
-  // Manifest-declared conditioning (embeddings, time ids, image latents, guidance); unknown keys are refused there.
-  const extra = parseItemConditioning(m, item.conditioning, field);
-  const cw = item.conditioning['class_weights'];
-  if (cw) {
-    const k = m.classes.length;
-    const t = decodeTensor(cw, `${field}.conditioning.class_weights`);
-    if (t.shape.length !== 1 || t.shape[0] !== k) {
-      throw new InvalidArgumentError(`${field}.conditioning.class_weights.shape`, `must be [${k}], got [${t.shape.join(', ')}]`);
-    }
-    let sum = 0;
-    for (const v of t.data) {
-      if (!Number.isFinite(v) || v < 0) throw new InvalidArgumentError(`${field}.conditioning.class_weights`, 'must be finite and non-negative');
-      sum += v;
-    }
-    if (sum <= 0) throw new InvalidArgumentError(`${field}.conditioning.class_weights`, 'must not be all zero');
-    classWeights = t.data;
-  }
-  return { sample: slot, timestep: t, classWeights, ...extra };
+  // Class weights, embeddings, prompts, time ids, image latents, guidance; unknown names are refused there.
+  return { sample: slot, timestep: t, ...parseItemConditioning(m, item, field) };
 }
 
 function checkFrames(shape: number[], field: string): void {

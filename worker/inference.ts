@@ -8,7 +8,6 @@ import { SerialQueue } from './serial-queue.ts';
 import type { LoadedModel } from './model-registry.ts';
 import { assembleSample, floatTensor, framesFirstToChannelsFirst, isPlain, packedSamples, rampWeights, tileStarts, timestepTensor } from './input-layout.ts';
 
-export type { DenoiseInput } from './denoise-input.ts';
 export { packedSamples, tileStarts } from './input-layout.ts';
 
 /**
@@ -61,10 +60,11 @@ export class ModelRunner {
       });
       feeds[m.inputs.sample] = new ort.Tensor('float32', sample, [b, m.latentChannels, m.nativeFrames, m.nativeHeight, m.nativeWidth]);
       feeds[m.inputs.timestep] = new ort.Tensor('float32', timestep, [b]);
-      if (m.inputs.classWeights) {
+      const classInput = m.inputs.classWeights;
+      if (classInput) {
         const cw = new Float32Array(b * k);
-        chunk.forEach((it, i) => cw.set(it.classWeights ?? new Float32Array(k).fill(1 / k), i * k));
-        feeds[m.inputs.classWeights] = new ort.Tensor('float32', cw, [b, k]);
+        chunk.forEach((it, i) => cw.set(it.cond.get(classInput) ?? new Float32Array(k).fill(1 / k), i * k));
+        feeds[classInput] = new ort.Tensor('float32', cw, [b, k]);
       }
       const { out, secs } = await this.run(feeds, m.output);
       seconds += secs;
@@ -91,22 +91,23 @@ export class ModelRunner {
       const b = chunk.length;
       // Rows: every item's cond, then (guided) every item's uncond.
       const rows = guided ? 2 * b : b;
-      const valueOf = (r: number, key: string, source: ConditioningInput['source']): Float32Array | undefined => {
+      const valueOf = (r: number, key: string, source: ConditioningInput['source'] | 'class_weights'): Float32Array | undefined => {
         const it = chunk[r % b]!;
-        if (r < b) return it.conditioning?.get(key);
+        if (r < b) return it.cond.get(key);
         const u = it.guidance?.uncond.get(key);
         if (u) return u;
-        return source === 'time_ids' ? it.conditioning?.get(key) : undefined; // undefined = zeros
+        return source === 'time_ids' ? it.cond.get(key) : undefined; // undefined = zeros
       };
       const feeds: Record<string, ort.Tensor> = {};
       const sample = assembleSample(chunk, rows, { C, F, H, W, channels: io.sampleChannels, frameFirst }, conds, valueOf);
       feeds[m.inputs.sample] = floatTensor(sample, frameFirst ? [rows, F, io.sampleChannels, H, W] : [rows, io.sampleChannels, F, H, W], half);
       feeds[m.inputs.timestep] = timestepTensor(Array.from({ length: rows }, (_, r) => chunk[r % b]!.timestep), io.timestepType);
-      if (m.inputs.classWeights) {
+      const classInput = m.inputs.classWeights;
+      if (classInput) {
         const k = m.classes.length;
         const cw = new Float32Array(rows * k);
-        for (let r = 0; r < rows; r++) cw.set(r < b ? (chunk[r]!.classWeights ?? new Float32Array(k).fill(1 / k)) : new Float32Array(k).fill(1 / k), r * k);
-        feeds[m.inputs.classWeights] = new ort.Tensor('float32', cw, [rows, k]);
+        for (let r = 0; r < rows; r++) cw.set(valueOf(r, classInput, 'class_weights') ?? new Float32Array(k).fill(1 / k), r * k);
+        feeds[classInput] = new ort.Tensor('float32', cw, [rows, k]);
       }
       for (const c of conds) {
         if (c.source === 'image_latent') continue;

@@ -14,7 +14,7 @@ import type { TimestepType } from './graph-contract.ts';
  * The items' samples as one `[b * per]` view when they lie back to back in
  * one buffer (in order, `per` elements each); undefined otherwise.
  */
-export function packedSamples(items: readonly DenoiseInput[], per: number): Float32Array | undefined {
+export function packedSamples(items: readonly Pick<DenoiseInput, 'sample'>[], per: number): Float32Array | undefined {
   const first = items[0]?.sample;
   if (!first) return undefined;
   for (let i = 0; i < items.length; i++) {

@@ -1,91 +1,104 @@
+/**
+ * Checks and decodes one Evaluate item's conditioning (EvaluateItem `cond`,
+ * `uncond`, `guidance_scale`, `prompts`, `negative_prompts`) against the
+ * model's manifest: every tensor must name one of the model's inputs and
+ * have its shape and finite values; prompts must name an embeddings input a
+ * text encoder makes; guidance only for models that declare it. Every
+ * error is INVALID_ARGUMENT naming the field (`items[3].cond.class_weights.shape`).
+ */
 import { InvalidArgumentError, quoteBounded } from '../common/errors.ts';
 import { conditioningKey, conditioningShape, type DenoiserManifest } from '../common/manifest.ts';
+import type { EvaluateItem__Output } from '../common/proto/generated/propeller/v1/EvaluateItem.ts';
+import type { PromptMix__Output } from '../common/proto/generated/propeller/v1/PromptMix.ts';
 import type { Tensor__Output } from '../common/proto/generated/propeller/v1/Tensor.ts';
 import { decodeTensor } from '../common/tensor-codec.ts';
-import type { DenoiseInput } from './inference.ts';
-import { PROMPT_WEIGHTS_PREFIX } from '../common/prompt-wire.ts';
-import { decodePrompts, type ItemPrompts } from './prompt-encoding.ts';
+import type { DenoiseInput, WeightedPrompt } from './denoise-input.ts';
 
-/**
- * Wire form of an item's extra conditioning (EvaluateItem.conditioning):
- *
- *   "<key>"           the conditional value of a manifest conditioning input
- *                     (key = its graph input, or the job tensor of an image latent)
- *   "uncond:<key>"    its unconditional value for one-batch guidance
- *   "guidance_scale"  [1]: run cond and uncond as one batch and return
- *                     uncond + scale * (cond - uncond)
- *
- * Shapes per item: the manifest's shape; image latents [channels, H, W] at
- * the native window.
- */
+/** Most prompts one text-encoder input may mix (a window spans a few prompt-schedule segments). */
+export const MAX_PROMPTS_PER_MIX = 64;
 
-/** Prefix of unconditional values on the wire. */
-export const UNCOND_PREFIX = 'uncond:';
-/** Key of the guidance scale on the wire. */
-export const GUIDANCE_SCALE_KEY = 'guidance_scale';
+/** What the manifest says of one conditioning input. */
+interface InputSpec {
+  /** Per-item shape. */
+  shape: number[];
+  /** Required in the conditional branch (as a tensor, or as prompts when `encodable`). */
+  required: boolean;
+  /** An embeddings input a text encoder on the worker can make from prompts. */
+  encodable: boolean;
+  /** Class weights: non-negative and not all zero. */
+  weights: boolean;
+}
 
-/** Decodes and checks the manifest-declared conditioning of one item; `field` names the item (`items[3]`). */
-export function parseItemConditioning(
-  m: DenoiserManifest,
-  conditioning: Record<string, Tensor__Output>,
-  field: string,
-): Pick<DenoiseInput, 'conditioning' | 'guidance' | 'prompts'> {
-  const specs = new Map((m.conditioning ?? []).map((c) => [conditioningKey(c), c]));
-  const cond = new Map<string, Float32Array>();
-  const uncond = new Map<string, Float32Array>();
-  const prompts = new Map<string, ItemPrompts>();
-  const weights = new Map<string, Float32Array>();
-  const uncondPrompts = new Map<string, string>();
-  let scale: number | undefined;
-  for (const [key, tensor] of Object.entries(conditioning)) {
-    if (key === 'class_weights') continue; // the caller decodes class weights
-    const f = `${field}.conditioning.${key}`;
-    // Prompts for a text encoder (prompt-encoding.ts).
-    const promptKey = /^(uncond:)?(prompt|prompt_weights):(.+)$/.exec(key);
-    if (promptKey) {
-      const spec = specs.get(promptKey[3]!);
-      if (!spec || spec.source !== 'embeddings' || !spec.textEncoder) throw new InvalidArgumentError(`${field}.conditioning`, `has key ${quoteBounded(key)}, but ${quoteBounded(promptKey[3]!)} names no text encoder in model "${m.name}"'s manifest`);
-      const values = decodeTensor(tensor, f, { requireFinite: true, maxElements: 1 << 16 }).data;
-      if (promptKey[2] === 'prompt_weights') weights.set(spec.input, values);
-      else if (promptKey[1]) uncondPrompts.set(spec.input, decodePrompts(values, f)[0]!);
-      else prompts.set(spec.input, { texts: decodePrompts(values, f), weights: [] });
-      continue;
-    }
-    if (key === GUIDANCE_SCALE_KEY) {
-      if (!m.guidance) throw new InvalidArgumentError(f, `model "${m.name}" declares no guidance in its manifest`);
-      const t = decodeTensor(tensor, f, { requireFinite: true });
-      if (t.data.length !== 1 || !(t.data[0]! >= 0)) throw new InvalidArgumentError(f, 'must be one non-negative number');
-      scale = t.data[0]!;
-      continue;
-    }
-    const isUncond = key.startsWith(UNCOND_PREFIX);
-    const base = isUncond ? key.slice(UNCOND_PREFIX.length) : key;
-    const spec = specs.get(base);
-    if (!spec) {
-      const known = ['class_weights', ...specs.keys(), ...(m.guidance ? [GUIDANCE_SCALE_KEY] : [])];
-      throw new InvalidArgumentError(`${field}.conditioning`, `has unknown key ${quoteBounded(key)} (known: ${known.join(', ') || 'none'})`);
-    }
-    const want = spec.source === 'image_latent' ? [spec.channels, m.nativeHeight, m.nativeWidth] : conditioningShape(spec);
-    const t = decodeTensor(tensor, f, { requireFinite: true });
-    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
-      throw new InvalidArgumentError(`${f}.shape`, `must be [${want.join(', ')}], got [${t.shape.join(', ')}]`);
-    }
-    (isUncond ? uncond : cond).set(base, t.data);
-  }
-  for (const [input, p] of prompts) {
-    const w = weights.get(input);
-    if (w && w.length !== p.texts.length) throw new InvalidArgumentError(`${field}.conditioning.${PROMPT_WEIGHTS_PREFIX}${input}`, `has ${w.length} weights for ${p.texts.length} prompts`);
-    if (w && (w.some((v) => v < 0) || w.every((v) => v === 0))) throw new InvalidArgumentError(`${field}.conditioning.${PROMPT_WEIGHTS_PREFIX}${input}`, 'must be non-negative and not all zero');
-    p.weights = w ? Array.from(w) : p.texts.map(() => 1);
-  }
-  for (const [key, spec] of specs) {
+/** The model's conditioning inputs by key: class weights (under their graph input) and the manifest's `conditioning`. */
+export function conditioningSpecs(m: DenoiserManifest): Map<string, InputSpec> {
+  const specs = new Map<string, InputSpec>();
+  if (m.inputs.classWeights) specs.set(m.inputs.classWeights, { shape: [m.classes.length], required: false, encodable: false, weights: true });
+  for (const c of m.conditioning ?? []) {
     // Embeddings (or their prompts) and time ids are graph inputs: required. A missing image latent is zeros.
-    if (spec.source !== 'image_latent' && !cond.has(key) && !prompts.has(key)) throw new InvalidArgumentError(`${field}.conditioning.${key}`, 'is missing');
+    specs.set(conditioningKey(c), {
+      shape: c.source === 'image_latent' ? [c.channels, m.nativeHeight, m.nativeWidth] : conditioningShape(c),
+      required: c.source !== 'image_latent',
+      encodable: c.source === 'embeddings' && !!c.textEncoder,
+      weights: false,
+    });
   }
-  if ((uncond.size > 0 || uncondPrompts.size > 0) && scale === undefined) throw new InvalidArgumentError(`${field}.conditioning.${GUIDANCE_SCALE_KEY}`, `is missing (needed with ${UNCOND_PREFIX} values)`);
-  return {
-    conditioning: cond.size > 0 ? cond : undefined,
-    guidance: scale === undefined ? undefined : { scale, uncond, ...(uncondPrompts.size ? { uncondPrompts } : {}) },
-    ...(prompts.size ? { prompts } : {}),
-  };
+  return specs;
+}
+
+/** Decodes and checks the conditioning of one item; `field` names the item (`items[3]`). */
+export function parseItemConditioning(m: DenoiserManifest, item: EvaluateItem__Output, field: string): Pick<DenoiseInput, 'cond' | 'prompts' | 'guidance'> {
+  const specs = conditioningSpecs(m);
+  const cond = decodeTensors(m, specs, item.cond, `${field}.cond`);
+  const prompts = decodePrompts(m, specs, item.prompts, `${field}.prompts`);
+  const uncond = decodeTensors(m, specs, item.uncond, `${field}.uncond`);
+  const negativePrompts = decodePrompts(m, specs, item.negativePrompts, `${field}.negative_prompts`);
+  for (const [key, spec] of specs) {
+    if (spec.required && !cond.has(key) && !prompts.has(key)) throw new InvalidArgumentError(`${field}.cond.${key}`, 'is missing');
+  }
+  const scale = item.guidanceScale ?? undefined;
+  if (scale === undefined) {
+    if (uncond.size > 0 || negativePrompts.size > 0) throw new InvalidArgumentError(`${field}.guidance_scale`, 'is missing (needed with uncond values or negative prompts)');
+    return { cond, prompts };
+  }
+  const f = `${field}.guidance_scale`;
+  if (!m.guidance) throw new InvalidArgumentError(f, `model "${m.name}" declares no guidance in its manifest`);
+  if (!Number.isFinite(scale) || scale < 0) throw new InvalidArgumentError(f, `must be a finite non-negative number, got ${scale}`);
+  return { cond, prompts, guidance: { scale, uncond, negativePrompts } };
+}
+
+/** Named tensors of one branch, each of its input's shape, finite (class weights: non-negative, not all zero). */
+function decodeTensors(m: DenoiserManifest, specs: Map<string, InputSpec>, named: Record<string, Tensor__Output>, field: string): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [key, tensor] of Object.entries(named)) {
+    const spec = specs.get(key);
+    if (!spec) throw new InvalidArgumentError(field, `has unknown key ${quoteBounded(key)}; model "${m.name}" takes ${[...specs.keys()].join(', ') || 'none'}`);
+    const f = `${field}.${key}`;
+    const t = decodeTensor(tensor, f, { requireFinite: true });
+    if (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new InvalidArgumentError(`${f}.shape`, `must be [${spec.shape.join(', ')}], got [${t.shape.join(', ')}]`);
+    }
+    if (spec.weights) checkWeights(Array.from(t.data), f);
+    out.set(key, t.data);
+  }
+  return out;
+}
+
+/** Prompt mixes of one branch, each for an input a text encoder makes. */
+function decodePrompts(m: DenoiserManifest, specs: Map<string, InputSpec>, named: Record<string, PromptMix__Output>, field: string): Map<string, WeightedPrompt[]> {
+  const out = new Map<string, WeightedPrompt[]>();
+  for (const [key, mix] of Object.entries(named)) {
+    if (!specs.get(key)?.encodable) throw new InvalidArgumentError(field, `has key ${quoteBounded(key)}, which names no text-encoded input of model "${m.name}"`);
+    const f = `${field}.${key}.prompts`;
+    const prompts = mix.prompts.map((p) => ({ text: p.text, weight: p.weight }));
+    if (prompts.length === 0 || prompts.length > MAX_PROMPTS_PER_MIX) throw new InvalidArgumentError(f, `must hold 1 to ${MAX_PROMPTS_PER_MIX} prompts, got ${prompts.length}`);
+    checkWeights(prompts.map((p) => p.weight), `${f}.weight`);
+    out.set(key, prompts);
+  }
+  return out;
+}
+
+/** Mixing weights: finite, non-negative, not all zero. */
+function checkWeights(weights: readonly number[], field: string): void {
+  if (weights.some((v) => !Number.isFinite(v) || v < 0)) throw new InvalidArgumentError(field, 'must be finite and non-negative');
+  if (weights.every((v) => v === 0)) throw new InvalidArgumentError(field, 'must not be all zero');
 }

@@ -1,26 +1,15 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { DenoiserManifest, TextEncoderManifest } from '../common/manifest.ts';
-import { decodePromptBytes } from '../common/prompt-wire.ts';
-import type { DenoiseInput, ItemPrompts } from './denoise-input.ts';
+import type { DenoiseInput, WeightedPrompt } from './denoise-input.ts';
 import type { ModelRunner } from './inference.ts';
-
-export type { ItemPrompts } from './denoise-input.ts';
 
 /**
  * Prompts -> embeddings on the worker, for denoisers whose `embeddings`
- * conditioning names a `textEncoder` and jobs that upload no embeddings.
- *
- * Wire form: common/prompt-wire.ts. Each distinct prompt is tokenized and encoded once per worker (LRU cache),
- * and a window's embedding is the weighted mix of its prompts' embeddings.
+ * conditioning names a `textEncoder` and jobs that upload no embeddings
+ * (EvaluateItem `prompts` and `negative_prompts`, as text). Each distinct
+ * prompt is tokenized and encoded once per worker (LRU cache), and an
+ * item's embedding is the weighted mix of its prompts' embeddings.
  */
-
-
-/** Decodes a prompt tensor's values to its prompts; INVALID_ARGUMENT naming `field` when they are not bytes. */
-export function decodePrompts(values: Float32Array, field: string): string[] {
-  const texts = decodePromptBytes(values);
-  if (!texts) throw new InvalidArgumentError(field, 'must hold UTF-8 bytes (integers 0..255), each prompt ended by 0');
-  return texts;
-}
 
 /** Per-text-encoder cache of prompt embeddings. */
 export class PromptCache {
@@ -43,7 +32,7 @@ export class PromptCache {
 }
 
 /**
- * Fills `conditioning` (and the guidance's `uncond`) of every item that sent
+ * Fills `cond` (and the guidance's `uncond`) of every item that sent
  * prompts instead of embeddings, running the text encoders as needed.
  */
 export async function resolvePrompts(
@@ -54,19 +43,16 @@ export async function resolvePrompts(
 ): Promise<void> {
   for (const c of m.conditioning ?? []) {
     if (c.source !== 'embeddings' || !c.textEncoder) continue;
-    const wanted = items.some((it) => it.prompts?.has(c.input) || it.guidance?.uncondPrompts?.has(c.input));
-    if (!wanted) continue;
+    const key = c.input;
+    const mixes = (it: DenoiseInput): WeightedPrompt[][] => [it.prompts.get(key), it.guidance?.negativePrompts.get(key)].filter((p) => p !== undefined);
+    if (!items.some((it) => mixes(it).length > 0)) continue;
     const runner = encoderOf(c.textEncoder);
     if (!runner) throw new InvalidArgumentError('model', `text encoder "${c.textEncoder}" of "${m.name}" is not loaded on this worker; upload embeddings as spec.conditioning.${c.from} instead`);
     const te = runner.model.manifest as TextEncoderManifest;
     const store = cache(c.textEncoder);
     // Every distinct prompt once, in one batch.
     const missing = new Set<string>();
-    for (const it of items) {
-      for (const t of it.prompts?.get(c.input)?.texts ?? []) if (!store.get(t)) missing.add(t);
-      const u = it.guidance?.uncondPrompts?.get(c.input);
-      if (u !== undefined && !store.get(u)) missing.add(u);
-    }
+    for (const it of items) for (const mix of mixes(it)) for (const p of mix) if (!store.get(p.text)) missing.add(p.text);
     if (missing.size) {
       const texts = [...missing];
       const tokenizer = runner.model.tokenizer!;
@@ -74,22 +60,22 @@ export async function resolvePrompts(
       texts.forEach((t, i) => store.set(t, outs[i]!));
     }
     const size = te.maxLength * te.hiddenSize;
-    const mix = (p: ItemPrompts): Float32Array => {
-      if (p.texts.length === 1) return store.get(p.texts[0]!)!;
+    const mix = (prompts: readonly WeightedPrompt[]): Float32Array => {
+      if (prompts.length === 1) return store.get(prompts[0]!.text)!;
       const out = new Float32Array(size);
-      const total = p.weights.reduce((a, b) => a + b, 0);
-      p.texts.forEach((t, k) => {
-        const e = store.get(t)!;
-        const w = p.weights[k]! / total;
+      const total = prompts.reduce((a, p) => a + p.weight, 0);
+      for (const p of prompts) {
+        const e = store.get(p.text)!;
+        const w = p.weight / total;
         for (let j = 0; j < size; j++) out[j]! += w * e[j]!;
-      });
+      }
       return out;
     };
     for (const it of items) {
-      const p = it.prompts?.get(c.input);
-      if (p) it.conditioning = new Map([...(it.conditioning ?? []), [c.input, mix(p)]]);
-      const u = it.guidance?.uncondPrompts?.get(c.input);
-      if (u !== undefined && it.guidance) it.guidance = { ...it.guidance, uncond: new Map([...it.guidance.uncond, [c.input, store.get(u)!]]) };
+      const p = it.prompts.get(key);
+      if (p) it.cond.set(key, mix(p));
+      const n = it.guidance?.negativePrompts.get(key);
+      if (n) it.guidance!.uncond.set(key, mix(n));
     }
   }
 }

@@ -1,7 +1,8 @@
 import { CanceledError, UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { batchCap, batchSize } from './batch-size.ts';
-import { EvalRequest, type EvalItem, type EvaluateOptions, type InFlightBatch } from './eval-request.ts';
+import { EvalRequest, type EvaluateOptions, type InFlightBatch } from './eval-request.ts';
+import type { WindowWork } from '../layout/window-work.ts';
 import { FairShare } from './fair-share.ts';
 import { assembleBatch, nextRequest } from './request-order.ts';
 import { Pace, perItemOrder } from './pace.ts';
@@ -11,7 +12,8 @@ import { WireBatches, type Segment } from './wire-batch.ts';
 import type { WorkerPool } from './worker-pool.ts';
 import type { WorkerEntry, WorkerRegistry } from './worker-registry.ts';
 
-export type { EvalItem, EvaluateOptions } from './eval-request.ts';
+export type { EvaluateOptions } from './eval-request.ts';
+export type { WindowWork } from '../layout/window-work.ts';
 
 export interface DispatcherOptions {
   /** Dtype of latents on the wire. */
@@ -74,7 +76,7 @@ export class Dispatcher implements WorkerPool {
     this.ticker.unref();
   }
 
-  evaluate(model: string, items: readonly EvalItem[], opts: EvaluateOptions = {}): Promise<Float32Array[]> {
+  evaluate(model: string, items: readonly WindowWork[], opts: EvaluateOptions = {}): Promise<Float32Array[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       if (opts.signal?.aborted) {
@@ -98,13 +100,6 @@ export class Dispatcher implements WorkerPool {
 
   encode(model: string, frames: Uint8Array, shape: readonly number[], signal?: AbortSignal): Promise<{ data: Float32Array; shape: number[] }> {
     return this.vae.encode(model, frames, shape, signal);
-  }
-
-  /** Window evaluations waiting for a worker (not yet sent), by model: the metrics' backlog. */
-  backlog(): Map<string, number> {
-    const queued = new Map<string, number>();
-    for (const p of this.active) queued.set(p.model, (queued.get(p.model) ?? 0) + p.queue.length);
-    return queued;
   }
 
   close(): void {
@@ -295,7 +290,7 @@ export class Dispatcher implements WorkerPool {
       this.registry.ended(w);
     };
     w.client
-      .evaluate({ model, items, outputDtype: this.opts.wireDtype, jobId }, this.opts.batchTimeoutMs, signal, () => {
+      .evaluate({ model, items, outputDtype: this.batches.outputDtype, jobId }, this.opts.batchTimeoutMs, signal, () => {
         w.confirmsReceipt = true;
         received();
         this.schedulePump();

@@ -1,22 +1,5 @@
+import type { WindowWork } from '../layout/window-work.ts';
 import type { WorkerEntry } from './worker-registry.ts';
-
-/** One model evaluation the coordinator needs. */
-export interface EvalItem {
-  /** Latent window [C, F, H, W]. */
-  sample: Float32Array;
-  shape: readonly number[];
-  timestep: number;
-  /** Class weights [K], when the model takes them. */
-  classWeights?: Float32Array;
-  /**
-   * Where the first answer is decoded (the caller's spare array of the
-   * sample's size); absent, or when a later copy answers, a fresh array.
-   * The caller must not read it before `evaluate` resolves.
-   */
-  output?: Float32Array;
-  /** Extra conditioning by wire key (coordinator/conditioning), sent in the wire dtype. */
-  conditioning?: Readonly<Record<string, { data: Float32Array; shape: readonly number[] }>>;
-}
 
 export interface EvaluateOptions {
   jobId?: string;
@@ -67,7 +50,7 @@ export class EvalRequest {
 
   constructor(
     readonly model: string,
-    readonly items: readonly EvalItem[],
+    readonly items: readonly WindowWork[],
     readonly opts: EvaluateOptions,
     readonly resolve: (r: Float32Array[]) => void,
     readonly reject: (e: unknown) => void,

@@ -1,14 +1,18 @@
 /**
- * A micro-batch on the wire: its items encoded for Evaluate (float16 or
- * float32 latents, float32 class weights, extra conditioning) and a reply's
+ * A micro-batch on the wire: its work items mapped to Evaluate items
+ * (float16 or float32 latents, named conditioning tensors, guidance, prompts
+ * as text) and a reply's
  * outputs decoded back, with the float16 sample buffers of settled calls
  * reused (a Picard round sends one latent-sized buffer per point; fresh ones
  * were garbage within a round).
  */
 import type { EvaluateItem } from '../../common/proto/generated/propeller/v1/EvaluateItem.ts';
 import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
+import type { OutputDtype } from '../../common/proto/generated/propeller/v1/OutputDtype.ts';
+import type { PromptMix } from '../../common/proto/generated/propeller/v1/PromptMix.ts';
 import type { Tensor } from '../../common/proto/generated/propeller/v1/Tensor.ts';
 import { decodeTensor, decodeTensorInto, encodeTensor } from '../../common/tensor-codec.ts';
+import { workShape, type NamedConditioning, type NamedPrompts, type WindowWork } from '../layout/window-work.ts';
 import type { EvalRequest } from './eval-request.ts';
 
 /** Some of one request's items in a micro-batch. */
@@ -23,11 +27,16 @@ const MAX_SPARE_HALVES = 128;
 export class WireBatches {
   private readonly spareHalves = new Map<number, Buffer[]>();
 
+  /** The outputs' dtype on the wire, the same as the latents sent. */
+  readonly outputDtype: OutputDtype;
+
   constructor(
     private readonly dtype: 'float16' | 'float32',
     /** Tensor bytes sent and received, counted here. */
     private readonly wire: { sentBytes: number; receivedBytes: number },
-  ) {}
+  ) {
+    this.outputDtype = dtype === 'float16' ? 'OUTPUT_DTYPE_FLOAT16' : 'OUTPUT_DTYPE_FLOAT32';
+  }
 
   /**
    * The Evaluate items of `segments` and each sample's element count;
@@ -44,14 +53,10 @@ export class WireBatches {
         const it = p.items[i]!;
         lengths.push(it.sample.length);
         const spare = half ? this.spareHalves.get(it.sample.length * 2)?.pop() : undefined;
-        const sample = encodeTensor(it.sample, it.shape, this.dtype, spare);
+        const sample = encodeTensor(it.sample, workShape(it), this.dtype, spare);
         if (half) sent.push(sample.data as Buffer);
         this.wire.sentBytes += (sample.data as Buffer).length;
-        const conditioning: Record<string, Tensor> = {};
-        if (it.classWeights) conditioning['class_weights'] = encodeTensor(it.classWeights, [it.classWeights.length], 'float32');
-        // Extra conditioning formed per window (coordinator/conditioning): embeddings, time ids, image latents, guidance.
-        for (const [key, t] of Object.entries(it.conditioning ?? {})) conditioning[key] = encodeTensor(t.data, t.shape, this.dtype);
-        items.push({ sample, timestep: it.timestep, conditioning });
+        items.push(this.item(it, sample));
       }
     }
     let released = false;
@@ -65,6 +70,28 @@ export class WireBatches {
       }
     };
     return { items, lengths, release };
+  }
+
+  /** The Evaluate item of `work`, its sample already encoded. */
+  private item(work: WindowWork, sample: Tensor): EvaluateItem {
+    const c = work.conditioning;
+    const item: EvaluateItem = { sample, timestep: work.timestep };
+    if (!c) return item;
+    item.cond = this.tensors(c.cond);
+    if (c.prompts) item.prompts = promptMixes(c.prompts);
+    if (c.guidance) {
+      item.guidanceScale = c.guidance.scale;
+      item.uncond = this.tensors(c.guidance.uncond);
+      if (c.guidance.negativePrompts) item.negativePrompts = promptMixes(c.guidance.negativePrompts);
+    }
+    return item;
+  }
+
+  /** Conditioning tensors in the wire dtype, or float32 where they ask for it. */
+  private tensors(named: NamedConditioning): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [key, t] of Object.entries(named)) out[key] = encodeTensor(t.data, t.shape, t.exact ? 'float32' : this.dtype);
+    return out;
   }
 
   /**
@@ -95,4 +122,10 @@ export class WireBatches {
     }
     return outs;
   }
+}
+
+function promptMixes(named: NamedPrompts): Record<string, PromptMix> {
+  const out: Record<string, PromptMix> = {};
+  for (const [key, prompts] of Object.entries(named)) out[key] = { prompts: prompts.map((p) => ({ text: p.text, weight: p.weight })) };
+  return out;
 }

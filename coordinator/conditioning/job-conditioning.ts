@@ -1,31 +1,35 @@
 import { conditioningKey, conditioningShape, type ConditioningInput, type DenoiserManifest } from '../../common/manifest.ts';
 import type { HostTensor } from '../../common/tensor-codec.ts';
 import type { KnownRegion } from '../modes/known-region.ts';
-import { PROMPT_PREFIX, PROMPT_WEIGHTS_PREFIX, encodePromptBytes } from '../../common/prompt-wire.ts';
-import type { EvalItem } from '../cluster/eval-request.ts';
 import type { Window } from '../layout/types.ts';
+import type { ConditioningTensor, NamedPrompts, WeightedPrompt, WindowConditioning, WindowWork } from '../layout/window-work.ts';
+import { classWeightsTensor } from './class-weights.ts';
 import { loadTensor, type StoredTensor } from './job-tensors.ts';
 
 /**
- * Forms a job's extra conditioning for every window and applies
- * classifier-free guidance, as the model's manifest describes
- * (common/manifest.ts, `conditioning` and `guidance`):
+ * Forms a job's conditioning for every window and applies classifier-free
+ * guidance, as the model's manifest describes (common/manifest.ts,
+ * `inputs.classWeights`, `conditioning` and `guidance`). Every input is a
+ * named tensor, keyed by its manifest conditioning key:
  *
+ * - class weights (class-conditioned models): the window's mix of its
+ *   prompt-schedule segments' weights, under the graph input's name; sent
+ *   as float32 (float16 would round 1/6).
  * - embeddings: the uploaded tensor, the same for every window; or, with one
  *   per prompt-schedule segment, the mean over the window's frames of their
  *   segment's embedding (a window straddling a change blends both). With no
  *   upload and a `textEncoder` in the manifest, the window's prompts (and
- *   their shares) instead, which the workers encode.
+ *   their shares) instead, as text, which the workers encode.
  * - time_ids: the manifest's values with job fields filled in (fps, frames).
  * - image_latent: the window's spatial crop of the uploaded latent image;
  *   the worker repeats it over frames and concatenates it to the sample.
  * - guidance (scale > 1): `one_batch` sends each window once with its
- *   unconditional inputs beside (keys `uncond:<key>`) and the scale, and the
- *   worker runs both halves as one batch; `two_batches` sends a conditional
- *   and an unconditional evaluation and combines them here. Either way
+ *   unconditional inputs and the scale beside, and the worker runs both
+ *   halves as one batch; `two_batches` sends a conditional and an
+ *   unconditional evaluation and combines them here. Either way
  *   out = uncond + scale * (cond - uncond). Unconditional inputs: the
- *   negative embeddings when uploaded, else zeros; zeros for image latents;
- *   time ids unchanged.
+ *   negative embeddings (or negative prompt) when given, else zeros; zeros
+ *   for image latents; time ids unchanged.
  */
 
 /** What the job contributes. */
@@ -46,6 +50,8 @@ export interface JobConditioningOptions {
   negativePrompt?: string;
   /** image_to_video: the input image's latent [C, h, w] (see `inputImageLatent`), for image latents not uploaded. */
   inputImage?: HostTensor;
+  /** Class weights [K] of a window, for models that take them (manifest `inputs.classWeights`). */
+  classWeightsFor?: (w: Window) => Float32Array;
 }
 
 /**
@@ -63,17 +69,11 @@ export function inputImageLatent(region: Pick<KnownRegion, 'dims' | 'box' | 'dat
   return { shape: [dims.channels, dims.height, dims.width], data: out };
 }
 
-/** A window's item before conditioning. */
-export interface WindowEvalItem {
-  window: Window;
-  item: EvalItem;
+/** One branch's inputs: tensors and prompts by conditioning key. */
+interface Branch {
+  tensors: Record<string, ConditioningTensor>;
+  prompts: Record<string, WeightedPrompt[]>;
 }
-
-type Named = Record<string, { data: Float32Array; shape: readonly number[] }>;
-
-/** Wire key prefix of unconditional values, and the scale's key (worker/item-conditioning.ts). */
-const UNCOND_PREFIX = 'uncond:';
-const GUIDANCE_SCALE_KEY = 'guidance_scale';
 
 export class JobConditioning {
   private readonly m: DenoiserManifest;
@@ -87,6 +87,8 @@ export class JobConditioning {
   /** The input image's latent as a tensor [C, h, w], when the job has one (image_to_video). */
   private readonly inputImage: HostTensor | undefined;
   private unscaledImage: HostTensor | undefined;
+  /** Two-batch guidance: each window's unconditional conditioning. */
+  private readonly uncond = new Map<number, WindowConditioning>();
 
   constructor(private readonly opts: JobConditioningOptions) {
     this.m = opts.manifest;
@@ -100,44 +102,50 @@ export class JobConditioning {
     }
   }
 
-  /** Whether the job needs anything beyond the plain items. */
+  /** Whether the job conditions its windows on anything. */
   get active(): boolean {
-    return this.conds.length > 0 || this.scale > 1;
+    return this.conds.length > 0 || this.scale > 1 || (!!this.opts.classWeightsFor && !!this.m.inputs.classWeights);
   }
 
   /** Evaluations per window item (2 with two-batch guidance). */
   get evaluationsPerItem(): number {
-    return this.scale > 1 && this.m.guidance?.batching === 'two_batches' ? 2 : 1;
+    return this.twoBatches ? 2 : 1;
+  }
+
+  private get twoBatches(): boolean {
+    return this.scale > 1 && this.m.guidance?.batching === 'two_batches';
   }
 
   /**
-   * Evaluates `items` through `run` (the worker pool) with each window's
-   * conditioning and guidance; returns one (guided) output per item.
+   * What window `w` is conditioned on (the composite denoiser asks once per
+   * window): the conditional inputs, and with one-batch guidance the
+   * unconditional ones and the scale; undefined when the job has none.
    */
-  async evaluate(items: readonly WindowEvalItem[], run: (items: EvalItem[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
-    if (!this.active) return run(items.map((it) => it.item));
-    const guided = this.scale > 1;
-    if (!guided || this.m.guidance?.batching === 'one_batch') {
-      return run(
-        items.map(({ window, item }) => {
-          const conditioning = this.forWindow(window, false);
-          if (guided) {
-            for (const [k, v] of Object.entries(this.forWindow(window, true))) conditioning[UNCOND_PREFIX + k] = v;
-            conditioning[GUIDANCE_SCALE_KEY] = { data: Float32Array.of(this.scale), shape: [1] };
-          }
-          return { ...item, conditioning };
-        }),
-      );
-    }
-    // Two batches: cond and uncond as independent evaluations, combined here.
-    const expanded: EvalItem[] = [];
-    for (const { window, item } of items) {
+  forWindow(w: Window): WindowConditioning | undefined {
+    if (!this.active) return undefined;
+    const cond = this.branch(w, false);
+    const conditioning: WindowConditioning = { cond: cond.tensors, ...nonEmpty(cond.prompts) };
+    if (this.scale <= 1 || this.twoBatches) return conditioning;
+    const uncond = this.branch(w, true);
+    const negative = nonEmpty(uncond.prompts);
+    return { ...conditioning, guidance: { scale: this.scale, uncond: uncond.tensors, ...(negative.prompts ? { negativePrompts: negative.prompts } : {}) } };
+  }
+
+  /**
+   * Evaluates `items` through `run` (the worker pool); with two-batch
+   * guidance each window goes twice, conditional and unconditional, and the
+   * two answers are combined here. Returns one (guided) output per item.
+   */
+  async evaluate(items: readonly WindowWork[], run: (items: WindowWork[]) => Promise<Float32Array[]>): Promise<Float32Array[]> {
+    if (!this.twoBatches) return run([...items]);
+    const expanded: WindowWork[] = [];
+    for (const item of items) {
       // Two answers per item: neither may be decoded into the item's one output array.
-      expanded.push({ ...item, output: undefined, conditioning: this.forWindow(window, false) });
-      expanded.push({ ...item, output: undefined, conditioning: this.forWindow(window, true) });
+      expanded.push({ ...item, output: undefined });
+      expanded.push({ ...item, output: undefined, conditioning: this.uncondFor(item.window) });
     }
     const outs = await run(expanded);
-    return items.map(({ item }, i) => {
+    return items.map((item, i) => {
       const cond = outs[2 * i]!;
       const uncond = outs[2 * i + 1]!;
       const mixed = item.output?.length === cond.length ? item.output : new Float32Array(cond.length);
@@ -146,52 +154,57 @@ export class JobConditioning {
     });
   }
 
+  /** The unconditional evaluation's conditioning of window `w` (two-batch guidance), formed once per window. */
+  private uncondFor(w: Window): WindowConditioning {
+    let c = this.uncond.get(w.index);
+    if (!c) {
+      const b = this.branch(w, true);
+      this.uncond.set(w.index, (c = { cond: b.tensors, ...nonEmpty(b.prompts) }));
+    }
+    return c;
+  }
+
   /**
-   * A window's conditioning inputs by wire key; `uncond` gives the
-   * unconditional ones, leaving out what the worker fills in itself (zeros
-   * for embeddings without negatives and for image latents, time ids as
+   * A window's inputs of one branch; `uncond` gives the unconditional ones,
+   * leaving out what the worker fills in itself (zeros for embeddings
+   * without negatives and for image latents, time ids and class weights as
    * they are) when guidance runs in one batch.
    */
-  forWindow(w: Window, uncond: boolean): Named {
-    const out: Named = {};
+  private branch(w: Window, uncond: boolean): Branch {
+    const tensors: Record<string, ConditioningTensor> = {};
+    const prompts: Record<string, WeightedPrompt[]> = {};
     const oneBatch = this.m.guidance?.batching === 'one_batch';
+    const classInput = this.m.inputs.classWeights;
+    if (classInput && this.opts.classWeightsFor && (!uncond || !oneBatch)) tensors[classInput] = classWeightsTensor(this.opts.classWeightsFor(w));
     for (const c of this.conds) {
       const key = conditioningKey(c);
       if (c.source === 'time_ids') {
-        if (!uncond || !oneBatch) out[key] = { data: this.timeIds.get(c.input)!, shape: [c.values.length] };
+        if (!uncond || !oneBatch) tensors[key] = { data: this.timeIds.get(c.input)!, shape: [c.values.length] };
       } else if (c.source === 'embeddings') {
         const shape = conditioningShape(c);
         const from = uncond ? c.negativeFrom : c.from;
         const t = from ? this.tensors.get(from) : undefined;
-        if (t) out[key] = { data: this.embeddingFor(from!, t, shape, w), shape };
-        else if (c.textEncoder && (uncond || !this.tensors.has(c.from))) this.promptsFor(c.input, w, uncond, out);
-        else if (uncond && !oneBatch) out[key] = { data: this.zerosFor(key, shape), shape };
+        if (t) tensors[key] = { data: this.embeddingFor(from!, t, shape, w), shape };
+        else if (c.textEncoder && (uncond || !this.tensors.has(c.from))) prompts[key] = this.promptsFor(w, uncond);
+        else if (uncond && !oneBatch) tensors[key] = { data: this.zerosFor(key, shape), shape };
       } else if (!uncond) {
         const t = this.tensors.get(c.from) ?? this.inputImageFor(c.unscaled === true);
-        if (t) out[key] = { data: crop(t, w), shape: [c.channels, w.height, w.width] };
+        if (t) tensors[key] = { data: crop(t, w), shape: [c.channels, w.height, w.width] };
       }
     }
-    return out;
+    return { tensors, prompts };
   }
 
   /**
-   * Prompt texts for a text encoder on the workers (common/prompt-wire.ts):
-   * the window's segment prompts with their frame shares, or the negative
-   * prompt ('' when unset, as CLIP-conditioned pipelines use) for uncond.
+   * Prompts for a text encoder on the workers: the window's segment prompts
+   * with their frame shares, or the negative prompt ('' when unset, as
+   * CLIP-conditioned pipelines use) for uncond.
    */
-  private promptsFor(input: string, w: Window, uncond: boolean, out: Named): void {
-    if (uncond) {
-      // One batch: `evaluate` sends it as "uncond:prompt:<input>" (UNCOND_PROMPT_PREFIX).
-      const text = encodePromptBytes([this.opts.negativePrompt ?? '']);
-      out[PROMPT_PREFIX + input] = { data: text, shape: [text.length] };
-      return;
-    }
+  private promptsFor(w: Window, uncond: boolean): WeightedPrompt[] {
+    if (uncond) return [{ text: this.opts.negativePrompt ?? '', weight: 1 }];
     const prompts = this.opts.prompts ?? [''];
     const weights = segmentWeights(this.opts.segmentStarts, w.f0, w.frames, this.m.vaeScale.temporal);
-    const used = prompts.map((p, i) => ({ p, w: weights[i] ?? 0 })).filter((x) => x.w > 0);
-    const text = encodePromptBytes(used.map((x) => x.p));
-    out[PROMPT_PREFIX + input] = { data: text, shape: [text.length] };
-    if (used.length > 1) out[PROMPT_WEIGHTS_PREFIX + input] = { data: Float32Array.from(used, (x) => x.w), shape: [used.length] };
+    return prompts.map((text, i) => ({ text, weight: weights[i] ?? 0 })).filter((p) => p.weight > 0);
   }
 
   /** The input image's latent, divided by the VAE scaling factor for models that take it unscaled. */
@@ -258,4 +271,9 @@ function crop(t: HostTensor, w: Window): Float32Array {
     }
   }
   return out;
+}
+
+/** `{ prompts }` when there are any, else nothing (an item without prompts carries no empty map). */
+function nonEmpty(prompts: NamedPrompts): { prompts?: NamedPrompts } {
+  return Object.keys(prompts).length > 0 ? { prompts } : {};
 }

@@ -1,8 +1,9 @@
 /**
- * Extra conditioning of models that take more than a prompt's class
- * weights: job tensors checked at Submit, formed per window at render, and
- * classifier-free guidance (see job-conditioning.ts).
+ * What a job conditions its windows on: job tensors checked at Submit,
+ * class weights, embeddings, prompts, time ids and image latents formed per
+ * window at render, and classifier-free guidance (see job-conditioning.ts).
  */
-export { JobConditioning, inputImageLatent, segmentWeights, type JobConditioningOptions, type WindowEvalItem } from './job-conditioning.ts';
+export { JobConditioning, inputImageLatent, segmentWeights, type JobConditioningOptions } from './job-conditioning.ts';
 export { MAX_JOB_TENSOR_ELEMENTS, loadTensor, storeTensor, validateJobConditioning, type StoredTensor } from './job-tensors.ts';
 export { resolveGuidance } from './guidance.ts';
+export { classWeightsConditioning, classWeightsTensor } from './class-weights.ts';

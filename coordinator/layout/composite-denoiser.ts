@@ -35,9 +35,9 @@ import { blendProfiles, type BlendKind, type BlendProfile } from './blend.ts';
 import { LayoutError } from './errors.ts';
 import { Merger, checkWindowInside, extractWindow, windowLength } from './merge.ts';
 import type { LatentDims, Window } from './types.ts';
-import type { EvaluateWindows, StepInputs, WindowItem } from './window-work.ts';
+import type { EvaluateWindows, StepInputs, WindowConditioning, WindowWork } from './window-work.ts';
 
-export type { EvaluateWindows, StepInputs, WindowEvaluation, WindowItem } from './window-work.ts';
+export type { EvaluateWindows, StepInputs, WindowConditioning, WindowWork } from './window-work.ts';
 
 /** Options of {@link CompositeDenoiser}. */
 export interface CompositeDenoiserOptions {
@@ -45,8 +45,8 @@ export interface CompositeDenoiserOptions {
   windows: readonly Window[];
   blend: BlendKind;
   predictionType: PredictionType;
-  /** Conditioning of each window; called once per window at construction. */
-  conditioningFor: (w: Window) => Float32Array;
+  /** Conditioning of each window (coordinator/conditioning); called once per window at construction. None: unconditioned items. */
+  conditioningFor?: (w: Window) => WindowConditioning | undefined;
   evaluate: EvaluateWindows;
   scheduler: Scheduler;
   /** Most windows per `evaluate` call; default {@link DEFAULT_WINDOWS_PER_CALL}. */
@@ -85,7 +85,7 @@ export class CompositeDenoiser {
   readonly dims: LatentDims;
   readonly windows: readonly Window[];
   private readonly profiles: readonly BlendProfile[];
-  private readonly conditioning: readonly Float32Array[];
+  private readonly conditioning: readonly (WindowConditioning | undefined)[];
   private readonly predictionType: PredictionType;
   private readonly evaluate: EvaluateWindows;
   readonly scheduler: Scheduler;
@@ -102,7 +102,7 @@ export class CompositeDenoiser {
     this.dims = opts.dims;
     this.windows = opts.windows;
     this.profiles = blendProfiles(opts.windows, opts.dims, opts.blend);
-    this.conditioning = opts.windows.map((w) => opts.conditioningFor(w));
+    this.conditioning = opts.windows.map((w) => opts.conditioningFor?.(w));
     this.predictionType = opts.predictionType;
     this.evaluate = opts.evaluate;
     this.scheduler = opts.scheduler;
@@ -112,7 +112,7 @@ export class CompositeDenoiser {
     const w = opts.windows[0]!;
     const { dims } = opts;
     const whole = opts.windows.length === 1 && w.f0 === 0 && w.y0 === 0 && w.x0 === 0 && w.frames === dims.frames && w.height === dims.height && w.width === dims.width;
-    this.single = whole ? new WholeWindow(w, dims.channels * dims.frames * dims.height * dims.width, this.conditioning[0]!, opts.evaluate) : undefined;
+    this.single = whole ? new WholeWindow(w, dims.channels * dims.frames * dims.height * dims.width, this.conditioning[0], opts.evaluate) : undefined;
   }
 
   /** x0Hat and epsHat of the global `sample` at step `step` (arrow property: pass it as a DenoiseFn). */
@@ -199,12 +199,12 @@ export class CompositeDenoiser {
    */
   async evaluateGroup(sample: Float32Array, first: number, count: number, inputs: StepInputs, signal?: AbortSignal, hints?: DenoiseHints): Promise<WindowGroup> {
     const { dims, windows } = this;
-    const items: WindowItem[] = [];
+    const items: WindowWork[] = [];
     for (let i = first; i < first + count; i++) {
       const w = windows[i]!;
       const window = extractWindow(sample, dims, w);
       if (inputs.scale !== 1) for (let k = 0; k < window.length; k++) window[k]! *= inputs.scale;
-      items.push({ window: w, sample: window, timestep: inputs.timestep, conditioning: this.conditioning[i]! });
+      items.push({ window: w, sample: window, timestep: inputs.timestep, conditioning: this.conditioning[i] });
     }
     const outputs = await this.evaluate(items, signal, hints);
     if (outputs.length !== items.length) {
@@ -234,7 +234,7 @@ export class CompositeDenoiser {
 
 /** Some consecutive windows of one step with their model outputs. */
 export interface WindowGroup {
-  items: WindowItem[];
+  items: WindowWork[];
   outputs: Float32Array[];
 }
 

@@ -187,7 +187,7 @@ export class Merger {
    * Frames `[f0, f1)` of channel `channel` of the merged latent (`sum /
    * weight`, the same numbers {@link result} gives there) into `out`, laid
    * out `[f1 - f0, H, W]`. For merging and stepping a latent a frame range
-   * at a time (coordinator/layout/pipelined-sequential.ts).
+   * at a time (coordinator/sampling/pipelined-sequential.ts).
    * @throws LayoutError if an element was covered by no accumulated window.
    */
   resultFrames(channel: number, f0: number, f1: number, out: Float32Array): Float32Array {

@@ -19,10 +19,8 @@ export {
   CompositeDenoiser,
   type CompositeDenoiserOptions,
   type EvaluateWindows,
-  type WindowEvaluation,
-  type WindowItem,
 } from './composite-denoiser.ts';
-export { samplePipelined, type PipelinedOptions } from './pipelined-sequential.ts';
+export { workShape, type ConditioningTensor, type NamedConditioning, type NamedPrompts, type WeightedPrompt, type WindowConditioning, type WindowWork } from './window-work.ts';
 export {
   FREENOISE_STREAM_BASE,
   NOISE_INITS,

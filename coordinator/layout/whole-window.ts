@@ -15,7 +15,7 @@
  */
 import { takeOver, uninitializedFloat32Array } from '../../common/float-buffers.ts';
 import type { DenoiseHints } from '../sampling/sequential.ts';
-import type { EvaluateWindows, StepInputs, WindowItem } from './window-work.ts';
+import type { EvaluateWindows, StepInputs, WindowConditioning, WindowWork } from './window-work.ts';
 import { LayoutError } from './errors.ts';
 import type { Window } from './types.ts';
 
@@ -29,7 +29,7 @@ export class WholeWindow {
     private readonly window: Window,
     /** Elements of the latent (the window's, all channels). */
     private readonly size: number,
-    private readonly conditioning: Float32Array,
+    private readonly conditioning: WindowConditioning | undefined,
     private readonly evaluate: EvaluateWindows,
   ) {}
 
@@ -51,7 +51,7 @@ export class WholeWindow {
       for (let k = 0; k < n; k++) input[k] = sample[k]! * inputs.scale;
     }
     const spareOutput = this.spare.pop();
-    const item: WindowItem = { window, sample: input, timestep: inputs.timestep, conditioning: this.conditioning, output: spareOutput };
+    const item: WindowWork = { window, sample: input, timestep: inputs.timestep, conditioning: this.conditioning, output: spareOutput };
     let outputs: Float32Array[];
     try {
       outputs = await this.evaluate([item], signal, hints);

@@ -63,5 +63,6 @@ export {
 } from './registry.ts';
 export { STEP_NOISE_STREAM_BASE, stepNoise, type StepNoiseFn } from './step-noise.ts';
 export { sampleSequential, type DenoiseFn, type DenoiseHints, type SequentialOptions, type SequentialState } from './sequential.ts';
+export { samplePipelined, type PipelinedOptions } from './pipelined-sequential.ts';
 export { CHECKPOINT_MAGIC, CheckpointError, checkpointStep, decodeSamplerCheckpoint, encodeSamplerCheckpoint, type SamplerCheckpoint } from './checkpoint.ts';
 export { OffsetScheduler, offsetScheduler, skippedSteps } from './offset-scheduler.ts';

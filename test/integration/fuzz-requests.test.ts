@@ -120,8 +120,8 @@ const BASES: Record<string, { service: string; method: string; body: Buffer; str
       method: 'Evaluate',
       body: encode('DenoiserService', 'Evaluate', {
         model: 'no-such-model',
-        items: [{ sample: { dtype: 'float16', shape: WINDOW, data: nanHalves(WINDOW_N) }, timestep: Number.NaN, conditioning: { class_weights: { dtype: 'float32', shape: [6], data: Buffer.alloc(24, 0xff) } } }],
-        outputDtype: 'bfloat16',
+        items: [{ sample: { dtype: 'float16', shape: WINDOW, data: nanHalves(WINDOW_N) }, timestep: Number.NaN, cond: { class_weights: { dtype: 'float32', shape: [6], data: Buffer.alloc(24, 0xff) } }, uncond: { junk: { dtype: 'float16', shape: [1], data: nanHalves(1) } }, guidanceScale: Number.NaN, prompts: { junk: { prompts: [{ text: 'x'.repeat(2000), weight: -1 }] } } }],
+        outputDtype: 'OUTPUT_DTYPE_FLOAT32',
         jobId: 'fuzz',
       }),
     },
@@ -281,23 +281,27 @@ const ITEM_BREAKERS: (() => unknown)[] = [
   () => {
     const d = new Float32Array(WINDOW_N);
     d[rng.int(WINDOW_N)] = pick([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
-    return { sample: encodeTensor(d, WINDOW, pick(['float16', 'float32'] as const)), timestep: 10, conditioning: {} };
+    return { sample: encodeTensor(d, WINDOW, pick(['float16', 'float32'] as const)), timestep: 10 };
   },
-  () => ({ sample: halfTensor([Number.NaN], [1]), timestep: 10, conditioning: {} }),
-  () => ({ sample: encodeTensor(new Float32Array(4 * 16 * 32 * 31), [4, 16, 32, 31]), timestep: 10, conditioning: {} }),
-  () => ({ sample: { dtype: pick(['bfloat16', 'int8', '', 'float64']), shape: WINDOW, data: Buffer.alloc(WINDOW_N * 2) }, timestep: 10, conditioning: {} }),
-  () => ({ sample: { dtype: 'float16', shape: pick([[0, 16, 32, 32], [-1, -16, 32, 32], [2 ** 40, 1, 1, 1], [4, 16, 32, 32, 1, 1, 1, 1, 1], []]), data: Buffer.alloc(64) }, timestep: 10, conditioning: {} }),
-  () => ({ sample: { dtype: 'float16', shape: WINDOW, data: Buffer.alloc(WINDOW_N * 2 - 1 - rng.int(100)) }, timestep: 10, conditioning: {} }),
-  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: pick([Number.NaN, Number.POSITIVE_INFINITY, -1, 1e9]), conditioning: {} }),
-  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, conditioning: { class_weights: pick([encodeTensor(new Float32Array([Number.NaN, 1, 1, 1, 1, 1]), [6], 'float32'), encodeTensor(new Float32Array(3), [3]), encodeTensor(new Float32Array(6), [6]), encodeTensor(new Float32Array([-1, 0, 0, 0, 0, 2]), [6])]) } }),
-  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, conditioning: { [pick(['junk', 'encoder_hidden_states', ''])]: encodeTensor(new Float32Array(2), [2]) } }),
-  () => ({ timestep: 10, conditioning: {} }),
+  () => ({ sample: halfTensor([Number.NaN], [1]), timestep: 10 }),
+  () => ({ sample: encodeTensor(new Float32Array(4 * 16 * 32 * 31), [4, 16, 32, 31]), timestep: 10 }),
+  () => ({ sample: { dtype: pick(['bfloat16', 'int8', '', 'float64']), shape: WINDOW, data: Buffer.alloc(WINDOW_N * 2) }, timestep: 10 }),
+  () => ({ sample: { dtype: 'float16', shape: pick([[0, 16, 32, 32], [-1, -16, 32, 32], [2 ** 40, 1, 1, 1], [4, 16, 32, 32, 1, 1, 1, 1, 1], []]), data: Buffer.alloc(64) }, timestep: 10 }),
+  () => ({ sample: { dtype: 'float16', shape: WINDOW, data: Buffer.alloc(WINDOW_N * 2 - 1 - rng.int(100)) }, timestep: 10 }),
+  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: pick([Number.NaN, Number.POSITIVE_INFINITY, -1, 1e9]) }),
+  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, cond: { class_weights: pick([encodeTensor(new Float32Array([Number.NaN, 1, 1, 1, 1, 1]), [6], 'float32'), encodeTensor(new Float32Array(3), [3]), encodeTensor(new Float32Array(6), [6]), encodeTensor(new Float32Array([-1, 0, 0, 0, 0, 2]), [6])]) } }),
+  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, cond: { [pick(['junk', 'encoder_hidden_states', ''])]: encodeTensor(new Float32Array(2), [2]) } }),
+  // Guidance, uncond values and prompts on a model that declares none of them.
+  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, guidanceScale: pick([2, Number.NaN, -1]) }),
+  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, uncond: { class_weights: encodeTensor(new Float32Array([1, 0, 0, 0, 0, 0]), [6], 'float32') } }),
+  () => ({ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, [pick(['prompts', 'negativePrompts'])]: { [pick(['class_weights', 'junk'])]: { prompts: pick([[], [{ text: 'a fox', weight: 1 }], [{ text: 'x'.repeat(5000), weight: 1 }]]) } } }),
+  () => ({ timestep: 10 }),
 ];
 
 function typedWorkerRequests(client: DenoiserServiceClient, n: number): Request[] {
   const out: Request[] = [];
   const code = (p: Promise<unknown>): Promise<grpc.status> => p.then(() => grpc.status.OK, (e: grpc.ServiceError) => e.code ?? -1);
-  const good = { sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, conditioning: { class_weights: encodeTensor(new Float32Array([1, 0, 0, 0, 0, 0]), [6], 'float32') } };
+  const good = { sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, cond: { class_weights: encodeTensor(new Float32Array([1, 0, 0, 0, 0, 0]), [6], 'float32') } };
   for (let i = 0; i < n; i++) {
     switch (rng.int(6)) {
       case 0:
@@ -307,7 +311,7 @@ function typedWorkerRequests(client: DenoiserServiceClient, n: number): Request[
         const items: unknown[] = Array.from({ length: rng.int(3) }, () => good);
         const b = rng.int(ITEM_BREAKERS.length);
         items.splice(rng.int(items.length + 1), 0, ITEM_BREAKERS[b]!());
-        out.push(labelled(`Evaluate item breaker ${b}`, () => code(call(client.Evaluate.bind(client), { model: 'field-mixture', items, outputDtype: pick(['', 'float16', 'float32']) } as never))));
+        out.push(labelled(`Evaluate item breaker ${b}`, () => code(call(client.Evaluate.bind(client), { model: 'field-mixture', items, outputDtype: pick(['OUTPUT_DTYPE_UNSPECIFIED', 'OUTPUT_DTYPE_FLOAT16', 'OUTPUT_DTYPE_FLOAT32']) } as never))));
         break;
       }
       case 3:
@@ -315,9 +319,9 @@ function typedWorkerRequests(client: DenoiserServiceClient, n: number): Request[
           code(
             call(client.Evaluate.bind(client), pick([
               { model: pick(['nope', '', 'field-decoder', '../x']), items: [good] },
-              { model: 'field-mixture', items: [good], outputDtype: pick(['int8', 'FLOAT16', 'bfloat16']) },
+              { model: 'field-mixture', items: [good], outputDtype: pick([7, 99, -1]) },
               { model: 'field-mixture', items: [] },
-              { model: 'field-mixture', items: Array.from({ length: 300 }, () => ({ timestep: 1, conditioning: {} })) },
+              { model: 'field-mixture', items: Array.from({ length: 300 }, () => ({ timestep: 1 })) },
             ]) as never),
           ),
         );
@@ -404,7 +408,7 @@ test('fuzz - 10,000+ malformed requests get INVALID_ARGUMENT, RESOURCE_EXHAUSTED
     const job = await jobClients.valid.submit(GOOD_SPEC);
     const done = await jobClients.valid.watch(job.id, () => undefined);
     assert.equal(done.state, 'SUCCEEDED', done.error);
-    const res = await call(workerTyped.Evaluate.bind(workerTyped), { model: 'field-mixture', items: [{ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10, conditioning: {} }] } as never);
+    const res = await call(workerTyped.Evaluate.bind(workerTyped), { model: 'field-mixture', items: [{ sample: encodeTensor(new Float32Array(WINDOW_N), WINDOW), timestep: 10 }] } as never);
     assert.equal((res as { outputs: unknown[] }).outputs.length, 1);
   } finally {
     coordinatorRaw.close();

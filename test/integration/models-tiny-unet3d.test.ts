@@ -33,7 +33,7 @@ function normals(seed: number, n: number): Float32Array {
 }
 
 function evaluate(items: unknown[]): Promise<EvaluateResponse__Output> {
-  return call(client.Evaluate.bind(client), { model: 'tiny-unet3d-s', items, outputDtype: 'float32' } as never);
+  return call(client.Evaluate.bind(client), { model: 'tiny-unet3d-s', items, outputDtype: 'OUTPUT_DTYPE_FLOAT32' } as never);
 }
 
 function rms(x: Float32Array): number {
@@ -61,7 +61,7 @@ test('tiny-unet3d - a worker serves it with encoder_hidden_states; outputs are f
   assert.ok(entry?.available, entry?.reason);
   const text = normals(7, TEXT[0]! * TEXT[1]!);
   for (const t of [999, 500, 1]) {
-    const res = await evaluate([{ sample: encodeTensor(normals(t, N), SHAPE, 'float32'), timestep: t, conditioning: { encoder_hidden_states: encodeTensor(text, TEXT, 'float32') } }]);
+    const res = await evaluate([{ sample: encodeTensor(normals(t, N), SHAPE, 'float32'), timestep: t, cond: { encoder_hidden_states: encodeTensor(text, TEXT, 'float32') } }]);
     const out = decodeTensor(res.outputs[0], 'out');
     assert.deepEqual(out.shape, SHAPE);
     const r = rms(out.data);
@@ -73,7 +73,7 @@ test('tiny-unet3d - the text embeddings change the output (cross-attention is li
   const sample = encodeTensor(normals(1, N), SHAPE, 'float32');
   const outs = [];
   for (const seed of [11, 12]) {
-    const res = await evaluate([{ sample, timestep: 400, conditioning: { encoder_hidden_states: encodeTensor(normals(seed, TEXT[0]! * TEXT[1]!), TEXT, 'float32') } }]);
+    const res = await evaluate([{ sample, timestep: 400, cond: { encoder_hidden_states: encodeTensor(normals(seed, TEXT[0]! * TEXT[1]!), TEXT, 'float32') } }]);
     outs.push(decodeTensor(res.outputs[0], 'out').data);
   }
   let diff = 0;
@@ -86,9 +86,9 @@ test('tiny-unet3d - one-batch guidance returns uncond + scale * (cond - uncond)'
   const cond = encodeTensor(normals(21, TEXT[0]! * TEXT[1]!), TEXT, 'float32');
   const neg = encodeTensor(normals(22, TEXT[0]! * TEXT[1]!), TEXT, 'float32');
   const [c, u, g] = await Promise.all([
-    evaluate([{ sample, timestep: 300, conditioning: { encoder_hidden_states: cond } }]),
-    evaluate([{ sample, timestep: 300, conditioning: { encoder_hidden_states: neg } }]),
-    evaluate([{ sample, timestep: 300, conditioning: { encoder_hidden_states: cond, 'uncond:encoder_hidden_states': neg, guidance_scale: encodeTensor(Float32Array.of(5), [1], 'float32') } }]),
+    evaluate([{ sample, timestep: 300, cond: { encoder_hidden_states: cond } }]),
+    evaluate([{ sample, timestep: 300, cond: { encoder_hidden_states: neg } }]),
+    evaluate([{ sample, timestep: 300, cond: { encoder_hidden_states: cond }, uncond: { encoder_hidden_states: neg }, guidanceScale: 5 }]),
   ]);
   const cd = decodeTensor(c.outputs[0], 'c').data;
   const ud = decodeTensor(u.outputs[0], 'u').data;
@@ -100,9 +100,9 @@ test('tiny-unet3d - one-batch guidance returns uncond + scale * (cond - uncond)'
 
 test('tiny-unet3d - a missing or misshapen conditioning tensor is INVALID_ARGUMENT naming the field', async () => {
   const sample = encodeTensor(normals(3, N), SHAPE, 'float32');
-  await assert.rejects(evaluate([{ sample, timestep: 10, conditioning: {} }]), /items\[0\]\.conditioning\.encoder_hidden_states is missing/);
+  await assert.rejects(evaluate([{ sample, timestep: 10, cond: {} }]), /items\[0\]\.cond\.encoder_hidden_states is missing/);
   await assert.rejects(
-    evaluate([{ sample, timestep: 10, conditioning: { encoder_hidden_states: encodeTensor(new Float32Array(8), [2, 4], 'float32') } }]),
-    /items\[0\]\.conditioning\.encoder_hidden_states\.shape must be \[77, 128\]/,
+    evaluate([{ sample, timestep: 10, cond: { encoder_hidden_states: encodeTensor(new Float32Array(8), [2, 4], 'float32') } }]),
+    /items\[0\]\.cond\.encoder_hidden_states\.shape must be \[77, 128\]/,
   );
 });

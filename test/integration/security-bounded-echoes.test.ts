@@ -53,14 +53,14 @@ function item(edit: (it: Record<string, unknown>) => void = () => undefined): Re
   const it: Record<string, unknown> = {
     sample: encodeTensor(new Float32Array(N), SHAPE, 'float32'),
     timestep: 500,
-    conditioning: { class_weights: encodeTensor(new Float32Array([1, 0, 0, 0, 0, 0]), [6], 'float32') },
+    cond: { class_weights: encodeTensor(new Float32Array([1, 0, 0, 0, 0, 0]), [6], 'float32') },
   };
   edit(it);
   return it;
 }
 
 function evaluate(req: Record<string, unknown>): Promise<EvaluateResponse__Output> {
-  return call(denoiser.Evaluate.bind(denoiser), { model: 'field-mixture', outputDtype: 'float32', items: [item()], ...req } as never, PROMPT_MS);
+  return call(denoiser.Evaluate.bind(denoiser), { model: 'field-mixture', outputDtype: 'OUTPUT_DTYPE_FLOAT32', items: [item()], ...req } as never, PROMPT_MS);
 }
 
 /** Rejects INVALID_ARGUMENT, promptly, naming `field` and its limit, with bounded details. */
@@ -89,25 +89,35 @@ test('bounded echoes - Evaluate with a 200 KB model name: INVALID_ARGUMENT namin
   await workerStillServes();
 });
 
-test('bounded echoes - Evaluate with a 200 KB dtype (output, sample, conditioning): INVALID_ARGUMENT, and the channel still serves', async () => {
-  await expectBounded(evaluate({ outputDtype: HUGE }), /^output_dtype is 200000 characters long/);
+test('bounded echoes - Evaluate with a 200 KB dtype (sample, conditioning) or an unknown output dtype: INVALID_ARGUMENT, and the channel still serves', async () => {
+  // The output dtype is an enum: no text to echo, and a value it does not list is refused.
+  await assert.rejects(evaluate({ outputDtype: 99 }), (e: grpc.ServiceError) => {
+    assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(e.details, /^output_dtype must be OUTPUT_DTYPE_FLOAT16 or OUTPUT_DTYPE_FLOAT32, got "99"/);
+    return true;
+  });
   const bigDtype = { dtype: HUGE, shape: SHAPE, data: Buffer.alloc(N * 4) };
   await expectBounded(evaluate({ items: [item((it) => (it.sample = bigDtype))] }), /^items\[0\]\.sample\.dtype/);
   await expectBounded(
-    evaluate({ items: [item((it) => (it.conditioning = { class_weights: { dtype: HUGE, shape: [6], data: Buffer.alloc(24) } }))] }),
-    /^items\[0\]\.conditioning\.class_weights\.dtype/,
+    evaluate({ items: [item((it) => (it.cond = { class_weights: { dtype: HUGE, shape: [6], data: Buffer.alloc(24) } }))] }),
+    /^items\[0\]\.cond\.class_weights\.dtype/,
   );
   await workerStillServes();
 });
 
-test('bounded echoes - Evaluate with a 200 KB conditioning key: INVALID_ARGUMENT that does not quote it, and the channel still serves', async () => {
+test('bounded echoes - Evaluate with a 200 KB conditioning key or prompt: INVALID_ARGUMENT that does not quote it, and the channel still serves', async () => {
   const tensor = encodeTensor(new Float32Array([1]), [1], 'float32');
-  for (const key of [HUGE, `uncond:${HUGE}`, `prompt:${HUGE}`]) {
+  const mix = { prompts: [{ text: 'a fox', weight: 1 }] };
+  for (const [field, value] of [['cond', tensor], ['uncond', tensor], ['prompts', mix], ['negativePrompts', mix]] as const) {
     await expectBounded(
-      evaluate({ items: [item((it) => ((it.conditioning as Record<string, unknown>)[key] = tensor))] }),
-      /^items\[0\]\.conditioning has a key of \d+ characters/,
+      evaluate({ items: [item((it) => (it[field] = { ...(it[field] as object), [HUGE]: value }))] }),
+      new RegExp(`^items\\[0\\]\\.${field === 'negativePrompts' ? 'negative_prompts' : field} has a key of \\d+ characters`),
     );
   }
+  await expectBounded(
+    evaluate({ items: [item((it) => (it.prompts = { encoder_hidden_states: { prompts: [{ text: 'a fox', weight: 1 }, { text: HUGE, weight: 1 }] } }))] }),
+    /^items\[0\]\.prompts\.encoder_hidden_states\.prompts\[1\]\.text is 200000 characters long/,
+  );
   await workerStillServes();
 });
 

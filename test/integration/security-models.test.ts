@@ -83,7 +83,7 @@ test('models - a worker with corrupt and missing model files starts and reports 
 
 test('models - calls and jobs on a broken model are refused clearly; the others are served', async () => {
   const sample = encodeTensor(new Float32Array(4 * 16 * 32 * 32), [4, 16, 32, 32]);
-  await assert.rejects(call(raw.Evaluate.bind(raw), { model: 'broken-garbage', items: [{ sample, timestep: 10, conditioning: {} }] } as never), (e: grpc.ServiceError) => {
+  await assert.rejects(call(raw.Evaluate.bind(raw), { model: 'broken-garbage', items: [{ sample, timestep: 10 }] } as never), (e: grpc.ServiceError) => {
     assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
     assert.match(e.details, /"broken-garbage" is unavailable: cannot load model\.onnx/);
     return true;

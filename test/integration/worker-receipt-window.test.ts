@@ -47,7 +47,7 @@ test('worker - confirms receipt of an Evaluate request as soon as it has it, lon
     const sample = new Rng(3).fillNormal(new Float32Array(4 * 16 * 32 * 32));
     const items = Array.from({ length: 4 }, () => ({ sample: encodeTensor(sample, [4, 16, 32, 32], 'float16'), timestep: 500, conditioning: {} }));
     let receivedAt: number | undefined;
-    const res = await client.evaluate({ model: 'field-mixture', items, outputDtype: 'float16' }, 30_000, undefined, () => {
+    const res = await client.evaluate({ model: 'field-mixture', items, outputDtype: 'OUTPUT_DTYPE_FLOAT16' }, 30_000, undefined, () => {
       receivedAt = performance.now();
     });
     const answeredAt = performance.now();

@@ -32,7 +32,7 @@ function noise(seed: number): Float32Array {
   return new Rng(seed).fillNormal(new Float32Array(N));
 }
 
-function evaluate(items: unknown[], outputDtype = 'float32'): Promise<EvaluateResponse__Output> {
+function evaluate(items: unknown[], outputDtype = 'OUTPUT_DTYPE_FLOAT32'): Promise<EvaluateResponse__Output> {
   return call(client.Evaluate.bind(client), { model: 'field-mixture', items, outputDtype } as never);
 }
 
@@ -58,7 +58,7 @@ test('worker - Evaluate batches items and matches a direct ONNX Runtime run', as
   const x = [noise(1), noise(2), noise(3)];
   const cw = new Float32Array([0, 1, 0, 0, 0, 0]);
   const res = await evaluate(
-    x.map((s, i) => ({ sample: encodeTensor(s, SHAPE, 'float32'), timestep: 300 + 100 * i, conditioning: { class_weights: encodeTensor(cw, [6], 'float32') } })),
+    x.map((s, i) => ({ sample: encodeTensor(s, SHAPE, 'float32'), timestep: 300 + 100 * i, cond: { class_weights: encodeTensor(cw, [6], 'float32') } })),
   );
   assert.equal(res.outputs.length, 3);
   const session = await ort.InferenceSession.create(join(await referenceModelDir(), 'field-mixture/model.onnx'), { intraOpNumThreads: 1 });
@@ -82,19 +82,19 @@ test('worker - Evaluate batches items and matches a direct ONNX Runtime run', as
 });
 
 test('worker - float16 outputs by default (half the bytes)', async () => {
-  const res = await evaluate([{ sample: encodeTensor(noise(4), SHAPE), timestep: 500, conditioning: {} }], '');
+  const res = await evaluate([{ sample: encodeTensor(noise(4), SHAPE), timestep: 500, cond: {} }], 'OUTPUT_DTYPE_UNSPECIFIED');
   assert.equal(res.outputs[0]!.dtype, 'float16');
   assert.equal(res.outputs[0]!.data.length, N * 2);
 });
 
 test('worker - bad requests get INVALID_ARGUMENT naming the field, and the worker keeps serving', async () => {
-  const good = { sample: encodeTensor(noise(5), SHAPE), timestep: 500, conditioning: {} };
+  const good = { sample: encodeTensor(noise(5), SHAPE), timestep: 500, cond: {} };
   await expectCode(evaluate([{ ...good, sample: encodeTensor(new Float32Array(4 * 8 * 32 * 32), [4, 8, 32, 32]) }]), grpc.status.INVALID_ARGUMENT, /items\[0\]\.sample\.shape must be 4x16x32x32/);
   await expectCode(evaluate([good, { ...good, timestep: 5000 }]), grpc.status.INVALID_ARGUMENT, /items\[1\]\.timestep/);
   const nan = noise(6);
   nan[77] = NaN;
   await expectCode(evaluate([{ ...good, sample: encodeTensor(nan, SHAPE, 'float32') }]), grpc.status.INVALID_ARGUMENT, /items\[0\]\.sample\.data contains NaN/);
-  await expectCode(evaluate([{ ...good, conditioning: { class_weights: encodeTensor(new Float32Array(3), [3]) } }]), grpc.status.INVALID_ARGUMENT, /class_weights\.shape must be \[6\]/);
+  await expectCode(evaluate([{ ...good, cond: { class_weights: encodeTensor(new Float32Array(3), [3]) } }]), grpc.status.INVALID_ARGUMENT, /class_weights\.shape must be \[6\]/);
   await expectCode(evaluate([{ ...good, sample: { dtype: 'float32', shape: SHAPE, data: Buffer.alloc(10) } }]), grpc.status.INVALID_ARGUMENT, /items\[0\]\.sample\.data has 10 bytes/);
   await expectCode(evaluate([]), grpc.status.INVALID_ARGUMENT, /items is empty/);
   await expectCode(call(client.Evaluate.bind(client), { model: 'nope', items: [good] } as never), grpc.status.NOT_FOUND, /model "nope"/);
@@ -117,7 +117,7 @@ test('worker - drain refuses new calls with UNAVAILABLE and stops', async () => 
   const c = denoiserClient(w.address);
   const inflight = call<object, EvaluateResponse__Output>(c.Evaluate.bind(c), {
     model: 'field-mixture',
-    items: Array.from({ length: 8 }, (_, i) => ({ sample: encodeTensor(noise(20 + i), SHAPE), timestep: 400, conditioning: {} })),
+    items: Array.from({ length: 8 }, (_, i) => ({ sample: encodeTensor(noise(20 + i), SHAPE), timestep: 400, cond: {} })),
   });
   await new Promise((r) => setTimeout(r, 30));
   const drained = w.drain();

@@ -32,11 +32,11 @@ function request(n: number, seed: number) {
   const cw = encodeTensor(new Float32Array([0, 0, 1, 0, 0, 0]), [6], 'float32');
   return {
     model: 'field-mixture',
-    outputDtype: 'float32',
+    outputDtype: 'OUTPUT_DTYPE_FLOAT32',
     items: Array.from({ length: n }, (_, i) => ({
       sample: encodeTensor(new Rng(seed + i).fillNormal(new Float32Array(4 * 16 * 32 * 32)), SHAPE, 'float32'),
       timestep: 250 + 50 * i,
-      conditioning: { class_weights: cw },
+      cond: { class_weights: cw },
     })),
   };
 }

@@ -7,7 +7,8 @@ import type { EvaluateRequest } from '../../common/proto/generated/propeller/v1/
 import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
 import type { InfoResponse__Output } from '../../common/proto/generated/propeller/v1/InfoResponse.ts';
 import type { Tensor__Output } from '../../common/proto/generated/propeller/v1/Tensor.ts';
-import { Dispatcher, type DispatcherOptions, type EvalItem } from '../../coordinator/cluster/dispatcher.ts';
+import { Dispatcher, type DispatcherOptions, type WindowWork } from '../../coordinator/cluster/dispatcher.ts';
+import { pointWork } from '../helpers/window-work.ts';
 import { classifyFailure } from '../../coordinator/cluster/failures.ts';
 import { FairShare } from '../../coordinator/cluster/fair-share.ts';
 import { pickStraggler, stragglerAfterMs } from '../../coordinator/cluster/stragglers.ts';
@@ -59,7 +60,7 @@ class FakeWorker implements WorkerCalls {
       capacity: 1,
       maxMessageBytes: 64 << 20,
       confirmsReceipt: this.receiptAfterMs !== undefined,
-      models: [{ name: 'field-mixture', kind: 'denoiser', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
+      models: [{ name: 'field-mixture', kind: 'MODEL_KIND_DENOISER', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
     };
   }
 
@@ -134,8 +135,8 @@ async function setup(names: string[], opts: Partial<DispatcherOptions> = {}, reg
   return { fakes, registry, dispatcher, close };
 }
 
-function items(n: number, base = 0): EvalItem[] {
-  return Array.from({ length: n }, (_, i) => ({ sample: new Float32Array([base + i, -(base + i)]), shape: [2, 1, 1, 1], timestep: 10 }));
+function items(n: number, base = 0): WindowWork[] {
+  return Array.from({ length: n }, (_, i) => pointWork(new Float32Array([base + i, -(base + i)])));
 }
 
 function assertAnswers(out: Float32Array[], n: number, base = 0): void {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../../common/rng.ts';
-import { CompositeDenoiser, type EvaluateWindows, type WindowItem } from '../../coordinator/layout/composite-denoiser.ts';
+import { CompositeDenoiser, type EvaluateWindows, type WindowConditioning, type WindowWork } from '../../coordinator/layout/composite-denoiser.ts';
 import { BLEND_KINDS } from '../../coordinator/layout/blend.ts';
 import { planWindows } from '../../coordinator/layout/planner.ts';
 import type { LatentDims, Window } from '../../coordinator/layout/types.ts';
@@ -67,7 +67,7 @@ function globalDenoise(sample: Float32Array, level: NoiseLevel): { x0: Float64Ar
 
 /**
  * A perfect per-window model: it learns its window's placement from the
- * conditioning vector [f0, y0, x0] and the noise level from the timestep.
+ * conditioning tensor `position` [f0, y0, x0] and the noise level from the timestep.
  */
 function windowModel(
   type: PredictionType,
@@ -76,9 +76,9 @@ function windowModel(
   frames: number,
   height: number,
   width: number,
-): (item: WindowItem) => Float32Array {
+): (item: WindowWork) => Float32Array {
   return (item) => {
-    const [f0, y0, x0] = item.conditioning;
+    const [f0, y0, x0] = item.conditioning!.cond['position']!.data;
     const level = levelOf(item.timestep);
     const out = new Float32Array(item.sample.length);
     let k = 0;
@@ -97,7 +97,7 @@ function windowModel(
   };
 }
 
-function counting(model: (item: WindowItem) => Float32Array): { evaluate: EvaluateWindows; calls: number[] } {
+function counting(model: (item: WindowWork) => Float32Array): { evaluate: EvaluateWindows; calls: number[] } {
   const calls: number[] = [];
   return {
     calls,
@@ -108,7 +108,7 @@ function counting(model: (item: WindowItem) => Float32Array): { evaluate: Evalua
   };
 }
 
-const conditioningFor = (w: Window): Float32Array => new Float32Array([w.f0, w.y0, w.x0]);
+const conditioningFor = (w: Window): WindowConditioning => ({ cond: { position: { data: new Float32Array([w.f0, w.y0, w.x0]), shape: [3] } } });
 
 function assertClose(actual: Float32Array, expected: Float64Array, tol: number, what: string): void {
   assert.equal(actual.length, expected.length);
@@ -181,7 +181,7 @@ describe('layout - composite denoiser', () => {
 
   test('items carry the window, its sample, the step timestep and the window conditioning', async () => {
     const scheduler = new DdimScheduler({}, 10);
-    const seen: WindowItem[][] = [];
+    const seen: WindowWork[][] = [];
     const composite = new CompositeDenoiser({
       dims: DIMS, windows: WINDOWS, blend: 'linear', predictionType: 'sample', conditioningFor, scheduler,
       evaluate: async (items) => {
@@ -196,7 +196,7 @@ describe('layout - composite denoiser', () => {
     assert.deepEqual(items.map((it) => it.window), WINDOWS);
     assert.ok(items.every((it) => it.timestep === scheduler.timesteps[3] && it.timestep === 601));
     const last = WINDOWS[11]!; // f0 8, y0 4, x0 4
-    assert.deepEqual([...items[11]!.conditioning], [8, 4, 4]);
+    assert.deepEqual([...items[11]!.conditioning!.cond['position']!.data], [8, 4, 4]);
     // element (c 1, f 2, y 3, x 1) of the last window is global (1, 10, 7, 5)
     const local = ((1 * 8 + 2) * 8 + 3) * 8 + 1;
     const global = ((1 * 16 + last.f0 + 2) * 12 + last.y0 + 3) * 12 + last.x0 + 1;

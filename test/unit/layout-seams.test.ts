@@ -117,9 +117,9 @@ describe('layout - seam metrics', () => {
         windows,
         blend: 'gaussian',
         predictionType: 'epsilon',
-        conditioningFor: () => clouds,
+        conditioningFor: () => ({ cond: { class_weights: { data: clouds, shape: [6], exact: true } } }),
         scheduler,
-        evaluate: async (items) => items.map((it) => Float32Array.from(posterior(it.sample, it.timestep, it.conditioning).epsilon)),
+        evaluate: async (items) => items.map((it) => Float32Array.from(posterior(it.sample, it.timestep, it.conditioning!.cond['class_weights']!.data).epsilon)),
       });
       const initial = initialNoise('independent', dims, 4, { window: 16, overlap: overlap.frames });
       const latent = await sampleSequential({ scheduler, denoise: composite.denoise, initial, noise: stepNoise(4) });

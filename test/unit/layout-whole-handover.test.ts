@@ -21,7 +21,7 @@ const N = DIMS.channels * DIMS.frames * DIMS.height * DIMS.width;
 const WHOLE = [{ index: 0, f0: 0, y0: 0, x0: 0, frames: DIMS.frames, height: DIMS.height, width: DIMS.width }];
 
 function denoiser(scheduler: Scheduler, predictionType: PredictionType, evaluate: EvaluateWindows): CompositeDenoiser {
-  return new CompositeDenoiser({ dims: DIMS, windows: WHOLE, blend: 'cosine', predictionType, conditioningFor: () => new Float32Array(1), scheduler, evaluate });
+  return new CompositeDenoiser({ dims: DIMS, windows: WHOLE, blend: 'cosine', predictionType, scheduler, evaluate });
 }
 
 test('whole-window denoise: x0 over a handed-over output, the same numbers as into a fresh array', async () => {

@@ -43,7 +43,7 @@ test('window slots - concurrent denoise calls of one composite never have more t
     return items.map((it) => it.sample.map((v) => 0.5 * v));
   };
   const make = (windowsInFlight?: number) =>
-    new CompositeDenoiser({ dims, windows, blend: 'linear', predictionType: 'epsilon', conditioningFor: () => new Float32Array(0), evaluate, scheduler, windowsPerCall: 4, callsInFlight: 3, windowsInFlight });
+    new CompositeDenoiser({ dims, windows, blend: 'linear', predictionType: 'epsilon', evaluate, scheduler, windowsPerCall: 4, callsInFlight: 3, windowsInFlight });
   const samples = Array.from({ length: 6 }, (_, i) => new Rng(i).fillNormal(new Float32Array(2 * 40 * 16 * 16)));
   const bounded = make(10);
   const results = await Promise.all(samples.map((x, i) => bounded.denoise(x, i)));
@@ -60,7 +60,7 @@ test('window slots - concurrent denoise calls of one composite never have more t
     assert.deepEqual(r.eps, again[i]!.eps);
   });
   // A failing call gives its slots back.
-  const failing = new CompositeDenoiser({ dims, windows, blend: 'linear', predictionType: 'epsilon', conditioningFor: () => new Float32Array(0), evaluate: async () => Promise.reject(new Error('worker gone')), scheduler, windowsPerCall: 4, callsInFlight: 3, windowsInFlight: 10 });
+  const failing = new CompositeDenoiser({ dims, windows, blend: 'linear', predictionType: 'epsilon', evaluate: async () => Promise.reject(new Error('worker gone')), scheduler, windowsPerCall: 4, callsInFlight: 3, windowsInFlight: 10 });
   await assert.rejects(failing.denoise(samples[0]!, 0), /worker gone/);
   assert.equal(failing.slots.inUse, 0);
 });

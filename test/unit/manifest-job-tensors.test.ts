@@ -8,7 +8,7 @@ import { modelManifestSchema, type DenoiserManifest } from '../../common/manifes
 import { formatNpy, parseNpy } from '../../common/npy.ts';
 import { decodeTensor, encodeTensor } from '../../common/tensor-codec.ts';
 import { JobConditioning, inputImageLatent, resolveGuidance, segmentWeights, validateJobConditioning } from '../../coordinator/conditioning/mod.ts';
-import type { EvalItem } from '../../coordinator/cluster/eval-request.ts';
+import type { WindowWork } from '../../coordinator/layout/window-work.ts';
 import { tinyDitManifest } from '../../models/tiny-dit/build.ts';
 import { tinySvdManifest } from '../../models/tiny-svd/build.ts';
 
@@ -64,33 +64,35 @@ test('job tensors - per-segment embeddings mix by the window frames; image laten
   const stored = validateJobConditioning({ prompt_embeds: encodeTensor(two, [2, ...TEXT], 'float32') } as never, dit, 2, { height: 16, width: 16 });
   const jc = new JobConditioning({ manifest: dit, tensors: stored, guidance: 1, fps: 8, frames: 16, segmentStarts: [0, 8] });
   const w = (f0: number) => ({ index: 0, f0, y0: 0, x0: 0, frames: 8, height: 16, width: 16 });
-  assert.equal(jc.forWindow(w(4), false)['encoder_hidden_states']!.data[0], 2);
-  assert.equal(jc.forWindow(w(8), false)['encoder_hidden_states']!.data[0], 3);
+  assert.equal(jc.forWindow(w(4))!.cond['encoder_hidden_states']!.data[0], 2);
+  assert.equal(jc.forWindow(w(8))!.cond['encoder_hidden_states']!.data[0], 3);
 
   const latents = ramp([4, 16, 24]);
   const svdStored = validateJobConditioning({ image_embeds: encodeTensor(ramp([1, 128]), [1, 128], 'float32'), image_latents: encodeTensor(latents, [4, 16, 24], 'float32') } as never, svd, 1, { height: 16, width: 24 });
   const sc = new JobConditioning({ manifest: svd, tensors: svdStored, guidance: 2.5, fps: 7, frames: 16, segmentStarts: [0] });
-  const cond = sc.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 }, false);
+  const cond = sc.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 })!.cond;
   assert.deepEqual([...cond['added_time_ids']!.data].map((v) => Math.round(v * 100) / 100), [6, 127, 0.02]);
   const crop = cond['image_latents']!;
   assert.deepEqual(crop.shape, [4, 16, 16]);
   // Channel 1, row 2, column 3 of the crop = channel 1, row 2, column 11 of the latent.
   assert.equal(crop.data[(1 * 16 + 2) * 16 + 3], latents[(1 * 16 + 2) * 24 + 11]);
   // One batch: the uncond half leaves zeros and unchanged time ids to the worker.
-  assert.deepEqual(Object.keys(sc.forWindow({ index: 0, f0: 0, y0: 0, x0: 0, frames: 8, height: 16, width: 16 }, true)), []);
+  const guidance = sc.forWindow({ index: 0, f0: 0, y0: 0, x0: 0, frames: 8, height: 16, width: 16 })!.guidance!;
+  assert.equal(guidance.scale, 2.5);
+  assert.deepEqual(Object.keys(guidance.uncond), []);
 });
 
 test('job tensors - two-batch guidance sends cond and uncond and returns uncond + scale * (cond - uncond)', async () => {
   const stored = validateJobConditioning({ prompt_embeds: encodeTensor(new Float32Array(n(TEXT)).fill(1), TEXT, 'float32') } as never, dit, 1, { height: 16, width: 16 });
   const jc = new JobConditioning({ manifest: dit, tensors: stored, guidance: 3, fps: 8, frames: 16, segmentStarts: [0] });
   assert.equal(jc.evaluationsPerItem, 2);
-  const item: EvalItem = { sample: new Float32Array(4), shape: [4, 1, 1, 1], timestep: 10 };
-  const window = { index: 0, f0: 0, y0: 0, x0: 0, frames: 8, height: 16, width: 16 };
-  const seen: EvalItem[] = [];
+  const window = { index: 0, f0: 0, y0: 0, x0: 0, frames: 1, height: 1, width: 1 };
+  const item: WindowWork = { window, sample: new Float32Array(4), timestep: 10, conditioning: jc.forWindow(window) };
+  const seen: WindowWork[] = [];
   // A stand-in pool: output = the first embedding value (1 for cond, 0 for the zero uncond), everywhere.
-  const outs = await jc.evaluate([{ window, item }], async (items) => {
+  const outs = await jc.evaluate([item], async (items) => {
     seen.push(...items);
-    return items.map((it) => new Float32Array(4).fill(it.conditioning!['encoder_hidden_states']!.data[0]!));
+    return items.map((it) => new Float32Array(4).fill(it.conditioning!.cond['encoder_hidden_states']!.data[0]!));
   });
   assert.equal(seen.length, 2);
   assert.deepEqual([...outs[0]!], [3, 3, 3, 3]);
@@ -109,11 +111,11 @@ test('job tensors - image_to_video: the input image latent (first known frame) s
   // Submit accepts an image_to_video job without image_latents; the windows get crops of the input's latent.
   const stored = validateJobConditioning({ image_embeds: encodeTensor(ramp([1, 128]), [1, 128], 'float32') } as never, svd, 1, { height: 16, width: 24 }, { imageFromInput: true });
   const jc = new JobConditioning({ manifest: svd, tensors: stored, guidance: 1, fps: 7, frames: 16, segmentStarts: [0], inputImage: image });
-  const crop = jc.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 }, false)['image_latents']!;
+  const crop = jc.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 })!.cond['image_latents']!;
   assert.deepEqual(crop.shape, [4, 16, 16]);
   assert.equal(crop.data[2 * 256 + 7], 3);
   // A model that takes the latent without the VAE scaling factor gets it divided back.
   const unscaledSvd = { ...svd, scalingFactor: 0.5, conditioning: svd.conditioning!.map((c) => (c.source === 'image_latent' ? { ...c, unscaled: true } : c)) };
   const ju = new JobConditioning({ manifest: unscaledSvd, tensors: stored, guidance: 1, fps: 7, frames: 16, segmentStarts: [0], inputImage: image });
-  assert.equal(ju.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 }, false)['image_latents']!.data[2 * 256 + 7], 6);
+  assert.equal(ju.forWindow({ index: 0, f0: 0, y0: 0, x0: 8, frames: 8, height: 16, width: 16 })!.cond['image_latents']!.data[2 * 256 + 7], 6);
 });

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePromptBytes, encodePromptBytes } from '../../common/prompt-wire.ts';
 import { TINY_CLIP_TEXT, tinyClipVocab } from '../../models/tiny-clip-text/build.ts';
 import { bytesToUnicode } from '../../common/byte-bpe.ts';
 import { ClipTokenizer } from '../../worker/clip-tokenizer.ts';
@@ -41,17 +40,3 @@ test('tiny clip text - long prompts are truncated with the end token kept', () =
   assert.equal(ids[75], vocab['fox</w>']);
 });
 
-test('tiny clip text - prompts travel as UTF-8 bytes, each ended by 0', () => {
-  const bytes = encodePromptBytes(['a fox', '', 'café']);
-  assert.deepEqual(decodePromptBytes(bytes), ['a fox', '', 'café']);
-  assert.equal(decodePromptBytes(Float32Array.of(300, 0)), undefined);
-  // Not ended by 0, or nothing at all: not a prompt list.
-  assert.equal(decodePromptBytes(Float32Array.of(97)), undefined);
-  assert.equal(decodePromptBytes(new Float32Array(0)), undefined);
-});
-
-test('tiny clip text - the empty prompt (guidance without a negative prompt) is one byte on the wire, never an empty tensor', () => {
-  const bytes = encodePromptBytes(['']);
-  assert.deepEqual(Array.from(bytes), [0]);
-  assert.deepEqual(decodePromptBytes(bytes), ['']);
-});

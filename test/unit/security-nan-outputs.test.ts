@@ -6,7 +6,8 @@ import type { EvaluateRequest } from '../../common/proto/generated/propeller/v1/
 import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
 import type { InfoResponse__Output } from '../../common/proto/generated/propeller/v1/InfoResponse.ts';
 import type { Tensor__Output } from '../../common/proto/generated/propeller/v1/Tensor.ts';
-import { Dispatcher, type EvalItem } from '../../coordinator/cluster/dispatcher.ts';
+import { Dispatcher, type WindowWork } from '../../coordinator/cluster/dispatcher.ts';
+import { pointWork } from '../helpers/window-work.ts';
 import type { WorkerCalls } from '../../coordinator/cluster/worker-client.ts';
 import { WorkerRegistry } from '../../coordinator/cluster/worker-registry.ts';
 import { fieldMixtureManifest } from '../../models/field-mixture/build.ts';
@@ -39,7 +40,7 @@ class FakeWorker implements WorkerCalls {
       capacity: 1,
       maxMessageBytes: 64 << 20,
       confirmsReceipt: false,
-      models: [{ name: 'field-mixture', kind: 'denoiser', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
+      models: [{ name: 'field-mixture', kind: 'MODEL_KIND_DENOISER', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
     };
   }
 
@@ -85,8 +86,8 @@ async function setup(workers: FakeWorker[]) {
   return { registry, dispatcher, close: () => (dispatcher.close(), registry.close()) };
 }
 
-function items(n: number): EvalItem[] {
-  return Array.from({ length: n }, (_, i) => ({ sample: new Float32Array([i, -i, 0.5, 2]), shape: [4, 1, 1, 1], timestep: 10 }));
+function items(n: number): WindowWork[] {
+  return Array.from({ length: n }, (_, i) => pointWork(new Float32Array([i, -i, 0.5, 2])));
 }
 
 for (const dtype of ['float16', 'float32'] as const) {

@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { DecodeRequest as _propeller_v1_DecodeRequest, DecodeRequest__Output as _propeller_v1_DecodeRequest__Output } from './propeller/v1/DecodeRequest';
 import type { DecodeResponse as _propeller_v1_DecodeResponse, DecodeResponse__Output as _propeller_v1_DecodeResponse__Output } from './propeller/v1/DecodeResponse';
@@ -12,7 +12,9 @@ import type { EvaluateResponse as _propeller_v1_EvaluateResponse, EvaluateRespon
 import type { InfoRequest as _propeller_v1_InfoRequest, InfoRequest__Output as _propeller_v1_InfoRequest__Output } from './propeller/v1/InfoRequest';
 import type { InfoResponse as _propeller_v1_InfoResponse, InfoResponse__Output as _propeller_v1_InfoResponse__Output } from './propeller/v1/InfoResponse';
 import type { ModelInfo as _propeller_v1_ModelInfo, ModelInfo__Output as _propeller_v1_ModelInfo__Output } from './propeller/v1/ModelInfo';
+import type { PromptMix as _propeller_v1_PromptMix, PromptMix__Output as _propeller_v1_PromptMix__Output } from './propeller/v1/PromptMix';
 import type { Tensor as _propeller_v1_Tensor, Tensor__Output as _propeller_v1_Tensor__Output } from './propeller/v1/Tensor';
+import type { WeightedPrompt as _propeller_v1_WeightedPrompt, WeightedPrompt__Output as _propeller_v1_WeightedPrompt__Output } from './propeller/v1/WeightedPrompt';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -35,7 +37,11 @@ export interface ProtoGrpcType {
       InfoRequest: MessageTypeDefinition<_propeller_v1_InfoRequest, _propeller_v1_InfoRequest__Output>
       InfoResponse: MessageTypeDefinition<_propeller_v1_InfoResponse, _propeller_v1_InfoResponse__Output>
       ModelInfo: MessageTypeDefinition<_propeller_v1_ModelInfo, _propeller_v1_ModelInfo__Output>
+      ModelKind: EnumTypeDefinition
+      OutputDtype: EnumTypeDefinition
+      PromptMix: MessageTypeDefinition<_propeller_v1_PromptMix, _propeller_v1_PromptMix__Output>
       Tensor: MessageTypeDefinition<_propeller_v1_Tensor, _propeller_v1_Tensor__Output>
+      WeightedPrompt: MessageTypeDefinition<_propeller_v1_WeightedPrompt, _propeller_v1_WeightedPrompt__Output>
     }
   }
 }

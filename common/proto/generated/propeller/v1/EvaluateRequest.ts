@@ -1,14 +1,12 @@
 // Original file: proto/propeller/v1/denoiser.proto
 
 import type { EvaluateItem as _propeller_v1_EvaluateItem, EvaluateItem__Output as _propeller_v1_EvaluateItem__Output } from '../../propeller/v1/EvaluateItem';
+import type { OutputDtype as _propeller_v1_OutputDtype, OutputDtype__Output as _propeller_v1_OutputDtype__Output } from '../../propeller/v1/OutputDtype';
 
 export interface EvaluateRequest {
   'model'?: (string);
   'items'?: (_propeller_v1_EvaluateItem)[];
-  /**
-   * "float16" (default when empty) or "float32" for the outputs.
-   */
-  'outputDtype'?: (string);
+  'outputDtype'?: (_propeller_v1_OutputDtype);
   /**
    * For logs and metrics: the job this batch belongs to.
    */
@@ -18,10 +16,7 @@ export interface EvaluateRequest {
 export interface EvaluateRequest__Output {
   'model': (string);
   'items': (_propeller_v1_EvaluateItem__Output)[];
-  /**
-   * "float16" (default when empty) or "float32" for the outputs.
-   */
-  'outputDtype': (string);
+  'outputDtype': (_propeller_v1_OutputDtype__Output);
   /**
    * For logs and metrics: the job this batch belongs to.
    */

@@ -1,14 +1,15 @@
 // Original file: proto/propeller/v1/denoiser.proto
 
+import type { ModelKind as _propeller_v1_ModelKind, ModelKind__Output as _propeller_v1_ModelKind__Output } from '../../propeller/v1/ModelKind';
 
 export interface ModelInfo {
   'name'?: (string);
-  /**
-   * "denoiser" | "decoder" | "encoder"
-   */
-  'kind'?: (string);
+  'kind'?: (_propeller_v1_ModelKind);
   /**
    * manifest.json as loaded, so the coordinator plans with the worker's view.
+   * It stays JSON: its schema (common/manifest.ts, zod) is the one both sides
+   * already validate the files on disk with, and it grows with every model
+   * family; a proto copy of it would be a second schema to keep in step.
    */
   'manifestJson'?: (string);
   /**
@@ -20,12 +21,12 @@ export interface ModelInfo {
 
 export interface ModelInfo__Output {
   'name': (string);
-  /**
-   * "denoiser" | "decoder" | "encoder"
-   */
-  'kind': (string);
+  'kind': (_propeller_v1_ModelKind__Output);
   /**
    * manifest.json as loaded, so the coordinator plans with the worker's view.
+   * It stays JSON: its schema (common/manifest.ts, zod) is the one both sides
+   * already validate the files on disk with, and it grows with every model
+   * family; a proto copy of it would be a second schema to keep in step.
    */
   'manifestJson': (string);
   /**

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../common/rng.ts';
 import { CompositeDenoiser, type EvaluateWindows } from '../../coordinator/layout/composite-denoiser.ts';
-import { samplePipelined } from '../../coordinator/layout/pipelined-sequential.ts';
+import { samplePipelined } from '../../coordinator/sampling/pipelined-sequential.ts';
 import { planWindows } from '../../coordinator/layout/planner.ts';
 import type { LatentDims } from '../../coordinator/layout/types.ts';
 import type { PredictionType } from '../../coordinator/sampling/prediction.ts';
@@ -45,7 +45,6 @@ function composite(scheduler: Scheduler, predictionType: PredictionType, evaluat
     windows: WINDOWS,
     blend: 'linear',
     predictionType,
-    conditioningFor: () => new Float32Array(0),
     evaluate,
     scheduler,
     windowsPerCall,

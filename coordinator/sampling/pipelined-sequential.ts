@@ -23,12 +23,12 @@
  * starting), so memory is three latents, two mergers and the step noise, and
  * at most `windowsPerCall * callsInFlight` windows are out at a time.
  */
-import { epsFromX0 } from '../sampling/prediction.ts';
-import { addScaledNoise, type Scheduler } from '../sampling/scheduler.ts';
-import { startingSample, type SequentialOptions } from '../sampling/sequential.ts';
-import type { CompositeDenoiser, StepInputs, WindowGroup } from './composite-denoiser.ts';
-import type { Merger } from './merge.ts';
-import type { PredictionObserver } from '../sampling/prediction-frames.ts';
+import { epsFromX0 } from './prediction.ts';
+import { addScaledNoise, type Scheduler } from './scheduler.ts';
+import { startingSample, type SequentialOptions } from './sequential.ts';
+import type { CompositeDenoiser, StepInputs, WindowGroup } from '../layout/composite-denoiser.ts';
+import type { Merger } from '../layout/merge.ts';
+import type { PredictionObserver } from './prediction-frames.ts';
 
 /** Options of {@link samplePipelined}: `SequentialOptions` with the composite denoiser in place of `scheduler` and `denoise`. */
 export type PipelinedOptions = Omit<SequentialOptions, 'scheduler' | 'denoise'> & {
