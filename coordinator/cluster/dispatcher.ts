@@ -102,6 +102,13 @@ export class Dispatcher implements WorkerPool {
     return this.vae.encode(model, frames, shape, signal);
   }
 
+  /** Window evaluations waiting for a worker (not yet sent), by model: the metrics' backlog. */
+  backlog(): Map<string, number> {
+    const queued = new Map<string, number>();
+    for (const p of this.active) queued.set(p.model, (queued.get(p.model) ?? 0) + p.queue.length);
+    return queued;
+  }
+
   close(): void {
     clearInterval(this.ticker);
     for (const p of [...this.active]) this.finish(p, new UnavailableError('coordinator is shutting down'));
