@@ -1,12 +1,15 @@
-import { CanceledError, UnavailableError, errorMessage } from '../../common/errors.ts';
+import { CanceledError, UnavailableError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { batchCap, batchSize } from './batch-size.ts';
+import { MONOTONIC_CLOCK, type Clock } from './clock.ts';
 import { EvalRequest, type EvaluateOptions, type InFlightBatch } from './eval-request.ts';
 import type { WindowWork } from '../layout/window-work.ts';
 import { FairShare } from './fair-share.ts';
+import { duplicateFor } from './hedging.ts';
 import { assembleBatch, nextRequest } from './request-order.ts';
 import { Pace, perItemOrder } from './pace.ts';
-import { DEFAULT_STRAGGLER_POLICY, pickStraggler, stragglerAfterMs, type StragglerPolicy } from './stragglers.ts';
+import { Retries } from './retries.ts';
+import { DEFAULT_STRAGGLER_POLICY, stragglerAfterMs, type StragglerPolicy } from './stragglers.ts';
 import { VaeCalls } from './vae-calls.ts';
 import { WireBatches, type Segment } from './wire-batch.ts';
 import type { WorkerPool } from './worker-pool.ts';
@@ -28,6 +31,8 @@ export interface DispatcherOptions {
   noWorkerTimeoutMs: number;
   /** When a slow batch is duplicated on an idle worker (default: 3x the usual latency, at least 2 s). */
   stragglers?: StragglerPolicy;
+  /** What calls, stragglers and waits are timed with (default: the monotonic clock; unit tests pass a virtual one, clock.ts). */
+  clock?: Clock;
   log: Logger;
 }
 
@@ -42,10 +47,12 @@ const TICK_MS = 200;
  * job charged least so far (fair sharing by items, see fair-share.ts). A
  * failed or timed-out batch goes back to the queue and is retried on
  * another worker (evaluations are pure: a duplicate is harmless); the
- * registry takes failing, stuck or draining workers out. When a request has
- * nothing queued and a worker is idle, the most overdue batch in flight is
- * duplicated there and the first answer wins (stragglers). Outputs do not
- * depend on which worker answered or how items were batched.
+ * registry takes failing, stuck or draining workers out (retries.ts). When a
+ * request has nothing queued and a worker is idle, a slow batch in flight is
+ * duplicated there and the first answer wins (hedging.ts). Outputs do not
+ * depend on which worker answered or how items were batched. Worker state is
+ * the registry's to write and a request's the request's: the dispatcher
+ * tells them what happened through their methods.
  */
 export class Dispatcher implements WorkerPool {
   private readonly active: EvalRequest[] = [];
@@ -54,6 +61,7 @@ export class Dispatcher implements WorkerPool {
   private pumpScheduled = false;
   private readonly ticker: NodeJS.Timeout;
   private readonly stragglers: StragglerPolicy;
+  private readonly clock: Clock;
   /** Bytes sent and received as tensors, retried and duplicated batches, for metrics. */
   readonly wire = { sentBytes: 0, receivedBytes: 0, retries: 0, duplicates: 0 };
   /** Encoding a batch and decoding its reply (wire-batch.ts). */
@@ -61,15 +69,18 @@ export class Dispatcher implements WorkerPool {
   /** Workers' measured pace and calls in flight (pace.ts). */
   private readonly pace: Pace;
   private readonly vae: VaeCalls;
+  private readonly retries: Retries;
 
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly opts: DispatcherOptions,
   ) {
     this.stragglers = opts.stragglers ?? DEFAULT_STRAGGLER_POLICY;
+    this.clock = opts.clock ?? MONOTONIC_CLOCK;
     this.batches = new WireBatches(opts.wireDtype, this.wire);
-    this.pace = new Pace(registry, opts.maxInFlightPerWorker);
-    this.vae = new VaeCalls(registry, opts);
+    this.pace = new Pace(registry, opts.maxInFlightPerWorker, this.clock);
+    this.vae = new VaeCalls(registry, { ...opts, clock: this.clock });
+    this.retries = new Retries(registry, opts, this.wire, (p, err) => this.finish(p, err));
     registry.onChange(() => this.pump());
     // Stragglers and the no-worker timeout are about time passing, not events.
     this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -87,7 +98,7 @@ export class Dispatcher implements WorkerPool {
       const onAbort = () => this.finish(p, opts.signal?.reason ?? new CanceledError());
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       // One job makes thousands of calls with the same signal: unhook when done.
-      p.unhook = () => opts.signal?.removeEventListener('abort', onAbort);
+      p.onSettle(() => opts.signal?.removeEventListener('abort', onAbort));
       this.share.join(p.shareKey);
       this.active.push(p);
       this.schedulePump();
@@ -162,11 +173,8 @@ export class Dispatcher implements WorkerPool {
       }
     }
     this.hedge();
-    const now = Date.now();
-    for (const p of this.active) {
-      if (p.queue.length > 0 && this.registry.serving(p.model).length === 0) p.waitingSince ??= now;
-      else p.waitingSince = undefined;
-    }
+    const now = this.clock.now();
+    for (const p of this.active) p.noteWaiting(now, this.registry.serving(p.model).length > 0);
   }
 
   /** The request `w` serves next (request-order.ts), moving the round-robin start past it. */
@@ -200,58 +208,45 @@ export class Dispatcher implements WorkerPool {
     return this.registry.serving(model).map((e) => e.address);
   }
 
-  /**
-   * Stragglers: for each idle worker, when some request has nothing queued,
-   * duplicate a batch there: early, when the idle worker would finish it
-   * clearly before the worker it is on is expected to (measured seconds per
-   * item: a slow link); otherwise its most overdue batch past the usual
-   * latency. At most one duplicate per batch.
-   */
+  /** Hedging: each idle worker duplicates the batch hedging.ts picks for it, if any. */
   private hedge(): void {
     if (this.active.length === 0) return;
-    const now = performance.now();
+    const now = this.clock.now();
+    const threshold = (b: InFlightBatch) => stragglerAfterMs(this.registry.typicalCallSeconds(b.worker), this.stragglers);
     for (const w of this.registry.serving()) {
-      if (w.inFlight > 0) continue;
-      const candidates: { p: EvalRequest; b: InFlightBatch; startedMs: number; hedged: boolean }[] = [];
-      for (const p of this.active) {
-        if (p.queue.length > 0 || !w.models.has(p.model)) continue;
-        for (const b of p.inFlight) if (b.worker !== w) candidates.push({ p, b, startedMs: b.startedMs, hedged: b.hedged });
-      }
-      const pick = this.pace.earlyStraggler(w, candidates, now) ?? pickStraggler(candidates, now, (c) => stragglerAfterMs(this.registry.typicalCallSeconds(c.b.worker), this.stragglers));
-      if (!pick) continue;
-      const items = pick.b.items.filter((i) => pick.p.results[i] === undefined);
-      pick.b.hedged = true;
-      if (items.length === 0) continue;
+      const dup = duplicateFor(w, this.active, now, this.pace, threshold);
+      if (!dup) continue;
+      dup.p.hedged(dup.b);
+      if (dup.items.length === 0) continue;
       this.wire.duplicates++;
       this.opts.log.info('straggler: duplicating a slow batch on an idle worker', {
-        job: pick.p.opts.jobId,
-        items: items.length,
-        slow: pick.b.worker.address,
+        job: dup.p.opts.jobId,
+        items: dup.items.length,
+        slow: dup.b.worker.address,
         idle: w.address,
-        elapsedMs: Math.round(now - pick.b.startedMs),
+        elapsedMs: Math.round(now - dup.b.startedMs),
       });
-      this.send(w, [{ p: pick.p, items }], true);
+      this.send(w, [{ p: dup.p, items: dup.items }], true);
     }
   }
 
   /** Sends one micro-batch (one or more requests' items) to `w` as one Evaluate call. */
   private send(w: WorkerEntry, segments: Segment[], duplicate: boolean): void {
-    const startedMs = performance.now();
+    const startedMs = this.clock.now();
     const paced = this.pace.started(w, segments.reduce((n, s) => n + s.items.length, 0));
     const flights = segments.map(({ p, items }) => {
       const flight: InFlightBatch = { worker: w, items, startedMs, hedged: duplicate };
-      p.inFlight.add(flight);
-      for (const i of items) p.copies[i]!++;
+      p.sent(flight);
       this.share.charge(p.shareKey, items.length);
       return flight;
     });
     this.registry.began(w);
-    w.inTransit++;
+    this.registry.sending(w);
     let inTransit = true;
     const received = () => {
       if (!inTransit) return;
       inTransit = false;
-      w.inTransit--;
+      this.registry.delivered(w);
     };
     const { items, lengths, release } = this.batches.encode(segments);
     const model = segments[0]!.p.model;
@@ -265,40 +260,19 @@ export class Dispatcher implements WorkerPool {
     const total = items.length;
     const failed = (err: unknown): void => {
       landed();
-      const live = segments.filter(({ p }) => !p.done && !p.opts.signal?.aborted);
-      if (live.length === 0) {
-        this.pump();
-        return;
-      }
-      const msg = `worker ${w.address}: ${errorMessage(err)}`;
-      this.registry.failed(w, err);
-      // One line per failed call (a call may carry several requests' items).
-      const retried = live.filter(({ p, items: batch }) => !batch.every((i) => p.results[i] !== undefined));
-      if (retried.length > 0) {
-        this.wire.retries++;
-        const jobs = [...new Set(retried.map(({ p }) => p.opts.jobId ?? ''))].filter(Boolean).join(',');
-        this.opts.log.warn('batch failed, will retry', { job: jobs, items: retried.reduce((n, s) => n + s.items.length, 0), error: msg });
-      }
-      for (const { p, items: batch } of retried) {
-        p.lastError = msg;
-        const exhausted = p.requeue(batch, w.address, this.opts.maxAttempts);
-        if (exhausted !== undefined) this.finish(p, new Error(`evaluation failed after ${p.attempts[exhausted]} attempts; last error: ${msg}`));
-      }
+      this.retries.failed(w, segments, err);
       this.pump();
     };
     const landed = () => {
       received();
       paced();
       release();
-      segments.forEach(({ p, items: batch }, k) => {
-        p.inFlight.delete(flights[k]!);
-        for (const i of batch) p.copies[i]!--;
-      });
+      segments.forEach(({ p }, k) => p.landed(flights[k]!));
       this.registry.ended(w);
     };
     w.client
       .evaluate({ model, items, outputDtype: this.batches.outputDtype, jobId }, this.opts.batchTimeoutMs, signal, () => {
-        w.confirmsReceipt = true;
+        this.registry.receiptConfirmed(w);
         received();
         this.schedulePump();
       })
@@ -313,7 +287,7 @@ export class Dispatcher implements WorkerPool {
             return;
           }
           landed();
-          this.registry.succeeded(w, total, (performance.now() - startedMs) / 1000);
+          this.registry.succeeded(w, total, (this.clock.now() - startedMs) / 1000);
           let offset = 0;
           for (const { p, items: batch } of segments) {
             const mine = outs.slice(offset, offset + batch.length);
@@ -331,7 +305,7 @@ export class Dispatcher implements WorkerPool {
   }
 
   private expireWaiting(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const p of [...this.active]) {
       if (p.waitingSince !== undefined && now - p.waitingSince > this.opts.noWorkerTimeoutMs) {
         const why = p.lastError ? ` (last error: ${p.lastError})` : '';
@@ -342,12 +316,9 @@ export class Dispatcher implements WorkerPool {
 
   private finish(p: EvalRequest, err?: unknown): void {
     if (p.done) return;
-    p.done = true;
-    p.unhook?.();
     const idx = this.active.indexOf(p);
     if (idx >= 0) this.active.splice(idx, 1);
     this.share.retain(new Set(this.active.map((a) => a.shareKey)));
-    if (err) p.reject(err);
-    else p.resolve(p.results as Float32Array[]);
+    p.settle(err);
   }
 }

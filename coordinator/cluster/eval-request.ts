@@ -40,11 +40,13 @@ export class EvalRequest {
   readonly copies: Int32Array;
   readonly inFlight = new Set<InFlightBatch>();
   remaining: number;
+  /** The last failed call's error, for the message when the request gives up. */
   lastError = '';
-  /** When it started waiting with no serving worker for its model. */
+  /** When it started waiting with no serving worker for its model (clock ms). */
   waitingSince: number | undefined;
   done = false;
-  unhook: (() => void) | undefined;
+  /** Called once when the request settles (unhooks its abort listener). */
+  private cleanup: (() => void) | undefined;
   /** Addresses each item failed on. */
   private readonly failedOn = new Map<number, Set<string>>();
 
@@ -94,6 +96,44 @@ export class EvalRequest {
     return batch;
   }
 
+  /** Runs `fn` once when the request settles. */
+  onSettle(fn: () => void): void {
+    this.cleanup = fn;
+  }
+
+  /** Resolves with the results, or rejects with `err`; false when it had already settled. */
+  settle(err?: unknown): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.cleanup?.();
+    if (err) this.reject(err);
+    else this.resolve(this.results as Float32Array[]);
+    return true;
+  }
+
+  /** Notes whether a serving worker has its model while items wait: starts or clears `waitingSince`. */
+  noteWaiting(now: number, servedSomewhere: boolean): void {
+    if (this.queue.length > 0 && !servedSomewhere) this.waitingSince ??= now;
+    else this.waitingSince = undefined;
+  }
+
+  /** A copy of some of its items went out. */
+  sent(flight: InFlightBatch): void {
+    this.inFlight.add(flight);
+    for (const i of flight.items) this.copies[i]!++;
+  }
+
+  /** A copy's call settled (answered or failed). */
+  landed(flight: InFlightBatch): void {
+    this.inFlight.delete(flight);
+    for (const i of flight.items) this.copies[i]!--;
+  }
+
+  /** A duplicate of `flight` went out (or it is one): it is never duplicated again. */
+  hedged(flight: InFlightBatch): void {
+    flight.hedged = true;
+  }
+
   /** Stores outputs of items that have none yet; returns how many were new. */
   fill(batch: readonly number[], outs: readonly Float32Array[]): number {
     let fresh = 0;
@@ -108,12 +148,13 @@ export class EvalRequest {
   }
 
   /**
-   * After a failed copy on `address`: counts the attempt, remembers the
+   * After a failed copy on `address` (with `error`): counts the attempt, remembers the
    * worker, and puts items that have no result and no other copy in flight
    * back at the front of the queue. Returns an item that has used up
    * `maxAttempts`, if any (the request then fails).
    */
-  requeue(batch: readonly number[], address: string, maxAttempts: number): number | undefined {
+  requeue(batch: readonly number[], address: string, maxAttempts: number, error: string): number | undefined {
+    this.lastError = error;
     const back: number[] = [];
     let exhausted: number | undefined;
     for (const i of batch) {

@@ -5,6 +5,7 @@
  * The dispatcher asks it whether to leave a batch to a faster worker, and
  * which batch an idle worker should duplicate early (docs/dispatch.md).
  */
+import type { Clock } from './clock.ts';
 import type { InFlightBatch } from './eval-request.ts';
 import type { WorkerEntry, WorkerRegistry } from './worker-registry.ts';
 
@@ -23,11 +24,12 @@ export class Pace {
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly maxInFlightPerWorker: number,
+    private readonly clock: Clock,
   ) {}
 
   /** A call of `items` to `w` started now; returns its end (call it once, when the call has settled). */
   started(w: WorkerEntry, items: number): () => void {
-    const entry = { startedMs: performance.now(), items };
+    const entry = { startedMs: this.clock.now(), items };
     const set = this.flying.get(w) ?? new Set();
     set.add(entry);
     this.flying.set(w, set);
@@ -66,7 +68,7 @@ export class Pace {
   fasterElsewhere(w: WorkerEntry, model: string, items: number): boolean {
     const spi = w.secondsPerItem;
     if (spi === undefined) return false;
-    const now = performance.now();
+    const now = this.clock.now();
     const mine = this.remainingMs(w, now);
     if (mine === undefined) return false;
     const finish = mine + items * spi * 1000;

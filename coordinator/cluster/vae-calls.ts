@@ -6,6 +6,7 @@
 import { UnavailableError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { allFinite, decodeTensor, encodeTensor, encodeUint8Tensor } from '../../common/tensor-codec.ts';
+import { MONOTONIC_CLOCK, type Clock } from './clock.ts';
 import type { WorkerEntry, WorkerRegistry } from './worker-registry.ts';
 
 export interface VaeCallOptions {
@@ -15,6 +16,8 @@ export interface VaeCallOptions {
   maxAttempts: number;
   /** How long a call waits for a serving worker. */
   noWorkerTimeoutMs: number;
+  /** What the wait for a serving worker is timed with (default: the monotonic clock). */
+  clock?: Clock;
   log: Logger;
 }
 
@@ -48,14 +51,15 @@ export class VaeCalls {
   private async onAnyWorker<T>(what: 'decode' | 'encode', model: string, signal: AbortSignal | undefined, run: (w: WorkerEntry) => Promise<T>): Promise<T> {
     let lastError = '';
     const tried = new Set<string>();
-    const deadline = Date.now() + this.opts.noWorkerTimeoutMs;
+    const clock = this.opts.clock ?? MONOTONIC_CLOCK;
+    const deadline = clock.now() + this.opts.noWorkerTimeoutMs;
     for (let attempt = 0; attempt < this.opts.maxAttempts; ) {
       signal?.throwIfAborted();
       // Workers not tried yet first, then the least busy.
       const candidates = this.registry.serving(model).sort((a, b) => Number(tried.has(a.address)) - Number(tried.has(b.address)) || a.inFlight - b.inFlight);
       const w = candidates[0];
       if (!w) {
-        if (Date.now() > deadline) throw new UnavailableError(`no serving worker has model "${model}"${lastError ? ` (last error: ${lastError})` : ''}`);
+        if (clock.now() > deadline) throw new UnavailableError(`no serving worker has model "${model}"${lastError ? ` (last error: ${lastError})` : ''}`);
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }

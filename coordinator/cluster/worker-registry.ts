@@ -233,6 +233,21 @@ export class WorkerRegistry {
     }
   }
 
+  /** An Evaluate request to `e` went on the wire; the worker has not confirmed receiving it yet. */
+  sending(e: WorkerEntry): void {
+    e.inTransit++;
+  }
+
+  /** A request sent to `e` is off the wire: the worker confirmed receipt, or the call settled first. */
+  delivered(e: WorkerEntry): void {
+    e.inTransit--;
+  }
+
+  /** `e` confirmed receiving a request (early response headers): from now on its batches go on the wire one at a time. */
+  receiptConfirmed(e: WorkerEntry): void {
+    e.confirmsReceipt = true;
+  }
+
   /** Records a successful Evaluate of `items` that took `seconds`. */
   succeeded(e: WorkerEntry, items: number, seconds: number): void {
     e.consecutiveFailures = 0;

@@ -6,7 +6,7 @@ import { ProcessCluster, exited, follow, smallJob, workerStatus } from '../helpe
 const cluster = new ProcessCluster();
 after(() => cluster.stop());
 
-test('fault - SIGTERM of a worker mid-job: it drains its in-flight batches and exits 0, the coordinator stops sending to it, the job succeeds', { timeout: 60_000 }, async () => {
+test('fault - SIGTERM of a worker mid-job: it drains its in-flight batches and exits 0, the coordinator stops sending to it, the job succeeds', { timeout: 180_000 }, async () => {
   const workers = await Promise.all([cluster.worker('drain-w0'), cluster.worker('drain-w1')]);
   const coordinator = await cluster.coordinator('drain-coordinator', workers);
   const client = new JobClient(coordinator.address);

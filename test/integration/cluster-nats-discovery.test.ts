@@ -9,6 +9,10 @@ import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
  * Worker discovery through a real NATS server (JetStream KV) this file
  * starts; without nats-server this test fails, it never skips. The server
  * and its store go away with the file, bucket included.
+ *
+ * Why a worker was dropped is read from the coordinator's log (a deleted key
+ * or a stale entry), not inferred from how long it took: waits are bounds of
+ * 5x or more what they take on a loaded machine, never assertions.
  */
 const bucket = `propeller-test-${process.pid}-${randomBytes(4).toString('hex')}`;
 const cluster = new ProcessCluster();
@@ -23,18 +27,19 @@ after(async () => {
   await nats?.stop();
 });
 
-test('nats - workers that start later are picked up, workers that stop are dropped, at runtime', { timeout: 90_000 }, async () => {
+test('nats - workers that start later are picked up, workers that stop are dropped, at runtime', { timeout: 180_000 }, async () => {
   const ttlMs = 4_000;
   const natsFlags = ['--nats', nats.url, '--nats-bucket', bucket];
   const coordinator = await cluster.coordinator('nats-coordinator', [], [...natsFlags, '--nats-ttl-ms', String(ttlMs)]);
   const client = new JobClient(coordinator.address);
   const listed = async () => (await client.workers()).workers;
+  const gone = (address: string) => cluster.log('nats-coordinator').filter((l) => l.includes('worker gone from NATS') && l.includes(address));
   try {
     assert.deepEqual(await listed(), []);
 
     // A worker started after the coordinator appears and serves a job.
     const w0 = await cluster.worker('nats-w0', natsFlags);
-    const first = await waitFor('the first worker to be discovered', 10_000, async () => (await listed()).find((w) => w.address === w0.address && w.state === 'serving'));
+    const first = await waitFor('the first worker to be discovered', 30_000, async () => (await listed()).find((w) => w.address === w0.address && w.state === 'serving'));
     assert.equal(first.id, 'nats-w0');
     assert.equal(first.device, 'cpu');
     assert.ok(first.models.includes('field-mixture'));
@@ -44,19 +49,20 @@ test('nats - workers that start later are picked up, workers that stop are dropp
 
     // A second one joins; killed without a chance to withdraw, it is dropped once its entry goes stale.
     const w1 = await cluster.worker('nats-w1', natsFlags);
-    await waitFor('the second worker to be discovered', 10_000, async () => ((await listed()).some((w) => w.address === w1.address && w.state === 'serving') ? true : undefined));
+    await waitFor('the second worker to be discovered', 30_000, async () => ((await listed()).some((w) => w.address === w1.address && w.state === 'serving') ? true : undefined));
     w1.process.kill('SIGKILL');
     await exited(w1);
     const killedAt = Date.now();
-    await waitFor('the killed worker to be dropped', ttlMs + 6_000, async () => ((await listed()).some((w) => w.address === w1.address) ? undefined : true));
+    await waitFor('the killed worker to be dropped', 5 * ttlMs, async () => ((await listed()).some((w) => w.address === w1.address) ? undefined : true));
+    // A lower bound only (a busy machine makes it later, never sooner): the entry was refreshed within the last 2 s.
     assert.ok(Date.now() - killedAt >= 1_000, 'dropped before its entry could have gone stale');
+    assert.ok(gone(w1.address).some((l) => l.includes('not refreshed for')), `the killed worker was not dropped as stale: ${gone(w1.address).join('\n')}`);
 
-    // SIGTERM: the worker deletes its entry when it starts draining and is dropped at once.
-    const stopping = Date.now();
+    // SIGTERM: the worker deletes its entry when it starts draining and is dropped for that, not by expiry.
     await w0.stop();
-    await waitFor('the drained worker to be dropped', 3_000, async () => ((await listed()).length === 0 ? true : undefined));
-    assert.ok(Date.now() - stopping < ttlMs, 'dropped only by expiry, not by the deleted key');
-    assert.ok(cluster.log('nats-coordinator').some((l) => l.includes('worker gone from NATS') && l.includes('key deleted')));
+    await waitFor('the drained worker to be dropped', 5 * ttlMs, async () => ((await listed()).length === 0 ? true : undefined));
+    const drained = gone(w0.address);
+    assert.ok(drained.length === 1 && drained[0]!.includes('key deleted'), `the drained worker was not dropped for its deleted key: ${drained.join('\n')}`);
   } finally {
     client.close();
   }
