@@ -7,7 +7,7 @@ import type { EvaluateRequest } from '../../common/proto/generated/propeller/v1/
 import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
 import type { InfoResponse__Output } from '../../common/proto/generated/propeller/v1/InfoResponse.ts';
 import type { Tensor__Output } from '../../common/proto/generated/propeller/v1/Tensor.ts';
-import { Dispatcher, type DispatcherOptions, type EvalItem } from '../../coordinator/cluster/dispatcher.ts';
+import { Dispatcher, type DispatcherOptions, type WindowWork } from '../../coordinator/cluster/dispatcher.ts';
 import { classifyFailure } from '../../coordinator/cluster/failures.ts';
 import { FairShare } from '../../coordinator/cluster/fair-share.ts';
 import { pickStraggler, stragglerAfterMs } from '../../coordinator/cluster/stragglers.ts';
@@ -65,7 +65,7 @@ class FakeWorker implements WorkerCalls {
       capacity: 1,
       maxMessageBytes: 64 << 20,
       confirmsReceipt: this.receiptAfterMs !== undefined,
-      models: [{ name: 'field-mixture', kind: 'denoiser', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
+      models: [{ name: 'field-mixture', kind: 'MODEL_KIND_DENOISER', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
     };
   }
 
@@ -145,8 +145,11 @@ async function setup(t: TestContext, names: string[], opts: Partial<DispatcherOp
   return { fakes, registry, dispatcher, time, run, close };
 }
 
-function items(n: number, base = 0): EvalItem[] {
-  return Array.from({ length: n }, (_, i) => ({ sample: new Float32Array([base + i, -(base + i)]), shape: [2, 1, 1, 1], timestep: 10 }));
+/** A 1x1x1 window with two channels (item x is [x, -x]). */
+const WINDOW = { index: 0, f0: 0, y0: 0, x0: 0, frames: 1, height: 1, width: 1 };
+
+function items(n: number, base = 0): WindowWork[] {
+  return Array.from({ length: n }, (_, i) => ({ window: WINDOW, sample: new Float32Array([base + i, -(base + i)]), timestep: 10 }));
 }
 
 function assertAnswers(out: Float32Array[], n: number, base = 0): void {
