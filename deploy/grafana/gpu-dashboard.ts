@@ -12,13 +12,11 @@
  * test/integration/prometheus-gpu-dashboard.test.ts runs every query below
  * against a recorded exporter scrape and a real worker.
  */
-import { WORKER_JOB } from './dashboards.ts';
-import type { DashboardSpec, PanelSpec, Target } from './panel-spec.ts';
+import type { DashboardSpec, PanelSpec } from './panel-spec.ts';
+import { WORKER_JOB, q, rate } from './queries.ts';
 
 /** Scrape job of the DCGM exporter (the Service's name on Kubernetes, the job in deploy/prometheus/prometheus.yml). */
 export const DCGM_JOB = 'dcgm-exporter';
-
-const q = (expr: string, legend: string): Target => ({ expr, legend });
 
 /** Workers that know their GPU, one series per GPU UUID, labelled `UUID` as DCGM labels GPUs. */
 const WORKER_GPU = `label_replace(max by (gpu_uuid, worker_id) (propeller_worker_info{job="${WORKER_JOB}", gpu_uuid!=""}), "UUID", "$1", "gpu_uuid", "(.+)")`;
@@ -26,8 +24,14 @@ const WORKER_GPU = `label_replace(max by (gpu_uuid, worker_id) (propeller_worker
 /** A DCGM metric per worker: the GPU's series with its worker's id. */
 const perWorker = (expr: string) => `${expr} * on (UUID) group_left (worker_id) ${WORKER_GPU}`;
 
-/** A DCGM gauge on every GPU of every node, by node and GPU index. */
-const perGpu = (metric: string) => `max by (Hostname, gpu, UUID) (${metric})`;
+/** A panel of one DCGM gauge on every GPU of every node, by node and GPU index. */
+const perGpu = (title: string, description: string, expr: string, unit: string, type?: PanelSpec['type']): PanelSpec => ({
+  title,
+  description,
+  targets: [q(`max by (Hostname, gpu, UUID) (${expr})`, '{{Hostname}} GPU {{gpu}}')],
+  unit,
+  ...(type ? { type } : {}),
+});
 
 const panels: PanelSpec[] = [
   {
@@ -42,7 +46,7 @@ const panels: PanelSpec[] = [
     targets: [
       q(perWorker('DCGM_FI_DEV_GPU_UTIL / 100'), 'dcgm {{worker_id}}'),
       q(
-        `max by (worker_id) (rate(propeller_worker_compute_seconds_total{job="${WORKER_JOB}"}[$__rate_interval]) * on (job, instance) group_left (worker_id) propeller_worker_info{job="${WORKER_JOB}"})`,
+        `max by (worker_id) (${rate('propeller_worker_compute_seconds_total', `job="${WORKER_JOB}"`)} * on (job, instance) group_left (worker_id) propeller_worker_info{job="${WORKER_JOB}"})`,
         'propeller {{worker_id}}',
       ),
     ],
@@ -60,42 +64,23 @@ const panels: PanelSpec[] = [
     targets: [q('max by (namespace, pod, Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL{pod!=""})', '{{namespace}}/{{pod}}')],
     unit: 'percent',
   },
-  {
-    title: 'GPU utilisation by node',
-    description: 'DCGM_FI_DEV_GPU_UTIL of every GPU of every node, Propeller worker or not.',
-    targets: [q(perGpu('DCGM_FI_DEV_GPU_UTIL'), '{{Hostname}} GPU {{gpu}}')],
-    unit: 'percent',
-  },
+  perGpu('GPU utilisation by node', 'DCGM_FI_DEV_GPU_UTIL of every GPU of every node, Propeller worker or not.', 'DCGM_FI_DEV_GPU_UTIL', 'percent'),
   {
     title: 'Framebuffer used',
     description: 'GPU memory in use (DCGM_FI_DEV_FB_USED, MiB in the exporter) per worker: model weights, ONNX Runtime arena and activations of the largest batch.',
     targets: [q(perWorker('DCGM_FI_DEV_FB_USED * 1048576'), '{{worker_id}}')],
     unit: 'bytes',
   },
-  {
-    title: 'Framebuffer used share',
-    description: 'Used over used + free framebuffer of every GPU; near 1 a larger batch or another model will not fit.',
-    targets: [q('max by (Hostname, gpu, UUID) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE))', '{{Hostname}} GPU {{gpu}}')],
-    unit: 'percentunit',
-  },
-  {
-    title: 'Power draw',
-    description: 'DCGM_FI_DEV_POWER_USAGE of every GPU.',
-    targets: [q(perGpu('DCGM_FI_DEV_POWER_USAGE'), '{{Hostname}} GPU {{gpu}}')],
-    unit: 'watt',
-  },
-  {
-    title: 'GPU temperature',
-    description: 'DCGM_FI_DEV_GPU_TEMP of every GPU; sustained heat throttles clocks and slows its worker.',
-    targets: [q(perGpu('DCGM_FI_DEV_GPU_TEMP'), '{{Hostname}} GPU {{gpu}}')],
-    unit: 'celsius',
-  },
-  {
-    title: 'Last XID error',
-    description: 'DCGM_FI_DEV_XID_ERRORS: the last XID (driver-reported GPU error) code of each GPU, 0 when none. 48 (double-bit ECC), 79 (fallen off the bus) and the like need the node drained.',
-    targets: [q(perGpu('DCGM_FI_DEV_XID_ERRORS'), '{{Hostname}} GPU {{gpu}}')],
-    type: 'table',
-  },
+  perGpu('Framebuffer used share', 'Used over used + free framebuffer of every GPU; near 1 a larger batch or another model will not fit.', 'DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)', 'percentunit'),
+  perGpu('Power draw', 'DCGM_FI_DEV_POWER_USAGE of every GPU.', 'DCGM_FI_DEV_POWER_USAGE', 'watt'),
+  perGpu('GPU temperature', 'DCGM_FI_DEV_GPU_TEMP of every GPU; sustained heat throttles clocks and slows its worker.', 'DCGM_FI_DEV_GPU_TEMP', 'celsius'),
+  perGpu(
+    'Last XID error',
+    'DCGM_FI_DEV_XID_ERRORS: the last XID (driver-reported GPU error) code of each GPU, 0 when none. 48 (double-bit ECC), 79 (fallen off the bus) and the like need the node drained.',
+    'DCGM_FI_DEV_XID_ERRORS',
+    'short',
+    'table',
+  ),
   {
     title: 'ECC errors',
     description: 'Volatile ECC errors counted in the window by DCGM_FI_DEV_ECC_SBE_VOL_TOTAL (single-bit, corrected) and DCGM_FI_DEV_ECC_DBE_VOL_TOTAL (double-bit, uncorrectable: the GPU needs a reset).',
