@@ -136,7 +136,7 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
   return -1;
 }
 
-/** `propeller demo`: embedded cluster, one job, out/demo.mp4, shut down. */
+/** `propeller demo`: embedded cluster, one job, out/demo.mp4 and its contact sheet out/demo.png, shut down. */
 export async function runDemo(args: string[], env: CliEnv): Promise<number> {
   const { values } = parse(args, {
     workers: { type: 'string', default: '2' },
@@ -145,7 +145,7 @@ export async function runDemo(args: string[], env: CliEnv): Promise<number> {
     seed: { type: 'string', default: '7' },
   });
   if (values.help) {
-    process.stdout.write('propeller demo [--workers N] [--out FILE] [--steps N] [--seed N]\n  Renders 48 frames at 256x256, 24 fps: clouds, then fire from frame 24.\n');
+    process.stdout.write('propeller demo [--workers N] [--out FILE] [--steps N] [--seed N]\n  Renders 48 frames at 256x256, 24 fps: clouds, then fire from frame 24; live previews, then a contact\n  sheet of the video, go to FILE with the extension .png (default out/demo.png).\n');
     return 0;
   }
   const started = performance.now();
@@ -177,9 +177,10 @@ export async function runDemo(args: string[], env: CliEnv): Promise<number> {
       steps: intFlag('steps', values.steps),
       seed: seedFlag(values.seed),
       output: { format: 'mp4' },
+      previews: { everySeconds: 2 },
     });
     process.stderr.write(`job ${job.id}: 48 frames 256x256, "clouds" then "fire" from frame 24\n`);
-    const code = await followAndDownload(client, job, values.out as string);
+    const code = await followAndDownload(client, job, values.out as string, (values.out as string).replace(/(\.[^./]*)?$/, '.png'));
     if (code !== 0) return code;
     const probe = await probeVideo(values.out as string);
     process.stderr.write(

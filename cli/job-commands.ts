@@ -7,6 +7,7 @@ import { clientTlsFlags } from './security-flags.ts';
 import { ProgressView } from './progress.ts';
 import { SPEC_FLAGS, SPEC_HELP, specFromFlags } from './job-spec-flags.ts';
 import { MODELS_BUILD_HELP } from './models-command.ts';
+import { PreviewFile } from './preview-file.ts';
 
 export const JOB_COMMANDS = ['submit', 'watch', 'get', 'ls', 'cancel', 'download', 'workers', 'models'];
 
@@ -24,8 +25,9 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
   } as const;
   switch (command) {
     case 'submit': {
-      const { values } = parse(args, { ...common, ...SPEC_FLAGS, wait: { type: 'boolean' }, out: { type: 'string' }, 'request-id': { type: 'string' } });
-      if (values.help) return help(`propeller submit [--wait] [--out FILE] [--request-id ID]\n${SPEC_HELP}`);
+      const { values } = parse(args, { ...common, ...SPEC_FLAGS, wait: { type: 'boolean' }, out: { type: 'string' }, 'request-id': { type: 'string' }, preview: { type: 'string' } });
+      if (values.help) return help(`propeller submit [--wait] [--out FILE] [--request-id ID] [--preview FILE]\n  --preview FILE           with --wait: keep FILE (PNG) showing the job's live preview, then its contact sheet\n${SPEC_HELP}`);
+      if (values.preview !== undefined && !values.wait) throw new Error('--preview needs --wait (or follow the job with: propeller watch ID --preview FILE)');
       const client = await clientOf(values, env);
       try {
         const job = await client.submit(specFromFlags(values), (values['request-id'] as string | undefined) ?? '');
@@ -34,20 +36,17 @@ export async function runJobCommand(command: string, args: string[], env: CliEnv
           return 0;
         }
         process.stderr.write(`job ${job.id} submitted\n`);
-        return await followAndDownload(client, job, (values.out as string | undefined) ?? `out/${job.id}.${EXT[job.spec?.output?.format ?? 'mp4']}`);
+        return await followAndDownload(client, job, (values.out as string | undefined) ?? `out/${job.id}.${EXT[job.spec?.output?.format ?? 'mp4']}`, values.preview as string | undefined);
       } finally {
         client.close();
       }
     }
     case 'watch': {
-      const { values, positionals } = parse(args, common, true);
-      if (values.help || positionals.length !== 1) return help('propeller watch ID');
+      const { values, positionals } = parse(args, { ...common, preview: { type: 'string' } }, true);
+      if (values.help || positionals.length !== 1) return help("propeller watch ID [--preview FILE]\n  --preview FILE  keep FILE (PNG) showing the job's live preview, then its contact sheet (jobs submitted with previews)");
       const client = await clientOf(values, env);
       try {
-        const view = new ProgressView();
-        const last = await client.watch(positionals[0]!, (e) => e.job && view.update(e.job));
-        view.done();
-        printOutcome(last);
+        const last = await follow(client, positionals[0]!, values.preview as string | undefined);
         return last.state === 'SUCCEEDED' ? 0 : 1;
       } finally {
         client.close();
@@ -159,16 +158,32 @@ async function clientOf(values: Record<string, string | boolean | undefined>, en
 }
 
 /** Follows a job with a progress bar, then downloads its output. Exit code 0 on success. */
-export async function followAndDownload(client: JobClient, job: Job__Output, out: string): Promise<number> {
-  const view = new ProgressView();
-  const last = await client.watch(job.id, (e) => e.job && view.update(e.job));
-  view.done();
-  printOutcome(last);
+export async function followAndDownload(client: JobClient, job: Job__Output, out: string, preview?: string): Promise<number> {
+  const last = await follow(client, job.id, preview);
   if (last.state !== 'SUCCEEDED') return 1;
   mkdirSync(dirname(out), { recursive: true });
   const { bytes } = await client.download(job.id, out);
   process.stderr.write(`wrote ${out} (${bytes} bytes)\n`);
   return 0;
+}
+
+/** Watches job `id` to its end with a progress bar (and its previews in the file `preview`); prints the outcome. */
+async function follow(client: JobClient, id: string, preview?: string): Promise<Job__Output> {
+  const view = new ProgressView();
+  const file = preview !== undefined ? new PreviewFile(preview) : undefined;
+  let sheet = false;
+  const last = await client.watch(id, (e) => {
+    if (e.job) view.update(e.job);
+    if (e.preview && file) file.offer(e.preview.image);
+    sheet ||= e.preview?.contactSheet === true;
+  });
+  view.done();
+  printOutcome(last);
+  if (file) {
+    await file.flush();
+    process.stderr.write(file.written ? `wrote ${file.path} (${sheet ? 'contact sheet' : 'latest preview'})\n` : `no preview of job ${id} arrived (submitted without previews?)\n`);
+  }
+  return last;
 }
 
 function printOutcome(job: Job__Output): void {

@@ -36,6 +36,10 @@ export const SPEC_FLAGS = {
   strength: { type: 'string' },
   guidance: { type: 'string' },
   tensor: { type: 'string', multiple: true },
+  'preview-every': { type: 'string' },
+  'preview-frames': { type: 'string' },
+  'preview-width': { type: 'string' },
+  'preview-source': { type: 'string' },
 } as const;
 
 export const SPEC_HELP = `  --model NAME             model (default field-mixture; see 'propeller models')
@@ -61,7 +65,11 @@ export const SPEC_HELP = `  --model NAME             model (default field-mixtur
   --strength S             video_to_video: share of the steps re-run, 0..1 (default 0.6)
   --guidance S             classifier-free guidance scale (default: the model's; 1 = none)
   --tensor NAME=FILE.npy   upload a conditioning tensor the model's manifest names, e.g.
-                           prompt_embeds=embeds.npy (repeatable; read here and uploaded)`;
+                           prompt_embeds=embeds.npy (repeatable; read here and uploaded)
+  --preview-every S --preview-frames N --preview-width W --preview-source auto|map|decoder
+                           live previews of the prediction on Watch, at most every S seconds (0: every step),
+                           N frames side by side, W pixels wide (default 5, 4, 512, auto: the model's preview map,
+                           else its decoder); any of them, or --preview FILE, turns previews on (docs/previews.md)`;
 
 /** Builds a JobSpec from parsed flags; errors name the flag. */
 export function specFromFlags(v: Record<string, unknown>): JobSpec {
@@ -109,6 +117,21 @@ export function specFromFlags(v: Record<string, unknown>): JobSpec {
     ...(strength !== undefined ? { strength } : {}),
     ...(v.guidance !== undefined ? { guidance: numberFlag('guidance', v.guidance) } : {}),
     ...(v.tensor !== undefined ? { conditioning: readTensors(v.tensor as string[]) } : {}),
+    ...previewsFromFlags(v),
+  };
+}
+
+/** `spec.previews` from the --preview-* flags; on with defaults for a `--preview FILE` alone (submit --wait). */
+function previewsFromFlags(v: Record<string, unknown>): Pick<JobSpec, 'previews'> {
+  const given = ['preview-every', 'preview-frames', 'preview-width', 'preview-source'].some((f) => v[f] !== undefined);
+  if (!given && v.preview === undefined) return {};
+  return {
+    previews: {
+      ...(v['preview-every'] !== undefined ? { everySeconds: numberFlag('preview-every', v['preview-every']) } : {}),
+      frames: v['preview-frames'] !== undefined ? intFlag('preview-frames', v['preview-frames']) : 0,
+      width: v['preview-width'] !== undefined ? intFlag('preview-width', v['preview-width']) : 0,
+      source: (v['preview-source'] as string | undefined) ?? '',
+    },
   };
 }
 

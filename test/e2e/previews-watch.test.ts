@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CLI_MAIN } from '../../cli/worker-process.ts';
 import type { JobEvent__Output } from '../../common/proto/generated/propeller/v1/JobEvent.ts';
 import { pickFrames, resizeInto } from '../../coordinator/previews/pixels.ts';
 import { decodeFrameRgb } from '../helpers/ffprobe.ts';
@@ -95,3 +98,19 @@ for (const source of ['map', 'decoder'] as const) {
     assert.ok(toFirst < 12 && toFirst < toLast, `the first cell is ${toFirst} from the first frame, ${toLast} from the last`);
   });
 }
+
+test('e2e - propeller submit --wait --preview FILE leaves the contact sheet in FILE; watch --preview of the finished job writes it again', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'propeller-preview-cli-'));
+  const cli = (args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), CLI_MAIN, ...args, '--address', cluster.coordinator.address], { env: { ...process.env, PROPELLER_LOG_LEVEL: 'warn' } });
+  const live = join(dir, 'live.png');
+  const submitted = await cli(['submit', '--wait', '--prompt', 'fire', '--frames', '16', '--height', '128', '--width', '128', '--steps', '20', '--seed', '3', '--preview', live, '--preview-every', '0', '--out', join(dir, 'fire.mp4')]);
+  assert.match(submitted.stderr, new RegExp(`wrote ${live} \\(contact sheet\\)`));
+  // 12 frames in 4 columns of 128 px (the default width, 512).
+  const sheet = decodePng(readFileSync(live));
+  assert.deepEqual([sheet.width, sheet.height], [512, 384]);
+  const id = /job (\S+) submitted/.exec(submitted.stderr)![1]!;
+  const again = join(dir, 'again.png');
+  await cli(['watch', id, '--preview', again]);
+  assert.deepEqual(readFileSync(again), readFileSync(live));
+});
