@@ -2,7 +2,7 @@ import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { TERMINAL_STATES, type JobRecord } from '../jobs/job.ts';
 import { keeps, limitOf } from '../jobs/list-order.ts';
-import { LeaseLostError, type JobCounts, type JobListFilter, type JobStore, type TenantLoad } from '../jobs/ports.ts';
+import { LeaseLostError, type JobCounts, type JobListFilter, type JobStore, type TenantLoad, type UnfinishedGroup } from '../jobs/ports.ts';
 import { JobIndexWatch, type WatchedBucket } from './job-index-watch.ts';
 import { conditioningBlob, decodeJob, encodeJob, isConflict, jobKey, requestKey, type StoredJob } from './stored-job.ts';
 
@@ -163,6 +163,11 @@ export class KvJobStore implements JobStore {
   /** Jobs per state from the index: no record is read. Waits as `tenantLoad` does. */
   async counts(): Promise<JobCounts> {
     return (await this.index.ready()).counts();
+  }
+
+  /** Unfinished jobs per tenant, state and priority from the index: no record is read. */
+  async unfinishedGroups(): Promise<UnfinishedGroup[]> {
+    return (await this.index.ready()).unfinishedGroups();
   }
 
   /** Loads the index of job records and keeps it current from then on; resolves once loaded. */

@@ -3,7 +3,7 @@
  * and checkpoints shared by every coordinator pointed at one NATS cluster.
  * See `options.ts` for the names and limits of what it creates.
  */
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nanos, type NatsConnection, type Stats } from '@nats-io/transport-node';
 import { DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
@@ -32,6 +32,11 @@ export interface JetStreamJobs {
   readonly artifacts: ObjectArtifactStore;
   readonly checkpoints: ObjectCheckpointStore;
   readonly inputs: ObjectInputStore;
+  /**
+   * What the connection has received and sent so far (messages, bytes): the
+   * measure of how much a request reads of the bucket (test/integration/jetstream-constant-work.test.ts).
+   */
+  stats(): Stats;
   /** Drains the connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -125,6 +130,7 @@ export async function openJetStreamJobs(options: JetStreamOptions, scratchDir: s
       artifacts: outagesUnavailable(new ObjectArtifactStore(os, scratchDir), 'artifact store'),
       checkpoints: outagesUnavailable(new ObjectCheckpointStore(os), 'checkpoint store'),
       inputs: outagesUnavailable(new ObjectInputStore(os, new LocalInputStore(inputsDir)), 'input store'),
+      stats: () => nc.stats(),
       close,
     };
   } catch (err) {

@@ -1,6 +1,6 @@
-import { JOB_STATES, type JobState } from './job.ts';
+import { JOB_STATES, TERMINAL_STATES, type JobState } from './job.ts';
 import { isAfter, newestFirst } from './list-order.ts';
-import type { JobCounts, JobListFilter, ListCursor, TenantLoad } from './ports.ts';
+import type { JobCounts, JobListFilter, ListCursor, TenantLoad, UnfinishedGroup } from './ports.ts';
 import { UnfinishedJobs } from './unfinished-jobs.ts';
 
 /** What the index keeps of a job record: what List filters and orders by. */
@@ -8,11 +8,13 @@ export interface IndexedJob {
   readonly state: JobState;
   readonly tenant?: string;
   readonly createdAtMs: number;
+  readonly spec?: { readonly priority: number };
 }
 
 interface Entry extends ListCursor {
   readonly tenant: string;
   readonly state: JobState;
+  readonly priority: number;
   readonly revision: number;
 }
 
@@ -50,6 +52,8 @@ export class JobIndex {
   /** Every entry, oldest first (the reverse of List's order). */
   private readonly order: Entry[] = [];
   private readonly perState = new Map<JobState, number>(JOB_STATES.map((s) => [s, 0]));
+  /** Unfinished jobs per tenant, state and priority (`unfinishedGroups`). */
+  private readonly groups = new Map<string, { -readonly [K in keyof UnfinishedGroup]: UnfinishedGroup[K] }>();
   private readonly unfinished = new UnfinishedJobs();
   /** Revisions at which records were deleted: older versions delivered later do not bring them back. */
   private readonly deleted = new Map<string, number>();
@@ -81,10 +85,10 @@ export class JobIndex {
       this.deleted.set(id, revision);
       return;
     }
-    const entry: Entry = { id, createdAtMs: job.createdAtMs, tenant: job.tenant ?? '', state: job.state, revision };
+    const entry: Entry = { id, createdAtMs: job.createdAtMs, tenant: job.tenant ?? '', state: job.state, priority: job.spec?.priority ?? 0, revision };
     this.entries.set(id, entry);
     this.order.splice(this.position(entry), 0, entry);
-    this.perState.set(entry.state, this.perState.get(entry.state)! + 1);
+    this.count(entry, 1);
     if (this.retentionMs > 0) {
       this.lastWrite.delete(id);
       this.lastWrite.set(id, writtenAtMs);
@@ -104,6 +108,12 @@ export class JobIndex {
   counts(): JobCounts {
     this.expire();
     return Object.fromEntries(this.perState) as Record<JobState, number>;
+  }
+
+  /** Unfinished jobs now, per tenant, state and priority: one row per group that has any. */
+  unfinishedGroups(): UnfinishedGroup[] {
+    this.expire();
+    return [...this.groups.values()].map((g) => ({ ...g }));
   }
 
   /** The tenant's queued and unfinished jobs now. */
@@ -136,7 +146,17 @@ export class JobIndex {
   private remove(entry: Entry): void {
     this.entries.delete(entry.id);
     this.order.splice(this.lowerBound(entry), 1);
-    this.perState.set(entry.state, this.perState.get(entry.state)! - 1);
+    this.count(entry, -1);
+  }
+
+  private count(entry: Entry, delta: 1 | -1): void {
+    this.perState.set(entry.state, this.perState.get(entry.state)! + delta);
+    if (TERMINAL_STATES.has(entry.state)) return;
+    const key = `${entry.tenant}\n${entry.state}\n${entry.priority}`;
+    const g = this.groups.get(key) ?? { tenant: entry.tenant, state: entry.state, priority: entry.priority, jobs: 0 };
+    g.jobs += delta;
+    if (g.jobs === 0) this.groups.delete(key);
+    else this.groups.set(key, g);
   }
 
   /** Index of the first entry not older than `place` (its own index when it is there). */

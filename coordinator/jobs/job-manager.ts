@@ -5,10 +5,12 @@ import type { Logger } from '../../common/logger.ts';
 import { TERMINAL_STATES, canTransition, emptyProgress, type JobRecord, type JobState } from './job.ts';
 import { JobCancel } from './job-cancel.ts';
 import { JobEvents, type JobEventPayload } from './job-events.ts';
-import type { CancelRequests, CheckpointStore, JobCounts, JobLease, JobListFilter, JobQueue, JobStore } from './ports.ts';
+import type { CancelRequests, CheckpointStore, JobCounts, JobLease, JobListFilter, JobQueue, JobStore, UnfinishedGroup } from './ports.ts';
 import type { ValidSpec } from './spec.ts';
 import { runClaimedJob, type RunOutcome } from './job-run.ts';
 import type { RenderFn } from './render-events.ts';
+import { HeldLeases } from './held-leases.ts';
+import { takeLoop } from './take-loop.ts';
 import { SubmitAdmission, type AdmissionLimits, type Admitted } from './submit-admission.ts';
 
 export { RESUMED_FROM_STEP, type JobReporter, type RenderEvent, type RenderFn } from './render-events.ts';
@@ -42,28 +44,31 @@ export class JobManager {
   private readonly admission: SubmitAdmission;
   private readonly canceller: JobCancel;
   private readonly running = new Map<string, AbortController>();
-  /**
-   * The lease each running job is kept and ended with. A shared queue hands
-   * a job out again when its lease lapsed (a broker outage stopped the
-   * renewals); if it still runs here, the run adopts the new lease instead
-   * of a second run starting beside it.
-   */
-  private readonly leases = new Map<string, { current: JobLease }>();
+  /** The lease each job taken here is kept and ended with. */
+  private readonly leases = new HeldLeases();
   private readonly loopAbort = new AbortController();
   private loops: Promise<void>[] = [];
   private draining = false;
   private readonly unsubscribeCancels: () => void;
+  /** Jobs whose cancel request came while this coordinator was claiming them. */
+  private readonly canceledWhileClaimed = new Set<string>();
 
   constructor(private readonly opts: JobManagerOptions) {
     this.admission = new SubmitAdmission(opts.store, opts.queue, opts);
     this.canceller = new JobCancel({ ...opts, events: this.events, runningHere: (id) => this.running.get(id) });
     // A cancel asked of another coordinator stops the job here when it runs here.
-    this.unsubscribeCancels = opts.cancels?.subscribe((id) => this.running.get(id)?.abort(new CanceledError('canceled by request'))) ?? (() => undefined);
+    this.unsubscribeCancels =
+      opts.cancels?.subscribe((id) => {
+        const ctl = this.running.get(id);
+        if (ctl) ctl.abort(new CanceledError('canceled by request'));
+        // Taken here and being claimed (it looked for a request before this one came): stop it as it starts.
+        else if (this.leases.has(id)) this.canceledWhileClaimed.add(id);
+      }) ?? (() => undefined);
   }
 
   /** Starts the run loops (one per concurrent job slot). */
   start(): void {
-    for (let i = 0; i < this.opts.maxConcurrentJobs; i++) this.loops.push(this.loop());
+    for (let i = 0; i < this.opts.maxConcurrentJobs; i++) this.loops.push(takeLoop(this.opts.queue, this.loopAbort.signal, this.opts.log, (lease) => this.runOne(lease)));
   }
 
   /** Queues a job of `tenant` ('' when authentication is off); RESOURCE_EXHAUSTED past the queue limits. */
@@ -129,6 +134,11 @@ export class JobManager {
     return this.opts.store.counts();
   }
 
+  /** Unfinished jobs per tenant, state and priority, from the store's index (constant work). */
+  unfinishedGroups(): Promise<UnfinishedGroup[]> {
+    return this.opts.store.unfinishedGroups();
+  }
+
   /**
    * Whether a submit may go on: the job of an earlier submit with this
    * client request id when there is one; else RESOURCE_EXHAUSTED when the
@@ -184,62 +194,22 @@ export class JobManager {
     await Promise.allSettled(this.loops);
   }
 
-  private async loop(): Promise<void> {
-    let failures = 0;
-    while (!this.loopAbort.signal.aborted) {
-      let lease: JobLease;
-      try {
-        lease = await this.opts.queue.take(this.loopAbort.signal);
-        failures = 0;
-      } catch (err) {
-        if (this.loopAbort.signal.aborted) return;
-        // A shared queue whose broker is gone for a while: keep trying (1 s, 2 s, ... 10 s apart),
-        // so the coordinator takes jobs again once it is back, without a restart.
-        const waitMs = Math.min(10_000, 1_000 * 2 ** Math.min(failures++, 4));
-        this.opts.log.warn('taking a job failed; trying again', { error: errorMessage(err), inMs: waitMs });
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          this.loopAbort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-        });
-        continue;
-      }
-      try {
-        await this.runOne(lease);
-      } catch (err) {
-        this.opts.log.error('run loop error', { job: lease.id, error: errorMessage(err) });
-      }
-    }
-  }
-
+  /** Runs a job taken from the queue, unless it already runs here (held-leases.ts). */
   private async runOne(taken: JobLease): Promise<void> {
-    const id = taken.id;
-    const here = this.leases.get(id);
-    if (here) {
-      here.current = taken;
-      this.opts.log.info('job handed out again while it runs here; it keeps running on the new lease', { job: id, delivery: taken.redeliveries + 1 });
+    const lease = this.leases.adopt(taken);
+    if (!lease) {
+      this.opts.log.info('job handed out again while it runs here; it keeps running on the new lease', { job: taken.id, delivery: taken.redeliveries + 1 });
       return;
     }
-    const held = { current: taken };
-    this.leases.set(id, held);
     try {
-      await this.runLeased(held);
+      await this.runLeased(lease);
     } finally {
-      if (this.leases.get(id) === held) this.leases.delete(id);
+      this.leases.drop(taken.id);
+      this.canceledWhileClaimed.delete(taken.id);
     }
   }
 
-  private async runLeased(held: { current: JobLease }): Promise<void> {
-    const lease = {
-      get id() {
-        return held.current.id;
-      },
-      get redeliveries() {
-        return held.current.redeliveries;
-      },
-      working: () => held.current.working(),
-      ack: () => held.current.ack(),
-      release: () => held.current.release(),
-    } satisfies JobLease;
+  private async runLeased(lease: JobLease): Promise<void> {
     const id = lease.id;
     const found = await this.opts.store.get(id);
     // Unknown, or finished before (its coordinator stopped between the last write and the ack).
@@ -275,6 +245,7 @@ export class JobManager {
     // Every in-flight worker call listens for the job's cancel: many at once is expected.
     setMaxListeners(0, ctl.signal);
     this.running.set(id, ctl);
+    if (this.canceledWhileClaimed.delete(id)) ctl.abort(new CanceledError('canceled by request'));
     // Closing while this job was being claimed: close() aborted the jobs it
     // saw running, not this one; stop it too, or close() waits for its end.
     if (this.loopAbort.signal.aborted) ctl.abort(new UnavailableError('coordinator is shutting down'));

@@ -1,7 +1,7 @@
 import type { JobRecord } from './job.ts';
 import { JobIndex } from './job-index.ts';
 import { limitOf } from './list-order.ts';
-import type { JobCounts, JobListFilter, JobStore, TenantLoad } from './ports.ts';
+import type { JobCounts, JobListFilter, JobStore, TenantLoad, UnfinishedGroup } from './ports.ts';
 
 /** In-memory JobStore of the embedded mode. Records are copied in and out so callers cannot alias them. */
 export class MemoryJobStore implements JobStore {
@@ -53,6 +53,10 @@ export class MemoryJobStore implements JobStore {
 
   async counts(): Promise<JobCounts> {
     return this.index.counts();
+  }
+
+  async unfinishedGroups(): Promise<UnfinishedGroup[]> {
+    return this.index.unfinishedGroups();
   }
 
   private set(job: JobRecord): void {

@@ -46,6 +46,11 @@ export interface JobStore {
    */
   counts(): Promise<JobCounts>;
   /**
+   * Unfinished jobs per tenant, state and priority, from the same index: what
+   * the per-tenant and per-band gauges show, without reading a record.
+   */
+  unfinishedGroups(): Promise<UnfinishedGroup[]>;
+  /**
    * Shared stores only: calls `listener` with the current record and every
    * later version written by any coordinator, with the message written along.
    */
@@ -54,6 +59,14 @@ export interface JobStore {
 
 /** Jobs per state (`JobStore.counts`). */
 export type JobCounts = Readonly<Record<JobState, number>>;
+
+/** Unfinished jobs of one tenant ('' without authentication), state and priority (`JobStore.unfinishedGroups`). */
+export interface UnfinishedGroup {
+  readonly tenant: string;
+  readonly state: JobState;
+  readonly priority: number;
+  readonly jobs: number;
+}
 
 /** What `JobStore.tenantLoad` counts. */
 export interface TenantLoad {
