@@ -39,7 +39,7 @@ type Outcome = 'succeeded' | 'failed' | 'canceled';
 
 /** The parts read at scrape time. */
 export interface CoordinatorMetricSources {
-  jobs: Pick<JobManager, 'counts' | 'list'>;
+  jobs: Pick<JobManager, 'counts' | 'unfinishedGroups'>;
   registry: Pick<WorkerRegistry, 'all' | 'modelNames'>;
   dispatcher: Pick<Dispatcher, 'wire' | 'backlog'>;
   /** NATS discovery, when workers are found that way: whether it sees announcements, and the workers it lost. */
@@ -237,6 +237,8 @@ export class CoordinatorMetrics {
       let lastRound = started;
       let frames = 0;
       const tenant = this.tenants.of(job.tenant);
+      // The tenant's series exists before its first increase, so rate() sees that one too.
+      this.tenantEvaluations.inc({ tenant }, 0);
       let evaluations = 0;
       // Time to first step and frame is a fresh job's: a run resumed from a checkpoint (or a restart) does not count.
       let firstStepDue = !job.progress.step;

@@ -1,31 +1,30 @@
 /**
- * The dashboards and alerts against a real Prometheus: an embedded cluster
- * (coordinator here, two worker processes started through the CLI with
- * `--metrics-listen`) runs a Picard job and a sequential job while Debian's
- * Prometheus scrapes it every second with the repository's alert rules
- * loaded; then every panel query and every alert signal is evaluated through
- * the HTTP API and must return data. `promtool` checks the configs and runs
- * the alert unit tests. Needs Debian's prometheus package, which npm test
- * installs through scripts/test-prepare.ts; without it this test fails.
+ * The dashboards and alerts against a real Prometheus: a cluster as it runs
+ * on Kubernetes (a coordinator process with JetStream jobs, two worker
+ * processes announced over NATS, each with `--metrics-listen`; a nats-server
+ * of this file's own; test/helpers/observed-cluster.ts) runs a Picard job and
+ * a sequential job, refuses a bad Submit and cancels a job while it is
+ * queued, while Debian's Prometheus scrapes it every second with the
+ * repository's alert rules loaded; then every panel query and every alert
+ * signal is evaluated through the HTTP API and must return data. `promtool`
+ * checks the configs and runs the alert unit tests. Needs Debian's prometheus
+ * and nats-server packages, which npm test installs through
+ * scripts/test-prepare.ts; without them this test fails.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { startEmbeddedCluster, type EmbeddedCluster } from '../../cli/embedded.ts';
 import { JobClient } from '../../cli/job-client.ts';
-import { COORDINATOR_JOB, DASHBOARDS, WORKER_JOB, dashboardQueries } from '../../deploy/grafana/dashboards.ts';
+import { DASHBOARDS, dashboardQueries } from '../../deploy/grafana/dashboards.ts';
 import { ALERTS } from '../../deploy/prometheus/alerts.ts';
 import { ROOT } from '../../deploy/generate.ts';
-import { referenceModelDir, testLog } from '../helpers/servers.ts';
 import { follow, waitFor } from '../helpers/cluster.ts';
-import { startPrometheus, type PromResult, type TestPrometheus } from '../helpers/prometheus.ts';
+import { startObservedCluster, type ObservedCluster } from '../helpers/observed-cluster.ts';
+import type { PromResult } from '../helpers/prometheus.ts';
 
 const run = promisify(execFile);
-
 
 /** What Grafana puts in for its variables when every worker is selected. */
 function grafanaExpr(expr: string): string {
@@ -33,45 +32,20 @@ function grafanaExpr(expr: string): string {
 }
 
 describe('prometheus - dashboards and alerts against a scraped cluster', () => {
-  let cluster: EmbeddedCluster;
-  let prometheus: TestPrometheus;
+  let cluster: ObservedCluster;
   let api: string;
-  const dir = mkdtempSync(join(tmpdir(), 'propeller-prometheus-'));
   let promtool: string;
-  const query = (expr: string): Promise<PromResult[]> => prometheus.query(expr);
+  const query = (expr: string): Promise<PromResult[]> => cluster.prometheus.query(expr);
 
   before(async () => {
-    await referenceModelDir();
-    cluster = await startEmbeddedCluster({
-      workers: 2,
-      modelDir: await referenceModelDir(),
-      listen: '127.0.0.1:0',
-      dataDir: join(dir, 'data'),
-      threadsPerWorker: 1,
-      log: testLog,
-      workerLogLevel: 'warn',
-      metricsListen: '127.0.0.1:0',
-    });
-    const m = cluster.metrics!;
-    assert.equal(m.workers.filter(Boolean).length, 2, 'every worker printed its metrics address');
-    const config = {
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [join(ROOT, 'deploy/prometheus/alerts.yml')],
-      scrape_configs: [
-        { job_name: COORDINATOR_JOB, static_configs: [{ targets: [m.coordinator] }] },
-        { job_name: WORKER_JOB, static_configs: [{ targets: m.workers }] },
-      ],
-    };
-    // Every target (the coordinator and two workers) scraped at least once.
-    prometheus = await startPrometheus(config, dir, 3);
-    api = prometheus.api;
-    promtool = prometheus.promtool;
+    // One run slot: the second job waits in the queue, and a third can be canceled there.
+    cluster = await startObservedCluster({ workers: 2, natsTtlMs: 10_000, coordinatorFlags: ['--max-jobs', '1'] });
+    api = cluster.prometheus.api;
+    promtool = cluster.prometheus.promtool;
   });
 
   after(async () => {
-    await prometheus?.stop();
     await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('promtool passes the shipped config and rules, and the alert unit tests', async () => {
@@ -84,11 +58,16 @@ describe('prometheus - dashboards and alerts against a scraped cluster', () => {
   });
 
   it('every panel of every dashboard and every alert signal returns data after a job ran while scraped', async (t) => {
-    const client = new JobClient(cluster.address);
+    const client = new JobClient(cluster.coordinator.address);
     try {
       const spec = { model: 'field-mixture', prompt: 'clouds', frames: 48, height: 256, width: 256, fps: 12, steps: 8, output: { format: 'mp4' as const } };
+      // A Submit the coordinator refuses (INVALID_ARGUMENT): propeller_submit_rejections_total.
+      await assert.rejects(client.submit({ ...spec, seed: 3, model: 'no-such-model' }), /no-such-model/);
       const picard = await client.submit({ ...spec, seed: 1, sampler: { kind: 'picard', window: 4, tolerance: 0.1 } });
       const sequential = await client.submit({ ...spec, seed: 2 });
+      // Behind the two in the queue, canceled before it runs: propeller_jobs_canceled_queued_total.
+      const doomed = await client.submit({ ...spec, seed: 4 });
+      assert.equal((await client.cancel(doomed.id)).state, 'CANCELED');
       const ends = await Promise.all([follow(client, picard.id), follow(client, sequential.id)]);
       assert.deepEqual(
         ends.map((j) => j.state),
@@ -99,8 +78,10 @@ describe('prometheus - dashboards and alerts against a scraped cluster', () => {
     }
     // Prometheus has scraped the ends of both jobs.
     await waitFor('finished jobs scraped', 20_000, async () => {
-      const r = await query('sum(propeller_jobs_completed_total{outcome="succeeded"})');
-      return r[0]?.value[1] === '2' ? true : undefined;
+      const [done] = await query('sum(propeller_jobs_completed_total{outcome="succeeded"})');
+      const [canceled] = await query('sum(propeller_jobs_canceled_queued_total)');
+      const [refused] = await query('sum(propeller_submit_rejections_total{code="INVALID_ARGUMENT"})');
+      return done?.value[1] === '2' && canceled?.value[1] === '1' && refused?.value[1] === '1' ? true : undefined;
     });
 
     const empty: string[] = [];
