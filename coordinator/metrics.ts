@@ -39,7 +39,7 @@ type Outcome = 'succeeded' | 'failed' | 'canceled';
 
 /** The parts read at scrape time. */
 export interface CoordinatorMetricSources {
-  jobs: Pick<JobManager, 'counts' | 'unfinishedGroups'>;
+  jobs: Pick<JobManager, 'counts' | 'list'>;
   registry: Pick<WorkerRegistry, 'all' | 'modelNames'>;
   dispatcher: Pick<Dispatcher, 'wire' | 'backlog'>;
   /** NATS discovery, when workers are found that way: whether it sees announcements, and the workers it lost. */
