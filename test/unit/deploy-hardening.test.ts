@@ -160,13 +160,17 @@ describe('deploy - hardened Kubernetes manifests', () => {
     const sts = find(all, 'StatefulSet', scaled.spec.scaleTargetRef.name);
     assert.equal(scaled.spec.scaleTargetRef.kind, sts.kind);
     assert.equal(sts.spec.replicas, undefined, 'KEDA owns the replica count');
-    const [trigger] = scaled.spec.triggers;
-    assert.equal(trigger.type, 'prometheus');
-    const metric = /^max\(sum without \(state\) \((\w+)\{job="([\w-]+)"/.exec(trigger.metadata.query);
-    assert.ok(metric, trigger.metadata.query);
-    assert.ok(new CoordinatorMetrics().registry.getSingleMetric(metric[1]!), `the coordinator exports ${metric[1]}`);
-    find(all, 'ServiceMonitor', metric[2]!);
-    assert.ok(Number(trigger.metadata.threshold) > 0);
+    const metrics = new CoordinatorMetrics().registry;
+    const names = scaled.spec.triggers.map((trigger: Obj) => {
+      assert.equal(trigger.type, 'prometheus');
+      const metric = /\((propeller_\w+)\{job="([\w-]+)"/.exec(trigger.metadata.query);
+      assert.ok(metric, trigger.metadata.query);
+      assert.ok(metrics.getSingleMetric(metric[1]!), `the coordinator exports ${metric[1]}`);
+      find(all, 'ServiceMonitor', metric[2]!);
+      assert.ok(Number(trigger.metadata.threshold) > 0);
+      return metric[1];
+    });
+    assert.deepEqual(names, ['propeller_jobs', 'propeller_dispatch_backlog_items']);
     assert.ok(scaled.spec.minReplicaCount >= 1 && scaled.spec.maxReplicaCount > scaled.spec.minReplicaCount);
   });
 
