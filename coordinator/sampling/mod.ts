@@ -9,7 +9,6 @@ export {
   epsFromX0,
   flowNoiseLevel,
   toX0,
-  toX0Eps,
   vpNoiseLevel,
   type Denoised,
   type NoiseLevel,

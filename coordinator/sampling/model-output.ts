@@ -5,9 +5,10 @@
  * output is converted at that level; eps is then re-derived at the unscaled
  * level, `eps = (x - alpha x0) / sigma`.
  *
- * For VP and flow schedulers (scale 1) this is exactly {@link toX0Eps}'s x0;
- * for Euler's variance-exploding form it reproduces diffusers'
- * `pred_original_sample` (e.g. `x - sigma eps` for epsilon prediction).
+ * Every scheduler's `step()` and the engines' composite denoiser convert
+ * this way, so a scheduler's step is what the engines compute. For Euler's
+ * variance-exploding form it reproduces diffusers' `pred_original_sample`
+ * (e.g. `x - sigma eps` for epsilon prediction).
  */
 import { epsFromX0, toX0, type Denoised, type NoiseLevel } from './prediction.ts';
 import type { Scheduler } from './scheduler.ts';

@@ -2,7 +2,8 @@
  * Model output parameterisations and their conversion to `(x0Hat, epsHat)`.
  *
  * Every scheduler and the composite denoiser convert the raw model output
- * here first, so each parameterisation is written exactly once.
+ * with {@link toX0} (and {@link epsFromX0}), so each parameterisation is
+ * written exactly once.
  *
  * Noise levels are given as `{ alpha, sigma }` with `x_t = alpha x0 + sigma eps`:
  * - VP diffusion: `alpha = sqrt(abar_t)`, `sigma = sqrt(1 - abar_t)`;
@@ -40,74 +41,18 @@ export function flowNoiseLevel(t: number): NoiseLevel {
 }
 
 /**
- * Converts a raw model output to `(x0Hat, epsHat)`.
+ * `x0Hat` from a raw model output at noise level `level`:
  *
  * - `epsilon`: `x0 = (x - sigma eps) / alpha`
- * - `sample`: `eps = (x - alpha x0) / sigma`
- * - `v_prediction` (VP only, `v = alpha eps - sigma x0`, `alpha^2 + sigma^2 = 1`):
- *   `x0 = alpha x - sigma v`, `eps = sigma x + alpha v`
- * - `flow` (`v = eps - x0`, `t = level.sigma`, alpha assumed `1 - t`): `x0 = x - t v`, `eps = x + (1 - t) v`
+ * - `sample`: the output itself
+ * - `v_prediction` (VP only, `v = alpha eps - sigma x0`, `alpha^2 + sigma^2 = 1`): `x0 = alpha x - sigma v`
+ * - `flow` (`v = eps - x0`, `t = level.sigma`): `x0 = x - t v`
  *
- * Coefficients are float64; results round once to float32. `out` buffers may be
- * supplied to avoid allocation; they must not alias `output` or `sample`.
- */
-export function toX0Eps(
-  type: PredictionType,
-  output: Float32Array,
-  sample: Float32Array,
-  level: NoiseLevel,
-  out?: Denoised,
-): Denoised {
-  const n = sample.length;
-  if (output.length !== n) {
-    throw new RangeError(`model output has ${output.length} elements, sample has ${n}`);
-  }
-  const x0 = out?.x0 ?? new Float32Array(n);
-  const eps = out?.eps ?? new Float32Array(n);
-  if (x0.length !== n || eps.length !== n) {
-    throw new RangeError(`output buffers must have ${n} elements (x0: ${x0.length}, eps: ${eps.length})`);
-  }
-  const { alpha: a, sigma: s } = level;
-  switch (type) {
-    case 'epsilon':
-      for (let k = 0; k < n; k++) {
-        const e = output[k]!;
-        x0[k] = (sample[k]! - s * e) / a;
-        eps[k] = e;
-      }
-      break;
-    case 'sample':
-      for (let k = 0; k < n; k++) {
-        const x0k = output[k]!;
-        x0[k] = x0k;
-        eps[k] = (sample[k]! - a * x0k) / s;
-      }
-      break;
-    case 'v_prediction':
-      for (let k = 0; k < n; k++) {
-        const v = output[k]!;
-        const x = sample[k]!;
-        x0[k] = a * x - s * v;
-        eps[k] = s * x + a * v;
-      }
-      break;
-    case 'flow': {
-      const t = s;
-      for (let k = 0; k < n; k++) {
-        const v = output[k]!;
-        const x = sample[k]!;
-        x0[k] = x - t * v;
-        eps[k] = x + (1 - t) * v;
-      }
-      break;
-    }
-  }
-  return { x0, eps };
-}
-
-/**
- * `x0Hat` alone (the composite denoiser merges x0 and re-derives eps globally,
- * so it never needs the per-window eps).
+ * With {@link epsFromX0} this is the one conversion of a model output to
+ * `(x0Hat, epsHat)` (model-output.ts puts them together per scheduler step);
+ * the composite denoiser merges x0 across windows first and re-derives eps
+ * globally, so it never needs a per-window eps. Coefficients are float64;
+ * results round once to float32.
  */
 export function toX0(
   type: PredictionType,

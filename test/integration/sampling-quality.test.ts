@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { FieldMixtureReference } from '../../models/field-mixture/reference.ts';
-import { DdimScheduler, sampleSequential, stepNoise, toX0Eps } from '../../coordinator/sampling/mod.ts';
+import { DdimScheduler, modelOutputToX0Eps, sampleSequential, stepNoise } from '../../coordinator/sampling/mod.ts';
 import { alphasCumprod, DEFAULT_TRAIN_SCHEDULE } from '../../common/noise-schedule.ts';
 import { Rng } from '../../common/rng.ts';
 import { referenceModelDir } from '../helpers/servers.ts';
@@ -46,7 +46,7 @@ async function ddimSample(k: number, steps: number, seed: number): Promise<Float
         timestep: new ort.Tensor('float32', new Float32Array([scheduler.timesteps[i]!]), [1]),
         class_weights: new ort.Tensor('float32', cw, [1, 6]),
       });
-      return toX0Eps('epsilon', out.epsilon!.data as Float32Array, x, scheduler.noiseLevel(i));
+      return modelOutputToX0Eps(scheduler, i, x, out.epsilon!.data as Float32Array);
     },
   });
 }
