@@ -213,7 +213,11 @@ export type TextEncoderManifest = z.infer<typeof textEncoderManifest>;
 export type ConditioningInput = z.infer<typeof conditioningInput>;
 export type GuidanceConfig = z.infer<typeof guidanceConfig>;
 
-/** Wire / job key of a conditioning input: its graph input, or the job tensor of a concatenated image latent. */
+/**
+ * Key of a conditioning input in an Evaluate item's `cond`, `uncond`,
+ * `prompts` and `negative_prompts` maps: its graph input, or the job tensor
+ * of a concatenated image latent.
+ */
 export function conditioningKey(c: ConditioningInput): string {
   return c.source === 'image_latent' ? c.from : c.input;
 }
