@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TINY_DIT } from '../../models/tiny-dit/build.ts';
-import { StandinCluster, randomTensor, relL2 } from '../helpers/standin-cluster.ts';
+import { StandinCluster, randomTensor } from '../helpers/standin-cluster.ts';
+import { picardMatchesSequential, samplerSpec, type SamplerChoice } from '../helpers/standin-picard.ts';
 
 /**
  * tiny-dit end to end: a flow-matching spacetime transformer (flow_euler by
@@ -20,7 +21,7 @@ after(async () => {
   await cluster?.stop();
 });
 
-function job(sampler: 'sequential' | 'picard') {
+function job(sampler: SamplerChoice) {
   return {
     model: 'tiny-dit',
     prompt: 'waves at dusk',
@@ -31,27 +32,18 @@ function job(sampler: 'sequential' | 'picard') {
     steps: 5,
     seed: 9,
     layout: { chunkOverlap: 4, tileOverlap: 8 },
-    sampler: sampler === 'picard' ? { kind: 'picard', window: 5, tolerance: 0.002 } : { kind: 'sequential' },
+    sampler: samplerSpec(sampler, 5),
     output: { format: 'latent' },
     conditioning: { prompt_embeds: randomTensor(5, TEXT) },
   };
 }
 
 test('standin tiny-dit - flow matching with two-batch guidance through the cluster; Picard matches sequential', { timeout: 240_000 }, async () => {
-  const seq = await cluster.run(job('sequential'));
-  assert.equal(seq.state, 'SUCCEEDED', seq.error);
+  const { seq } = await picardMatchesSequential(cluster, job, [4, 16, 16, 24]);
   assert.equal(seq.spec!.scheduler, 'flow_euler');
   assert.equal(seq.spec!.guidance, 5);
   // Two evaluations (cond, uncond) per window: 3 chunks x 2 tiles x 5 steps x 2.
   assert.equal(Number(seq.progress!.evaluations), 3 * 2 * 5 * 2);
-  const pic = await cluster.run(job('picard'));
-  assert.equal(pic.state, 'SUCCEEDED', pic.error);
-  const a = await cluster.latent(seq.id);
-  const b = await cluster.latent(pic.id);
-  assert.deepEqual(a.shape, [4, 16, 16, 24]);
-  assert.ok(a.data.every(Number.isFinite));
-  const d = relL2(b.data, a.data);
-  assert.ok(d < 0.05, `Picard vs sequential relL2 ${d}`);
 });
 
 test('standin tiny-dit - guidance 1 sends one evaluation per window', { timeout: 120_000 }, async () => {

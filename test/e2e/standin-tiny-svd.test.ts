@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { probeVideo } from '../helpers/ffprobe.ts';
 import { syntheticFrame, writeTestPng } from '../helpers/media.ts';
 import { StandinCluster, randomTensor, relL2 } from '../helpers/standin-cluster.ts';
+import { picardMatchesSequential, samplerSpec, type SamplerChoice } from '../helpers/standin-picard.ts';
 
 /**
  * tiny-svd end to end: Stable Video Diffusion's interface (float16,
@@ -23,7 +24,7 @@ after(async () => {
   await cluster?.stop();
 });
 
-function job(sampler: 'sequential' | 'picard', format: 'latent' | 'mp4' = 'latent') {
+function job(sampler: SamplerChoice, format: 'latent' | 'mp4' = 'latent') {
   return {
     model: 'tiny-svd',
     frames: 16,
@@ -33,7 +34,7 @@ function job(sampler: 'sequential' | 'picard', format: 'latent' | 'mp4' = 'laten
     steps: 5,
     seed: 4,
     layout: { chunkOverlap: 4, tileOverlap: 8 },
-    sampler: sampler === 'picard' ? { kind: 'picard', window: 5, tolerance: 0.002 } : { kind: 'sequential' },
+    sampler: samplerSpec(sampler, 5),
     output: { format },
     conditioning: {
       image_embeds: randomTensor(6, [1, TINY_SVD.embedDim]),
@@ -44,18 +45,9 @@ function job(sampler: 'sequential' | 'picard', format: 'latent' | 'mp4' = 'laten
 }
 
 test('standin tiny-svd - float16, frames-first, image latents and time ids through the cluster; Picard matches sequential', { timeout: 240_000 }, async () => {
-  const seq = await cluster.run(job('sequential'));
-  assert.equal(seq.state, 'SUCCEEDED', seq.error);
+  const { seq, latent: a } = await picardMatchesSequential(cluster, (sampler) => job(sampler), [4, 16, 16, 24]);
   assert.equal(seq.spec!.scheduler, 'euler');
   assert.equal(Number(seq.progress!.evaluations), 3 * 2 * 5);
-  const pic = await cluster.run(job('picard'));
-  assert.equal(pic.state, 'SUCCEEDED', pic.error);
-  const a = await cluster.latent(seq.id);
-  const b = await cluster.latent(pic.id);
-  assert.deepEqual(a.shape, [4, 16, 16, 24]);
-  assert.ok(a.data.every(Number.isFinite));
-  const d = relL2(b.data, a.data);
-  assert.ok(d < 0.05, `Picard vs sequential relL2 ${d}`);
   // The image latent conditions the output: another image, another video.
   const other = await cluster.run({ ...job('sequential'), conditioning: { ...job('sequential').conditioning, image_latents: randomTensor(8, [4, 16, 24], 0.5) } });
   assert.equal(other.state, 'SUCCEEDED', other.error);
