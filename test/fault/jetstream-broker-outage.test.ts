@@ -64,15 +64,16 @@ test('broker outage - every JobService method that needs NATS answers UNAVAILABL
   await new Promise((r) => setTimeout(r, 8_000));
   await nats.resume();
 
-  // The coordinator reconnects by itself and its take loop is still alive.
+  // The coordinator reconnects by itself and its take loop is still alive
+  // (within seconds; the bound is over 5x that on a busy machine).
   let after: Awaited<ReturnType<JobClient['submit']>> | undefined;
-  for (let i = 0; i < 60 && !after; i++) {
+  for (let i = 0; i < 120 && !after; i++) {
     after = await client.submit(small).catch(async (e: grpc.ServiceError) => {
       assert.equal(e.code, grpc.status.UNAVAILABLE, `while reconnecting: ${grpc.status[e.code]}: ${e.details}`);
       await new Promise((r) => setTimeout(r, 500));
       return undefined;
     });
   }
-  assert.ok(after, 'Submit works again within 30 s of NATS coming back');
+  assert.ok(after, 'Submit works again within 60 s of NATS coming back');
   assert.equal((await client.watch(after.id, () => undefined)).state, 'SUCCEEDED');
 });
