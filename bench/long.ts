@@ -17,16 +17,13 @@
  * rssMB, the peak resident memory of this process (the coordinator's)
  * sampled every 100 ms while the job runs. Acceptance: overlapped seams <= 1.15.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../common/logger.ts';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
-import { startEmbeddedCluster } from '../cli/embedded.ts';
-import { JobClient } from '../cli/job-client.ts';
+import type { JobClient } from '../cli/job-client.ts';
 import { probeVideo } from '../coordinator/video/probe.ts';
-import { ensureReferenceModels } from '../models/registry.ts';
+import { startBenchCluster } from './bench-cluster.ts';
 
 interface Case {
   name: string;
@@ -81,17 +78,8 @@ export async function run(args: string[]): Promise<void> {
   });
   const steps = positiveInt('steps', values.steps);
   const workers = positiveInt('workers', values.workers);
-  const dataDir = await mkdtemp(join(tmpdir(), 'propeller-bench-long-'));
-  const cluster = await startEmbeddedCluster({
-    workers,
-    modelDir: await ensureReferenceModels(),
-    listen: '127.0.0.1:0',
-    dataDir,
-    threadsPerWorker: 1,
-    log: createLogger('coordinator', { level: 'warn' }),
-    workerLogLevel: 'warn',
-  });
-  const client = new JobClient(cluster.address);
+  const bench = await startBenchCluster(workers, 'long');
+  const { client, dataDir } = bench;
   const rows: LongRow[] = [];
   try {
     for (const c of CASES) {
@@ -117,9 +105,7 @@ export async function run(args: string[]): Promise<void> {
       else process.stderr.write(`${c.name}: ${row.seconds} s, seams ${row.seamTemporal} / ${row.seamSpatial}, ${row.rssMB} MB\n`);
     }
   } finally {
-    client.close();
-    await cluster.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
   if (!values.json) {
     printTable(rows);
