@@ -28,7 +28,7 @@ import type { JobManager } from './jobs/job-manager.ts';
 import type { JobReporter, RenderFn } from './jobs/job-run.ts';
 import { SAMPLER_KINDS } from './jobs/spec.ts';
 import { ApiCallMetrics } from './metrics/api-calls.ts';
-import { CALL_SECONDS, JOB_SECONDS, ROUND_SECONDS, WAIT_SECONDS } from './metrics/buckets.ts';
+import { CALL_SECONDS, JOB_SECONDS, ROUND_SECONDS, waitHistogram } from './metrics/buckets.ts';
 import { registerClusterGauges } from './metrics/cluster-gauges.ts';
 import { registerQueueGauges, type ConsumerStats } from './metrics/queue-gauges.ts';
 import { TenantLabels } from './metrics/tenant-labels.ts';
@@ -66,12 +66,7 @@ export class CoordinatorMetrics {
     buckets: JOB_SECONDS,
     registers: [this.registry],
   });
-  private readonly queueWait = new Histogram({
-    name: 'propeller_job_queue_wait_seconds',
-    help: 'Time a job waited in the queue before it started.',
-    buckets: WAIT_SECONDS,
-    registers: [this.registry],
-  });
+  private readonly queueWait = waitHistogram(this.registry, 'propeller_job_queue_wait_seconds', 'Time a job waited in the queue before it started.');
   private readonly completed = new Counter({
     name: 'propeller_jobs_completed_total',
     help: 'Jobs whose render ended, by outcome (succeeded, failed, canceled).',
@@ -134,18 +129,12 @@ export class CoordinatorMetrics {
     buckets: CALL_SECONDS,
     registers: [this.registry],
   });
-  private readonly firstStep = new Histogram({
-    name: 'propeller_job_first_step_seconds',
-    help: 'Time from submit to the first finished sampling step (sequential) or round (Picard): what a user waits before progress shows.',
-    buckets: WAIT_SECONDS,
-    registers: [this.registry],
-  });
-  private readonly firstFrame = new Histogram({
-    name: 'propeller_job_first_frame_seconds',
-    help: 'Time from submit to the first frame written to the encoder.',
-    buckets: WAIT_SECONDS,
-    registers: [this.registry],
-  });
+  private readonly firstStep = waitHistogram(
+    this.registry,
+    'propeller_job_first_step_seconds',
+    'Time from submit to the first finished sampling step (sequential) or round (Picard): what a user waits before progress shows.',
+  );
+  private readonly firstFrame = waitHistogram(this.registry, 'propeller_job_first_frame_seconds', 'Time from submit to the first frame written to the encoder.');
   /** Tenant label values of per-tenant metrics, bounded (metrics/tenant-labels.ts). */
   private readonly tenants = new TenantLabels();
   private readonly tenantEvaluations = new Counter({

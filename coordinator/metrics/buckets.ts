@@ -1,3 +1,5 @@
+import { Histogram, type Registry } from 'prom-client';
+
 /**
  * Histogram buckets of the coordinator's durations. Each ends well past the
  * longest value a real deployment produces, so a p95 never pins at the top
@@ -17,3 +19,8 @@ export const JOB_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 1
 
 /** Waiting (queue wait, time to first step or frame): 100 ms to a day. */
 export const WAIT_SECONDS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400];
+
+/** A histogram of a wait in seconds (queue wait, time to first step or frame), unlabelled. */
+export function waitHistogram(registry: Registry, name: string, help: string): Histogram {
+  return new Histogram({ name, help, buckets: WAIT_SECONDS, registers: [registry] });
+}
