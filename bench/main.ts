@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   overhead: () => import('./overhead.ts'),
   compute: () => import('./compute.ts'),
   elastic: () => import('./elastic.ts'),
+  previews: () => import('./previews.ts'),
   looks: () => import('./looks.ts'),
 };
 

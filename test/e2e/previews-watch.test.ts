@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CLI_MAIN } from '../../cli/worker-process.ts';
 import type { JobEvent__Output } from '../../common/proto/generated/propeller/v1/JobEvent.ts';
 import { pickFrames, resizeInto } from '../../coordinator/previews/pixels.ts';
+import { decodePng } from '../../coordinator/previews/png.ts';
 import { decodeFrameRgb } from '../helpers/ffprobe.ts';
-import { decodePng } from '../helpers/png.ts';
 import { workerAndCoordinator } from '../helpers/servers.ts';
 
 const cluster = workerAndCoordinator();
@@ -57,6 +57,11 @@ for (const source of ['map', 'decoder'] as const) {
       // Four 64x64 frames side by side in 256 pixels.
       assert.deepEqual([png.width, png.height, e.preview!.frames, e.preview!.totalSteps], [256, 64, 4, STEPS]);
     }
+
+    // ffmpeg reads the first preview as the same picture (an independent decoder).
+    const firstPng = join(mkdtempSync(join(tmpdir(), 'propeller-preview-')), 'first.png');
+    writeFileSync(firstPng, previews[0]!.preview!.image);
+    assert.deepEqual(await decodeFrameRgb(firstPng, 0, 256, 64), decodePng(previews[0]!.preview!.image).rgb);
 
     // The finished video's frames the strip shows, shrunk to its tiles the same way.
     const tile = { width: 64, height: 64 };

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePng } from '../../coordinator/previews/png.ts';
+import { decodePng, encodePng } from '../../coordinator/previews/png.ts';
 import { interleave, mapLatentFrame, pickFrames, resizeInto, tileSize } from '../../coordinator/previews/pixels.ts';
 import { ContactSheet } from '../../coordinator/previews/contact-sheet.ts';
-import { decodePng } from '../helpers/png.ts';
 
 test('previews - a PNG decodes back to the same pixels', async () => {
   const w = 37;

@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PreviewBoard, type PreviewImage } from '../../coordinator/previews/board.ts';
 import { JobPreviews, type JobPreviewsOptions } from '../../coordinator/previews/job-previews.ts';
+import { decodePng } from '../../coordinator/previews/png.ts';
 import { validatePreviewSpec } from '../../coordinator/previews/preview-spec.ts';
 import { wholePrediction } from '../../coordinator/sampling/prediction-frames.ts';
 import { fieldMixtureManifest } from '../../models/field-mixture/build.ts';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
-import { decodePng } from '../helpers/png.ts';
 
 const testLog = createLogger('test', { level: 'silent' });
 const dims = { channels: 2, frames: 4, height: 2, width: 2 };

@@ -1,0 +1,130 @@
+/**
+ * `npm run -s bench -- previews [--json] [--reps N] [--steps N] [--frames N] [--workers N]`
+ *
+ * What live previews cost a job: the same job (field-mixture, `--frames`
+ * frames at 256x256, `--steps` steps, seed 11, mp4) on an embedded cluster
+ * (coordinator in this process, `--workers` worker processes with one thread
+ * each), with previews off and on, interleaved round by round (the variants'
+ * order rotates each round), medians over `--reps` rounds. Variants:
+ *
+ * - `off`: no previews;
+ * - `map/step`, `decoder/step`: a preview after every step the producer
+ *   keeps up with (every_seconds 0, the worst case), through the manifest's
+ *   colour map on the coordinator or the VAE's Decode on a worker;
+ * - `default`: what a job gets asking for previews with no settings (every 5 s, auto);
+ * - `decoder/5s`: the default interval through the decoder (a model without a map).
+ *
+ * Per variant: seconds (the job's run, started to finished, encode
+ * included), ratio to `off`, previews received on Watch. The map's colour
+ * error: the same seed makes the same predictions, so the map and decoder
+ * previews of the same step show the same latent; `mapErr` is the mean
+ * per-pixel RGB distance (0..441) between them over the steps both runs
+ * previewed. Target: previews cost at most 5% of a job's time.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../common/logger.ts';
+import type { PreviewSpec } from '../common/proto/generated/propeller/v1/PreviewSpec.ts';
+import { startEmbeddedCluster } from '../cli/embedded.ts';
+import { JobClient } from '../cli/job-client.ts';
+import { ensureReferenceModels } from '../models/registry.ts';
+import { decodePng } from '../coordinator/previews/png.ts';
+import { intFlag } from '../cli/args.ts';
+import { median, printTable, round } from './table.ts';
+
+/** Previews may cost at most this share of a job's time. */
+export const PREVIEW_COST_TARGET = 0.05;
+
+const VARIANTS: { name: string; previews?: PreviewSpec }[] = [
+  { name: 'off' },
+  { name: 'map/step', previews: { everySeconds: 0, source: 'map' } },
+  { name: 'decoder/step', previews: { everySeconds: 0, source: 'decoder' } },
+  { name: 'default', previews: {} },
+  { name: 'decoder/5s', previews: { everySeconds: 5, source: 'decoder' } },
+];
+
+export type PreviewsRow = { variant: string; seconds: number; ratio: number; previews: number };
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      json: { type: 'boolean' },
+      reps: { type: 'string', default: '5' },
+      steps: { type: 'string', default: '30' },
+      frames: { type: 'string', default: '48' },
+      workers: { type: 'string', default: '2' },
+    },
+  });
+  const [reps, steps, frames, workers] = (['reps', 'steps', 'frames', 'workers'] as const).map((k) => {
+    const n = intFlag(k, values[k]);
+    if (n < 1) throw new Error(`--${k} must be at least 1`);
+    return n;
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'propeller-bench-previews-'));
+  const cluster = await startEmbeddedCluster({ workers: workers!, modelDir: await ensureReferenceModels(), listen: '127.0.0.1:0', dataDir, threadsPerWorker: 1, log: createLogger('coordinator', { level: 'warn' }), workerLogLevel: 'warn' });
+  const client = new JobClient(cluster.address);
+  const seconds = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  const counts = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  // The latest map and decoder preview of each step (the same in every round: the seed is fixed).
+  const images = { 'map/step': new Map<number, Buffer>(), 'decoder/step': new Map<number, Buffer>() } as Record<string, Map<number, Buffer>>;
+  try {
+    // One job first, untimed: the workers load their sessions, the coordinator warms up.
+    await runJob(client, { frames: frames!, steps: steps! }, undefined);
+    for (let rep = 0; rep < reps!; rep++) {
+      for (let k = 0; k < VARIANTS.length; k++) {
+        const v = VARIANTS[(k + rep) % VARIANTS.length]!;
+        const r = await runJob(client, { frames: frames!, steps: steps! }, v.previews);
+        seconds.get(v.name)!.push(r.seconds);
+        counts.get(v.name)!.push(r.previews.size);
+        for (const [step, png] of r.previews) images[v.name]?.set(step, png);
+        process.stderr.write(`round ${rep + 1}: ${v.name} ${r.seconds.toFixed(2)} s, ${r.previews.size} previews\n`);
+      }
+    }
+  } finally {
+    client.close();
+    await cluster.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  const off = median(seconds.get('off')!);
+  const rows: PreviewsRow[] = VARIANTS.map((v) => {
+    const s = median(seconds.get(v.name)!);
+    return { variant: v.name, seconds: round(s, 2), ratio: round(s / off, 3), previews: median(counts.get(v.name)!) };
+  });
+  const mapErr = colourError(images['map/step']!, images['decoder/step']!);
+  if (values.json) {
+    for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
+    process.stdout.write(JSON.stringify({ mapErr }) + '\n');
+    return;
+  }
+  printTable(rows);
+  process.stdout.write(`map colour error vs decoder (mean RGB distance, 0..441): ${mapErr.mean} over ${mapErr.steps} common steps, ${mapErr.last} at the last\n`);
+  const worst = Math.max(...rows.map((r) => r.ratio)) - 1;
+  process.stdout.write(`${worst <= PREVIEW_COST_TARGET ? 'ok' : 'ABOVE TARGET'}: previews cost at most ${(worst * 100).toFixed(1)}% (target ${PREVIEW_COST_TARGET * 100}%)\n`);
+}
+
+/** Submits the bench job and watches it; its run time and its previews by step. */
+async function runJob(client: JobClient, size: { frames: number; steps: number }, previews: PreviewSpec | undefined): Promise<{ seconds: number; previews: Map<number, Buffer> }> {
+  const job = await client.submit({ model: 'field-mixture', prompt: '', frames: size.frames, height: 256, width: 256, steps: size.steps, seed: 11, output: { format: 'mp4' }, ...(previews ? { previews } : {}) });
+  const shown = new Map<number, Buffer>();
+  const last = await client.watch(job.id, (e) => {
+    if (e.preview && !e.preview.contactSheet) shown.set(e.preview.step, e.preview.image);
+  });
+  if (last.state !== 'SUCCEEDED') throw new Error(`bench job ${job.id} ended ${last.state}: ${last.error}`);
+  return { seconds: (Number(last.finishedAtMs) - Number(last.startedAtMs)) / 1000, previews: shown };
+}
+
+/** Mean per-pixel RGB distance between the map's and the decoder's previews of the same steps. */
+function colourError(map: Map<number, Buffer>, decoder: Map<number, Buffer>): { mean: number; last: number; steps: number } {
+  const common = [...map.keys()].filter((s) => decoder.has(s)).sort((a, b) => a - b);
+  const d = common.map((s) => distance(decodePng(map.get(s)!).rgb, decodePng(decoder.get(s)!).rgb));
+  return { mean: d.length ? round(d.reduce((a, b) => a + b, 0) / d.length, 1) : Number.NaN, last: d.length ? round(d.at(-1)!, 1) : Number.NaN, steps: d.length };
+}
+
+function distance(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 3) sum += Math.hypot(a[i]! - b[i]!, a[i + 1]! - b[i + 1]!, a[i + 2]! - b[i + 2]!);
+  return sum / (a.length / 3);
+}
