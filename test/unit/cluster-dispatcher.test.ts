@@ -13,7 +13,7 @@ import { FairShare } from '../../coordinator/cluster/fair-share.ts';
 import { pickStraggler, stragglerAfterMs } from '../../coordinator/cluster/stragglers.ts';
 import type { WorkerCalls } from '../../coordinator/cluster/worker-client.ts';
 import { WorkerRegistry } from '../../coordinator/cluster/worker-registry.ts';
-import { fieldMixtureManifest } from '../../models/field-mixture/build.ts';
+import { fakeWorkerInfo } from '../helpers/fake-worker-info.ts';
 import { MockTime } from '../helpers/mock-time.ts';
 
 /**
@@ -24,7 +24,6 @@ import { MockTime } from '../helpers/mock-time.ts';
  * dispatcher's clock all run on node:test mock timers, so every bound on
  * time below is exact and holds on a loaded machine.
  */
-const MANIFEST_JSON = JSON.stringify(fieldMixtureManifest());
 const log = createLogger('test', { level: 'silent' });
 
 type Mode = 'ok' | 'fail' | 'stuck';
@@ -57,16 +56,7 @@ class FakeWorker implements WorkerCalls {
 
   async info(timeoutMs: number): Promise<InfoResponse__Output> {
     if (this.mode === 'stuck') return this.hang(timeoutMs);
-    return {
-      workerId: this.address,
-      device: 'fake',
-      version: 'test',
-      maxBatch: 16,
-      capacity: 1,
-      maxMessageBytes: 64 << 20,
-      confirmsReceipt: this.receiptAfterMs !== undefined,
-      models: [{ name: 'field-mixture', kind: 'MODEL_KIND_DENOISER', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
-    };
+    return fakeWorkerInfo(this.address, { confirmsReceipt: this.receiptAfterMs !== undefined });
   }
 
   async evaluate(req: EvaluateRequest, timeoutMs: number, _signal?: AbortSignal, onReceived?: () => void): Promise<EvaluateResponse__Output> {

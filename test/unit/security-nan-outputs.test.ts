@@ -10,7 +10,7 @@ import { Dispatcher, type WindowWork } from '../../coordinator/cluster/dispatche
 import { pointWork } from '../helpers/window-work.ts';
 import type { WorkerCalls } from '../../coordinator/cluster/worker-client.ts';
 import { WorkerRegistry } from '../../coordinator/cluster/worker-registry.ts';
-import { fieldMixtureManifest } from '../../models/field-mixture/build.ts';
+import { fakeWorkerInfo } from '../helpers/fake-worker-info.ts';
 
 /**
  * The coordinator distrusts worker outputs: a batch answered with NaN or Inf
@@ -18,7 +18,6 @@ import { fieldMixtureManifest } from '../../models/field-mixture/build.ts';
  * another worker, and when every worker answers so the evaluation fails with
  * a message that says why (the job's error). Fake workers: unit level.
  */
-const MANIFEST_JSON = JSON.stringify(fieldMixtureManifest());
 const log = createLogger('test', { level: 'silent' });
 
 type Output = 'ok' | 'nan' | 'inf';
@@ -32,16 +31,7 @@ class FakeWorker implements WorkerCalls {
   ) {}
 
   async info(): Promise<InfoResponse__Output> {
-    return {
-      workerId: this.address,
-      device: 'fake',
-      version: 'test',
-      maxBatch: 16,
-      capacity: 1,
-      maxMessageBytes: 64 << 20,
-      confirmsReceipt: false,
-      models: [{ name: 'field-mixture', kind: 'MODEL_KIND_DENOISER', manifestJson: MANIFEST_JSON, available: true, reason: '' }],
-    };
+    return fakeWorkerInfo(this.address);
   }
 
   async evaluate(req: EvaluateRequest): Promise<EvaluateResponse__Output> {
