@@ -24,6 +24,7 @@ const HELP = `propeller coordinator [options]
   --nats URL[,URL]         discover workers through NATS (KV bucket of announcements), besides --workers
   --nats-bucket NAME       KV bucket of worker announcements (default propeller-workers)
   --nats-ttl-ms N          an announcement not refreshed for N ms counts as gone (default 10000)
+  --nats-lost-retention-ms N  a worker gone without a drain counts as lost for N ms (default 3600000)
   --jobs memory|jetstream  where jobs live (default: jetstream with --nats or $PROPELLER_NATS_URL, else memory):
                            jetstream shares one queue, job records, outputs and checkpoints among coordinators
   --nats-prefix NAME       prefix of the JetStream stream, KV bucket and object store (default propeller)
@@ -67,6 +68,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
     nats: { type: 'string' },
     'nats-bucket': { type: 'string' },
     'nats-ttl-ms': { type: 'string' },
+    'nats-lost-retention-ms': { type: 'string' },
     'batch-timeout-ms': { type: 'string' },
     'max-attempts': { type: 'string' },
     'probe-interval-ms': { type: 'string' },
@@ -135,6 +137,7 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
             servers: natsServers,
             bucket: (values['nats-bucket'] as string | undefined) ?? file.nats?.bucket ?? DEFAULT_WORKER_BUCKET,
             ttlMs: int('nats-ttl-ms') ?? file.nats?.ttlMs ?? DEFAULT_ANNOUNCE_TTL_MS,
+            lostRetentionMs: int('nats-lost-retention-ms') ?? file.nats?.lostRetentionMs,
           }
         : undefined,
       jetstream,

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { TENANT_NAME } from '../common/auth.ts';
 import { clientTlsSchema, serverTlsSchema } from '../common/tls.ts';
 import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
+import { DEFAULT_LOST_RETENTION_MS } from './cluster/lost-workers.ts';
 import { DEFAULT_JOB_LIMITS } from './jobs/limits.ts';
 import { jetStreamOptionsSchema } from './jetstream/options.ts';
 
@@ -61,6 +62,8 @@ export const coordinatorOptionsSchema = z.object({
       bucket: z.string().regex(/^[-\w]+$/, 'must be letters, digits, "-" or "_"').default(DEFAULT_WORKER_BUCKET),
       /** An announcement not refreshed for this long counts as gone. */
       ttlMs: z.number().int().min(500).default(DEFAULT_ANNOUNCE_TTL_MS),
+      /** A worker whose announcement lapsed counts as lost (metrics, alert PropellerWorkerLost) this long unless it comes back. */
+      lostRetentionMs: z.number().int().min(0).default(DEFAULT_LOST_RETENTION_MS),
     })
     .optional(),
   /**
