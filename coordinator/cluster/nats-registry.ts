@@ -137,6 +137,7 @@ export class NatsDiscovery {
   private followConnection(): void {
     void (async () => {
       for await (const s of this.nc.status()) {
+        if (this.closing) break;
         if (s.type === 'disconnect' && this.connected) {
           this.connected = false;
           this.log.warn('NATS discovery is down: workers stay as they are until announcements can be seen again', { workers: this.seen.size });
@@ -186,7 +187,9 @@ export class NatsDiscovery {
     if (!s) return;
     this.seen.delete(key);
     this.log[lost ? 'warn' : 'info']('worker gone from NATS', { key, address: s.address, why, ...(lost ? { lost: true } : {}) });
-    if (lost) this.lostWorkers.record(this.registry.all().find((e) => e.address === s.address) ?? { address: s.address, id: key, device: '?' }, why);
+    const entry = this.registry.all().find((e) => e.address === s.address);
+    // A worker also on the static list stays in the registry (dead if gone): it is not lost besides.
+    if (lost && !entry?.sources.has('static')) this.lostWorkers.record(entry ?? { address: s.address, id: key, device: '?' }, why);
     this.registry.remove(s.address, 'nats');
   }
 }
