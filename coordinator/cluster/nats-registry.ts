@@ -1,8 +1,9 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET, workerAnnouncementSchema } from '../../common/worker-announcement.ts';
+import { DEFAULT_ANNOUNCE_TTL_MS, workerAnnouncementSchema } from '../../common/worker-announcement.ts';
+import { openWorkerBucket, WorkerBucketError } from '../../common/worker-bucket.ts';
 import { LostWorkers, type LostWorker } from './lost-workers.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
 
@@ -18,16 +19,8 @@ export interface NatsDiscoveryOptions {
 }
 
 /** The NATS server could not be reached or the bucket not opened. */
-export class NatsDiscoveryError extends Error {
+export class NatsDiscoveryError extends WorkerBucketError {
   override readonly name = 'NatsDiscoveryError';
-  constructor(
-    message: string,
-    readonly servers: string,
-    readonly bucket: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 interface Seen {
@@ -70,25 +63,14 @@ export class NatsDiscovery {
   }
 
   /** Connects, opens (or creates) the bucket and starts watching it. */
-  static async start(registry: WorkerRegistry, opts: NatsDiscoveryOptions): Promise<NatsDiscovery> {
-    const bucket = opts.bucket ?? DEFAULT_WORKER_BUCKET;
+  static start(registry: WorkerRegistry, opts: NatsDiscoveryOptions): Promise<NatsDiscovery> {
     const ttlMs = opts.ttlMs ?? DEFAULT_ANNOUNCE_TTL_MS;
-    let nc: NatsConnection;
-    try {
-      nc = await connect({ servers: opts.servers.split(','), name: 'propeller-coordinator', maxReconnectAttempts: -1 });
-    } catch (err) {
-      throw new NatsDiscoveryError(`cannot connect to NATS at ${opts.servers}: ${errorMessage(err)}`, opts.servers, bucket, { cause: err });
-    }
-    try {
-      const kv = await new Kvm(nc).create(bucket, { ttl: ttlMs, history: 1 });
+    return openWorkerBucket({ ...opts, ttlMs }, { client: 'propeller-coordinator', purpose: 'watch', error: NatsDiscoveryError }, async (nc, kv) => {
       const discovery = new NatsDiscovery(nc, kv, registry, ttlMs, opts.log, opts.lostRetentionMs);
       await discovery.watch();
       discovery.followConnection();
       return discovery;
-    } catch (err) {
-      await nc.close().catch(() => {});
-      throw new NatsDiscoveryError(`cannot watch NATS bucket "${bucket}": ${errorMessage(err)}`, opts.servers, bucket, { cause: err });
-    }
+    });
   }
 
   /** Addresses currently announced. */
