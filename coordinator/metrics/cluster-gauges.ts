@@ -17,7 +17,7 @@ export function registerClusterGauges(registry: Registry, sources: () => Coordin
   const workers = () => sources()?.registry.all() ?? [];
   new Gauge({
     name: 'propeller_workers',
-    help: "Workers in the coordinator's registry by state (unknown, serving, suspect, draining, dead), and lost: gone without a drain (announcement lapsed) within the last hour.",
+    help: "Workers in the coordinator's registry by state (unknown, serving, suspect, draining, dead), and lost: gone without a drain (announcement lapsed) within the lost retention (--nats-lost-retention-ms, default 1 h).",
     labelNames: ['state'],
     registers: [registry],
     collect() {
