@@ -74,7 +74,7 @@ export class WorkerMetrics {
     counter('propeller_worker_evaluations_served_total', 'Denoiser window evaluations this worker computed.', (s) => s.service.counters.evaluations);
     counter('propeller_worker_calls_total', 'Evaluate, Decode and Encode calls this worker accepted.', (s) => s.service.counters.calls);
     counter('propeller_worker_call_failures_total', 'Calls this worker answered with an error (bad input, unavailable model, inference failure).', (s) => s.service.counters.failures);
-    counter('propeller_worker_compute_seconds_total', 'Seconds spent in ONNX Runtime on Evaluate calls (its rate is the busy share of the device).', (s) => s.service.counters.computeSeconds);
+    counter('propeller_worker_compute_seconds_total', 'Seconds spent in ONNX Runtime on Evaluate calls alone (propeller_worker_device_busy_seconds_total counts every call: the busy share).', (s) => s.service.counters.computeSeconds);
     new Gauge({
       name: 'propeller_worker_in_flight_calls',
       help: 'Calls being answered now.',
