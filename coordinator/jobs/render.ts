@@ -4,8 +4,8 @@ import type { CapacityModel } from '../cluster/capacity.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { estimateJobMemory } from './memory-estimate.ts';
 import type { WorkerPool } from '../cluster/worker-pool.ts';
-import { CompositeDenoiser, initialNoise, planWindows, samplePipelined, seamMetrics, type WindowItem } from '../layout/mod.ts';
-import { offsetScheduler, sampleSequential, stepNoise, type DenoiseHints, type SequentialState } from '../sampling/mod.ts';
+import { CompositeDenoiser, initialNoise, planWindows, seamMetrics, type WindowWork } from '../layout/mod.ts';
+import { offsetScheduler, samplePipelined, sampleSequential, stepNoise, type DenoiseHints, type SequentialState } from '../sampling/mod.ts';
 import { createScheduler } from '../sampling/registry.ts';
 import { applyKnownToInitial, maskedDenoiser, pasteKnown } from '../modes/mod.ts';
 import { loadJobInput } from './job-input.ts';
@@ -94,37 +94,27 @@ export function createRenderer(deps: RenderDeps): RenderFn {
     const prepared = await loadJobInput({ spec, dims, spatialScale: m.vaeScale.spatial, pool: deps.pool, inputs: deps.inputs, signal, reader: { maxPixels: deps.maxInputPixels } });
     const scheduler = offsetScheduler(createScheduler(spec.scheduler, schedulerConfig(spec, m), spec.steps), prepared?.skipSteps ?? 0);
     let evaluations = 0;
-    const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame), prompts: spec.promptSchedule.map((s) => s.prompt), negativePrompt: spec.negativePrompt, inputImage: spec.mode === 'image_to_video' ? inputImageLatent(prepared?.region) : undefined });
+    const conditioning = new JobConditioning({ manifest: m, tensors: spec.conditioning, guidance: spec.guidance, fps: spec.fps, frames: spec.frames, segmentStarts: spec.promptSchedule.map((s) => s.fromFrame), prompts: spec.promptSchedule.map((s) => s.prompt), negativePrompt: spec.negativePrompt, inputImage: spec.mode === 'image_to_video' ? inputImageLatent(prepared?.region) : undefined, classWeightsFor: (w) => windowClassWeights(segments, w.f0, w.frames, m.vaeScale.temporal) });
     const composite = new CompositeDenoiser({
       dims,
       windows,
       blend: spec.layout.blend,
       predictionType: m.predictionType,
-      conditioningFor: (w) => windowClassWeights(segments, w.f0, w.frames, m.vaeScale.temporal),
+      // Each window's class weights, embeddings, prompts, time ids, image latents and one-batch guidance (coordinator/conditioning).
+      conditioningFor: (w) => conditioning.forWindow(w),
       scheduler,
-      // Extra conditioning and guidance per window (coordinator/conditioning); a no-op for class-conditioned models.
-      evaluate: (items: WindowItem[], sig?: AbortSignal, hints?: DenoiseHints) =>
-        conditioning.evaluate(
-          items.map((it) => ({
-            window: it.window,
-            item: {
-              sample: it.sample,
-              shape: [dims.channels, it.window.frames, it.window.height, it.window.width],
-              timestep: it.timestep,
-              classWeights: m.inputs.classWeights ? it.conditioning : undefined,
-              output: it.output,
+      // Two-batch guidance evaluates each window twice and combines the answers; otherwise the work goes as it is.
+      evaluate: (items: WindowWork[], sig?: AbortSignal, hints?: DenoiseHints) =>
+        conditioning.evaluate(items, (work) =>
+          deps.pool.evaluate(spec.model, work, {
+            jobId: job.id,
+            signal: sig,
+            speculative: hints?.speculative === true,
+            onBatchDone: (n) => {
+              evaluations += n;
+              report({ kind: 'evaluations', evaluations });
             },
-          })),
-          (evalItems) =>
-            deps.pool.evaluate(spec.model, evalItems, {
-              jobId: job.id,
-              signal: sig,
-              speculative: hints?.speculative === true,
-              onBatchDone: (n) => {
-                evaluations += n;
-                report({ kind: 'evaluations', evaluations });
-              },
-            }),
+          }),
         ),
     });
     const total = dims.channels * dims.frames * dims.height * dims.width;
