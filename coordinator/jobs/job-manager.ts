@@ -276,7 +276,8 @@ export class JobManager {
     await this.opts.cancels?.clear(id).catch(() => undefined);
   }
 
-  private async transition(job: JobRecord, state: JobState, message: string): Promise<JobRecord> {
+  /** Writes a state change of a job this coordinator owns (CANCELED goes through JobCancel.write). */
+  private async transition(job: JobRecord, state: Exclude<JobState, 'CANCELED'>, message: string): Promise<JobRecord> {
     if (job.state === state) return job;
     if (!canTransition(job.state, state)) throw new FailedPreconditionError(`job ${job.id} cannot go from ${job.state} to ${state}`);
     job.state = state;
