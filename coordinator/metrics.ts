@@ -5,7 +5,8 @@
  * entries, the dispatcher's wire counters — plus three wrappers at the
  * points where things happen: the render function (jobs, rounds, Picard,
  * frames, seams), the worker connection (batch latency and size) and the
- * job list at scrape time (jobs by state, queue depth). The gauges of the
+ * job store's counts at scrape time (jobs by state, queue depth; from its
+ * index, no record read). The gauges of the
  * cluster (workers, lost workers, discovery, backlog, wire), of the queue
  * (priority bands, tenants, JetStream consumers) and the API's counters
  * (refused Submits, jobs canceled while queued) live in coordinator/metrics/,
@@ -39,7 +40,7 @@ type Outcome = 'succeeded' | 'failed' | 'canceled';
 
 /** The parts read at scrape time. */
 export interface CoordinatorMetricSources {
-  jobs: Pick<JobManager, 'counts' | 'list'>;
+  jobs: Pick<JobManager, 'counts' | 'unfinishedGroups'>;
   registry: Pick<WorkerRegistry, 'all' | 'modelNames'>;
   dispatcher: Pick<Dispatcher, 'wire' | 'backlog'>;
   /** NATS discovery, when workers are found that way: whether it sees announcements, and the workers it lost. */

@@ -8,7 +8,8 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { PRIORITY_BANDS, priorityBand } from '../jetstream/options.ts';
-import type { JobRecord, JobState } from '../jobs/job.ts';
+import type { JobState } from '../jobs/job.ts';
+import type { UnfinishedGroup } from '../jobs/ports.ts';
 import type { CoordinatorMetricSources } from '../metrics.ts';
 import { TenantLabels } from './tenant-labels.ts';
 
@@ -49,7 +50,8 @@ function cached<T>(ttlMs: number, read: () => Promise<T>): () => Promise<T> {
 
 /** Registers the queue gauges on `registry`; `tenants` labels the per-tenant ones. */
 export function registerQueueGauges(registry: Registry, sources: () => CoordinatorMetricSources | undefined, tenants: TenantLabels): void {
-  const activeJobs = cached(JOBS_CACHE_MS, async (): Promise<JobRecord[]> => (await sources()?.jobs.list({ states: ACTIVE_STATES })) ?? []);
+  // Unfinished jobs per tenant, state and priority from the job store's index: no record is read.
+  const activeJobs = cached(JOBS_CACHE_MS, async (): Promise<UnfinishedGroup[]> => (await sources()?.jobs.unfinishedGroups()) ?? []);
   new Gauge({
     name: 'propeller_queue_band_depth_jobs',
     help: 'Jobs waiting in the queue, by priority band (high: priority > 0, normal: 0, low: < 0).',
@@ -57,7 +59,7 @@ export function registerQueueGauges(registry: Registry, sources: () => Coordinat
     registers: [registry],
     async collect() {
       const counts = new Map<string, number>();
-      for (const j of await activeJobs()) if (j.state === 'QUEUED') counts.set(priorityBand(j.spec.priority), (counts.get(priorityBand(j.spec.priority)) ?? 0) + 1);
+      for (const g of await activeJobs()) if (g.state === 'QUEUED') counts.set(priorityBand(g.priority), (counts.get(priorityBand(g.priority)) ?? 0) + g.jobs);
       for (const band of PRIORITY_BANDS) this.set({ band }, counts.get(band) ?? 0);
     },
   });
@@ -68,9 +70,9 @@ export function registerQueueGauges(registry: Registry, sources: () => Coordinat
     registers: [registry],
     async collect() {
       const counts = new Map<string, number>();
-      for (const j of await activeJobs()) {
-        const key = `${tenants.of(j.tenant)}\n${j.state}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
+      for (const g of await activeJobs()) {
+        const key = `${tenants.of(g.tenant)}\n${g.state}`;
+        counts.set(key, (counts.get(key) ?? 0) + g.jobs);
       }
       // Every tenant seen keeps its series (at 0), so a tenant whose jobs ended reads 0, not nothing.
       for (const tenant of tenants.seen()) for (const state of ACTIVE_STATES) this.set({ tenant, state }, counts.get(`${tenant}\n${state}`) ?? 0);
