@@ -1,11 +1,11 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { JobClient } from '../../cli/job-client.ts';
 import type { Job__Output } from '../../common/proto/generated/propeller/v1/Job.ts';
 import { readLatent } from '../../coordinator/video/latent-file.ts';
-import { ProcessCluster, downloadBytes, exited, smallJob, waitFor } from '../helpers/cluster.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { downloadBytes, exited, smallJob, waitFor } from '../helpers/cluster.ts';
+import { natsProcessCluster } from '../helpers/nats-cluster.ts';
 
 /**
  * High availability on a real NATS JetStream server this file starts, with
@@ -17,19 +17,10 @@ import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
  */
 const prefix = `ptest-ha-${process.pid}-${randomBytes(3).toString('hex')}`;
 const workerBucket = `${prefix}-workers`;
-const cluster = new ProcessCluster();
+const fixture = natsProcessCluster();
+const { cluster } = fixture;
 const STEPS = 12;
 const ACK_WAIT_MS = 3_000;
-let nats: NatsServer;
-
-before(async () => {
-  nats = await startNatsServer();
-});
-
-after(async () => {
-  await cluster.stop();
-  await nats?.stop();
-});
 
 /** The jobs a coordinator's log says it finished. */
 function succeededIn(name: string): string[] {
@@ -40,7 +31,7 @@ function succeededIn(name: string): string[] {
 }
 
 test('jetstream HA - kill -9 the coordinator running a job half way: the other resumes it from its checkpoint; all survive a restart of every coordinator', { timeout: 420_000 }, async (t) => {
-  const flags = ['--nats', nats.url, '--nats-bucket', workerBucket, '--nats-prefix', prefix, '--nats-ack-wait-ms', String(ACK_WAIT_MS), '--checkpoint-interval-ms', '0', '--max-jobs', '2'];
+  const flags = ['--nats', fixture.nats.url, '--nats-bucket', workerBucket, '--nats-prefix', prefix, '--nats-ack-wait-ms', String(ACK_WAIT_MS), '--checkpoint-interval-ms', '0', '--max-jobs', '2'];
   const workers = [await cluster.worker('ha-w0'), await cluster.worker('ha-w1')];
   const survivor = await cluster.coordinator('ha-c0', workers, flags);
   const victim = await cluster.coordinator('ha-c1', workers, flags);

@@ -1,9 +1,9 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { JobClient } from '../../cli/job-client.ts';
-import { ProcessCluster, exited, follow, smallJob, waitFor } from '../helpers/cluster.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { exited, follow, smallJob, waitFor } from '../helpers/cluster.ts';
+import { natsProcessCluster } from '../helpers/nats-cluster.ts';
 
 /**
  * Worker discovery through a real NATS server (JetStream KV) this file
@@ -15,21 +15,12 @@ import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
  * 5x or more what they take on a loaded machine, never assertions.
  */
 const bucket = `propeller-test-${process.pid}-${randomBytes(4).toString('hex')}`;
-const cluster = new ProcessCluster();
-let nats: NatsServer;
-
-before(async () => {
-  nats = await startNatsServer();
-});
-
-after(async () => {
-  await cluster.stop();
-  await nats?.stop();
-});
+const fixture = natsProcessCluster();
+const { cluster } = fixture;
 
 test('nats - workers that start later are picked up, workers that stop are dropped, at runtime', { timeout: 180_000 }, async () => {
   const ttlMs = 4_000;
-  const natsFlags = ['--nats', nats.url, '--nats-bucket', bucket];
+  const natsFlags = ['--nats', fixture.nats.url, '--nats-bucket', bucket];
   const coordinator = await cluster.coordinator('nats-coordinator', [], [...natsFlags, '--nats-ttl-ms', String(ttlMs)]);
   const client = new JobClient(coordinator.address);
   const listed = async () => (await client.workers()).workers;
