@@ -30,6 +30,8 @@ export type RenderEvent =
     }
   /** Sampling is done; `picard` for the Picard engine (rounds run, points evaluated). */
   | { readonly kind: 'sampled'; readonly seconds: number; readonly windows: number; readonly evaluations: number; readonly picard?: { readonly rounds: number; readonly points: number } }
+  /** Live previews (spec.previews) while sampling: made, dropped (one was still being made), the coordinator's main-thread milliseconds on them, the Decode calls' milliseconds. */
+  | { readonly kind: 'previews'; readonly made: number; readonly dropped: number; readonly mainThreadMs: number; readonly decodeMs: number }
   /** Seam ratios of the final latent (layout/seams.ts). */
   | { readonly kind: 'seams'; readonly temporal: number; readonly spatial: number }
   /** Sampling is over and the latent goes to decoding and encoding (state ENCODING). */
@@ -87,6 +89,8 @@ export function metricsOf(e: RenderEvent): Record<string, number> | undefined {
       };
     case 'seams':
       return { seam_temporal: e.temporal, seam_spatial: e.spatial };
+    case 'previews':
+      return { previews: e.made, previews_dropped: e.dropped, preview_main_thread_ms: e.mainThreadMs, preview_decode_ms: e.decodeMs };
     default:
       return undefined;
   }

@@ -202,6 +202,8 @@ export function createRenderer(deps: RenderDeps): RenderFn {
       // Never leave an upload racing the job's end (the manager deletes the checkpoint then).
       await writer?.flush();
     }
+    // What the previews took, in the job's metrics (their last one is done before decoding starts).
+    if (previews) report({ kind: 'previews', ...(await previews.settle()) });
     // The last step lands at the scheduler's final level, which may keep a little noise: paste the known region.
     if (prepared?.region) pasteKnown(latent, prepared.region);
     report({ kind: 'sampled', seconds: (performance.now() - started) / 1000, windows: windows.length, evaluations, picard: picardTotals });

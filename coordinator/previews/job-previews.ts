@@ -42,19 +42,21 @@ export interface JobPreviewsOptions {
   now?: () => number;
 }
 
-/** What a job's previews cost and how many were dropped (bench, logs). */
+/** What a job's previews cost and how many were dropped (job metrics, bench). */
 export interface PreviewStats {
   made: number;
   /** Predictions offered while a preview was still being made. */
   busy: number;
   failed: number;
-  /** Time spent on the engine's path (copying frames) and making images, in ms. */
-  copyMs: number;
-  makeMs: number;
+  /** Milliseconds on the engine's path (copying the frames), drawing the strip (map, resampling), encoding PNGs (mostly in the thread pool) and waiting for Decode calls. */
+  engineMs: number;
+  drawMs: number;
+  encodeMs: number;
+  decodeMs: number;
 }
 
 export class JobPreviews {
-  readonly stats: PreviewStats = { made: 0, busy: 0, failed: 0, copyMs: 0, makeMs: 0 };
+  readonly stats: PreviewStats = { made: 0, busy: 0, failed: 0, engineMs: 0, drawMs: 0, encodeMs: 0, decodeMs: 0 };
   private readonly picked: number[];
   private readonly tile: { width: number; height: number };
   private readonly now: () => number;
@@ -84,7 +86,7 @@ export class JobPreviews {
       this.failed(err);
       return;
     }
-    this.stats.copyMs += this.now() - t;
+    this.stats.engineMs += this.now() - t;
     // The image is made after the engine's turn, never in it.
     this.making = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.make(step + 1, latents))
@@ -107,6 +109,13 @@ export class JobPreviews {
     this.opts.board.publish(this.opts.jobId, { image, mimeType: 'image/png', width, height, step: this.opts.totalSteps, totalSteps: this.opts.totalSteps, frames, contactSheet: true });
   }
 
+  /** Waits for a preview in the making; then what the previews took: the job's `previews` event. */
+  async settle(): Promise<{ made: number; dropped: number; mainThreadMs: number; decodeMs: number }> {
+    await this.idle();
+    const s = this.stats;
+    return { made: s.made, dropped: s.busy, mainThreadMs: s.engineMs + s.drawMs, decodeMs: s.decodeMs };
+  }
+
   /** Resolves once no preview is being made. */
   async idle(): Promise<void> {
     while (this.making) await this.making;
@@ -124,12 +133,12 @@ export class JobPreviews {
   }
 
   private async make(step: number, latents: Float32Array): Promise<void> {
-    const t = this.now();
     const { channels, height, width } = this.opts.dims;
     const n = this.picked.length;
     const canvasWidth = this.tile.width * n;
     const canvas = new Uint8Array(canvasWidth * this.tile.height * 3);
     const place = (i: number) => ({ x: i * this.tile.width, y: 0, ...this.tile, canvasWidth });
+    let t = this.now();
     if (this.opts.settings.source === 'map') {
       const plane = height * width;
       const rgb = new Uint8Array(plane * 3);
@@ -139,6 +148,8 @@ export class JobPreviews {
       }
     } else {
       const frames = await this.opts.decode(latents, [n, channels, height, width], this.opts.signal);
+      this.stats.decodeMs += this.now() - t;
+      t = this.now();
       const [, three, H, W] = frames.shape as [number, number, number, number];
       if (three !== 3) throw new Error(`decoder returned ${three} channels, expected 3`);
       const rgb = new Uint8Array(H * W * 3);
@@ -147,10 +158,12 @@ export class JobPreviews {
         resizeInto(rgb, W, H, canvas, place(i));
       }
     }
+    this.stats.drawMs += this.now() - t;
+    t = this.now();
     const image = await encodePng(canvas, canvasWidth, this.tile.height);
+    this.stats.encodeMs += this.now() - t;
     const preview: PreviewImage = { image, mimeType: 'image/png', width: canvasWidth, height: this.tile.height, step, totalSteps: this.opts.totalSteps, frames: n, contactSheet: false };
     this.stats.made++;
-    this.stats.makeMs += this.now() - t;
     this.opts.board.publish(this.opts.jobId, preview);
   }
 

@@ -33,12 +33,16 @@ function colourDistance(a: Uint8Array, b: Uint8Array): number {
 async function watchWithPreviews(source: 'map' | 'decoder') {
   const { client } = cluster;
   const job = await client.submit({ model: 'field-mixture', prompt: '', ...video, steps: STEPS, seed: 5, previews: { everySeconds: 0, frames: 4, width: 256, source } });
+  // The spec comes back with the settings as run.
+  assert.deepEqual(job.spec?.previews, { everySeconds: 0, frames: 4, width: 256, source, _everySeconds: 'everySeconds' });
   const events: JobEvent__Output[] = [];
   const last = await client.watch(job.id, (e) => events.push(e));
   assert.equal(last.state, 'SUCCEEDED');
   const out = join(mkdtempSync(join(tmpdir(), 'propeller-previews-')), 'out.mp4');
   await client.download(job.id, out);
   const previews = events.filter((e) => e.preview && !e.preview.contactSheet);
+  // The job's metrics count the previews made (a Watch client that falls behind may miss some) and their time.
+  assert.ok(last.metrics.previews! >= previews.length && last.metrics.preview_main_thread_ms! > 0, JSON.stringify(last.metrics));
   return { previews, final: events.at(-1)!, out };
 }
 
