@@ -8,6 +8,7 @@ import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker
 import { intFlag, parse, type CliEnv } from './args.ts';
 import { parseTenantTokens } from '../common/auth.ts';
 import { SERVER_TLS_FLAGS, clientTlsFlags, serverTlsFlags } from './security-flags.ts';
+import { exitOnSignal } from './exit-on-signal.ts';
 
 const HELP = `propeller coordinator [options]
   --config FILE            JSON file of coordinator options (coordinator/config.ts); flags given override it
@@ -153,14 +154,9 @@ export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl
   const metricsListen = values['metrics-listen'] as string | undefined;
   const metrics = metricsListen ? await serveMetrics(coordinator.metrics.registry, metricsListen, { log: log.child('metrics'), processMetrics: true }) : undefined;
   process.stdout.write(JSON.stringify({ event: 'listening', address: coordinator.address, pid: process.pid, ...(metrics ? { metrics: metrics.address } : {}) }) + '\n');
-  const stop = () => {
+  exitOnSignal(() => {
     void metrics?.close();
-    coordinator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+    return coordinator.close();
+  });
   return -1;
 }

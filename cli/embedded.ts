@@ -8,6 +8,7 @@ import { JobClient } from './job-client.ts';
 import { seedFlag } from './job-spec-flags.ts';
 import { followAndDownload } from './job-commands.ts';
 import { spawnCliServer, type ChildServer } from './worker-process.ts';
+import { exitOnSignal } from './exit-on-signal.ts';
 
 /** A coordinator in this process plus worker processes on loopback. */
 export interface EmbeddedCluster {
@@ -125,14 +126,7 @@ export async function runUp(args: string[], env: CliEnv): Promise<number> {
   });
   process.stdout.write(JSON.stringify({ event: 'listening', address: cluster.address, workers: cluster.workers.map((w) => w.address), ...(cluster.metrics ? { metrics: cluster.metrics } : {}) }) + '\n');
   process.stderr.write(`cluster up at ${cluster.address} with ${cluster.workers.length} workers; try: npx propeller submit --wait --prompt clouds\n`);
-  const stop = () => {
-    cluster.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => cluster.stop());
   return -1;
 }
 
