@@ -4,6 +4,7 @@ import { PreviewBoard, type PreviewImage } from '../../coordinator/previews/boar
 import { JobPreviews, type JobPreviewsOptions } from '../../coordinator/previews/job-previews.ts';
 import { decodePng } from '../../coordinator/previews/png.ts';
 import { validatePreviewSpec } from '../../coordinator/previews/preview-spec.ts';
+import { observedDenoise } from '../../coordinator/previews/observed-denoise.ts';
 import { wholePrediction } from '../../coordinator/sampling/prediction-frames.ts';
 import { fieldMixtureManifest } from '../../models/field-mixture/build.ts';
 import { InvalidArgumentError } from '../../common/errors.ts';
@@ -143,4 +144,26 @@ test('previews - spec: defaults, auto resolves to the map, and errors name the f
   assert.equal(field({ frames: 0, width: 0, source: 'jpeg' }), 'spec.previews.source');
   assert.equal(field({ frames: 0, width: 0, source: 'map' }, noMap), 'spec.previews.source');
   assert.equal(field({ frames: 0, width: 0, source: '' }, { ...noMap, decoder: undefined }), 'spec.previews');
+});
+
+test('previews - an observed denoise shows the necessary predictions only, as frame readers over x0', async () => {
+  const seen: { step: number; first: number }[] = [];
+  const dims3 = { frames: 2, height: 1, width: 2 };
+  // x0 [C=2, F=2, 1, 2]: value = 10 * step + index.
+  const denoise = observedDenoise(
+    async (_sample, step) => ({ x0: Float32Array.from({ length: 8 }, (_, i) => 10 * step + i), eps: new Float32Array(8) }),
+    dims3,
+    (step, read) => {
+      const out = new Float32Array(2);
+      read(1, 1, 2, out); // channel 1, frame 1: elements 6, 7
+      seen.push({ step, first: out[0]! });
+    },
+  );
+  await denoise(new Float32Array(8), 3);
+  await denoise(new Float32Array(8), 4, undefined, { speculative: true });
+  await denoise(new Float32Array(8), 5, undefined, {});
+  assert.deepEqual(seen, [
+    { step: 3, first: 36 },
+    { step: 5, first: 56 },
+  ]);
 });
