@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_TRAIN_SCHEDULE } from '../common/noise-schedule.ts';
 import { Rng } from '../common/rng.ts';
 import { FIELD_COMPONENTS, FIELD_WINDOW, type FieldWindow } from '../models/field-mixture/components.ts';
 import { FieldMixtureReference } from '../models/field-mixture/reference.ts';
+import { FIELD_TRAIN_SCHEDULE } from '../models/field-mixture/tables.ts';
 import { FIELD_VAE_SCALE } from '../models/field-vae/build.ts';
 import { ensureReferenceModels } from '../models/registry.ts';
 import type { RgbFrames } from './looks-metrics.ts';
@@ -50,7 +50,7 @@ export async function decodeLatent(decoder: ort.InferenceSession, latent: Float3
 
 /** The float64 prior on `win` (frames, channels and spectra of the shipped components). */
 export function looksPrior(win: FieldWindow = LOOKS_WINDOW): FieldMixtureReference {
-  return new FieldMixtureReference(FIELD_COMPONENTS, DEFAULT_TRAIN_SCHEDULE, win);
+  return new FieldMixtureReference(FIELD_COMPONENTS, FIELD_TRAIN_SCHEDULE, win);
 }
 
 /** One exact prior sample of component k on `win`, seeded, decoded by `decoder`. */

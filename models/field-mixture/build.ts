@@ -1,12 +1,12 @@
 import type { DenoiserManifest } from '../../common/manifest.ts';
-import { DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-schedule.ts';
+import type { TrainSchedule } from '../../common/noise-schedule.ts';
 import { GraphBuilder } from '../onnx-graph.ts';
 import { FIELD_COMPONENTS, FIELD_WINDOW, type FieldComponent, type FieldWindow } from './components.ts';
 import { complexDftBlock, realDftRight, realIdftRight } from './dft-matrices.ts';
 import { logDetGraph, logSnrRange, relativeLogDetTable } from './log-det.ts';
 import { noiseLevelGraph } from './noise-graph.ts';
 import { halfGridMultiplicity, halfWidth } from './spectrum.ts';
-import { halfGridEigenvalues, type NoiseProcess } from './tables.ts';
+import { FIELD_TRAIN_SCHEDULE, halfGridEigenvalues, type NoiseProcess } from './tables.ts';
 import { fieldPreviewMap } from './preview-map.ts';
 
 /**
@@ -67,7 +67,7 @@ const OUTPUT_NAME: Record<NoiseProcess, string> = { vp: 'epsilon', flow: 'veloci
 /** Serialised ModelProto of a field-mixture denoiser (opset 17, dynamic batch `B`). */
 export function buildFieldMixtureModel(spec: FieldMixtureSpec = {}): Uint8Array {
   const comps = spec.components ?? FIELD_COMPONENTS;
-  const schedule = spec.schedule ?? DEFAULT_TRAIN_SCHEDULE;
+  const schedule = spec.schedule ?? FIELD_TRAIN_SCHEDULE;
   const win = spec.window ?? FIELD_WINDOW;
   const process = spec.process ?? 'vp';
   const { channels: C, frames: F, height: H, width: W } = win;
@@ -221,7 +221,7 @@ export function fieldMixtureManifest(spec: FieldMixtureSpec = {}): DenoiserManif
     nativeWidth: win.width,
     vaeScale: { spatial: 4, temporal: 1 },
     predictionType: flow ? 'flow' : 'epsilon',
-    trainSchedule: { ...(spec.schedule ?? DEFAULT_TRAIN_SCHEDULE) },
+    trainSchedule: { ...(spec.schedule ?? FIELD_TRAIN_SCHEDULE) },
     process,
     defaultScheduler: flow ? { kind: 'flow_euler', config: { shift: 3 } } : { kind: 'ddim', config: {} },
     inputs: { sample: 'sample', timestep: 'timestep', classWeights: 'class_weights' },

@@ -1,9 +1,9 @@
-import { DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-schedule.ts';
+import type { TrainSchedule } from '../../common/noise-schedule.ts';
 import type { Rng } from '../../common/rng.ts';
 import { FIELD_COMPONENTS, FIELD_WINDOW, type FieldComponent, type FieldWindow } from './components.ts';
 import { fft3d, type ComplexArray } from './fft.ts';
 import { fieldEigenvalues } from './spectrum.ts';
-import { noiseLevelAt, type NoiseLevel, type NoiseProcess } from './tables.ts';
+import { FIELD_TRAIN_SCHEDULE, noiseLevelAt, type NoiseLevel, type NoiseProcess } from './tables.ts';
 
 /**
  * Float64 ground truth for the field-mixture model, independent of the ONNX
@@ -61,7 +61,7 @@ export class FieldMixtureReference {
    */
   constructor(
     readonly components: readonly FieldComponent[] = FIELD_COMPONENTS,
-    readonly schedule: TrainSchedule = DEFAULT_TRAIN_SCHEDULE,
+    readonly schedule: TrainSchedule = FIELD_TRAIN_SCHEDULE,
     window: FieldWindow = FIELD_WINDOW,
     readonly process: NoiseProcess = 'vp',
   ) {
@@ -255,7 +255,7 @@ const defaultReferences = new Map<NoiseProcess, FieldMixtureReference>();
 export function fieldMixtureReference(process: NoiseProcess = 'vp'): FieldMixtureReference {
   let ref = defaultReferences.get(process);
   if (!ref) {
-    ref = new FieldMixtureReference(FIELD_COMPONENTS, DEFAULT_TRAIN_SCHEDULE, FIELD_WINDOW, process);
+    ref = new FieldMixtureReference(FIELD_COMPONENTS, FIELD_TRAIN_SCHEDULE, FIELD_WINDOW, process);
     defaultReferences.set(process, ref);
   }
   return ref;

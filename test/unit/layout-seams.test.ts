@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../../common/rng.ts';
-import { DEFAULT_TRAIN_SCHEDULE } from '../../common/noise-schedule.ts';
+import { FIELD_TRAIN_SCHEDULE } from '../../models/field-mixture/tables.ts';
 import { CompositeDenoiser } from '../../coordinator/layout/composite-denoiser.ts';
 import { initialNoise } from '../../coordinator/layout/noise-init.ts';
 import { planWindows } from '../../coordinator/layout/planner.ts';
@@ -111,7 +111,7 @@ describe('layout - seam metrics', () => {
     const clouds = Float32Array.from([1, 0, 0, 0, 0, 0]);
     const run = async (overlap: LatentSize) => {
       const windows = planWindows(dims, NATIVE, overlap);
-      const scheduler = createScheduler('ddim', { trainSchedule: DEFAULT_TRAIN_SCHEDULE, predictionType: 'epsilon' }, 10);
+      const scheduler = createScheduler('ddim', { trainSchedule: FIELD_TRAIN_SCHEDULE, predictionType: 'epsilon' }, 10);
       const composite = new CompositeDenoiser({
         dims,
         windows,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_TRAIN_SCHEDULE } from '../../common/noise-schedule.ts';
 import { Rng } from '../../common/rng.ts';
 import { FIELD_COMPONENTS, type FieldComponent, type FieldWindow } from '../../models/field-mixture/components.ts';
 import { buildFieldMixtureModel } from '../../models/field-mixture/build.ts';
 import { fieldMixtureReference, FieldMixtureReference } from '../../models/field-mixture/reference.ts';
 import { fieldEigenvalues, fieldSpectrum } from '../../models/field-mixture/spectrum.ts';
+import { FIELD_TRAIN_SCHEDULE } from '../../models/field-mixture/tables.ts';
 
 const K = FIELD_COMPONENTS.length;
 const oneHot = (k: number): number[] => Array.from({ length: K }, (_, j) => (j === k ? 1 : 0));
@@ -137,7 +137,7 @@ describe('field-mixture - spectra and exact likelihoods', () => {
   });
 
   it('the spectral log-likelihood equals the dense Gaussian mixture density (tiny window)', () => {
-    const ref = new FieldMixtureReference(TINY_COMPONENTS, DEFAULT_TRAIN_SCHEDULE, TINY);
+    const ref = new FieldMixtureReference(TINY_COMPONENTS, FIELD_TRAIN_SCHEDULE, TINY);
     const rng = new Rng(3);
     const w = [0.5, 0.3, 0.2];
     for (let k = 0; k < TINY_COMPONENTS.length; k++) {
@@ -152,7 +152,7 @@ describe('field-mixture - spectra and exact likelihoods', () => {
   });
 
   it('the reference posterior mean and the ONNX graph equal the dense posterior (tiny window)', async () => {
-    const ref = new FieldMixtureReference(TINY_COMPONENTS, DEFAULT_TRAIN_SCHEDULE, TINY);
+    const ref = new FieldMixtureReference(TINY_COMPONENTS, FIELD_TRAIN_SCHEDULE, TINY);
     const session = await ort.InferenceSession.create(buildFieldMixtureModel({ components: TINY_COMPONENTS, window: TINY }), {
       intraOpNumThreads: 1,
     });
@@ -174,7 +174,8 @@ describe('field-mixture - spectra and exact likelihoods', () => {
         });
         const eps = out['epsilon']!.data as Float32Array;
         const graphErr = Math.sqrt(dense.x0.reduce((p, v, i) => p + ((xt[i]! - s * eps[i]!) / a - v) ** 2, 0)) / scale;
-        assert.ok(graphErr < 1e-4, `graph k=${k} t=${t}: ${graphErr}`);
+        // x0 = (x_t - s eps) / a multiplies eps's float32 rounding by s / a (2600 at t = 999): allowed beyond s / a = 100.
+        assert.ok(graphErr < 1e-4 * Math.max(1, s / a / 100), `graph k=${k} t=${t}: ${graphErr}`);
       }
     } finally {
       await session.release();

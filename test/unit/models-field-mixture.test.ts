@@ -126,8 +126,12 @@ describe('field-mixture - ONNX graph vs float64 reference', () => {
       const eps = await run([item]);
       const exact = ref.posterior(item.xt, Math.fround(item.timestep), item.weights);
       const err = relL2(impliedX0(item, eps), exact.x0);
-      worst = Math.max(worst, err);
-      assert.ok(err < 1e-4, `${item.label}: x0 relative error ${err}`);
+      // x0 = (x_t - s eps) / a multiplies eps's float32 rounding by s / a: 2600 at t = 999 (a = 3.8e-4).
+      // Up to s / a = 100 (a > 0.01, t < ~810) x0 itself must be within 1e-4; beyond, eps bounds it.
+      const { alpha, sigma } = ref.noiseLevel(Math.fround(item.timestep));
+      const amplification = Math.max(1, sigma / alpha / 100);
+      if (amplification === 1) worst = Math.max(worst, err);
+      assert.ok(err < 1e-4 * amplification, `${item.label}: x0 relative error ${err}`);
       const epsErr = relL2(eps, exact.epsilon);
       assert.ok(epsErr < 1e-4, `${item.label}: eps relative error ${epsErr}`);
       t.diagnostic(`${item.label}: x0 rel err ${err.toExponential(2)}, eps rel err ${epsErr.toExponential(2)}`);
@@ -145,7 +149,8 @@ describe('field-mixture - ONNX graph vs float64 reference', () => {
   it('one-hot conditioning pulls a mismatched sample towards the prompted component at high noise', async () => {
     const rng = new Rng(5);
     const forest = ref.samplePrior(rng, 5);
-    const item: Item = { label: 'forest as fire t=990', xt: noised(forest, 990, rng), timestep: 990, weights: Float32Array.from(oneHot(1)) };
+    // t = 800: a = 0.011, where x0 = (x_t - s eps) / a is still accurate in float32 (see above).
+    const item: Item = { label: 'forest as fire t=800', xt: noised(forest, 800, rng), timestep: 800, weights: Float32Array.from(oneHot(1)) };
     const exact = ref.posterior(item.xt, item.timestep, item.weights);
     assert.deepEqual([...exact.responsibilities], oneHot(1));
     const x0 = impliedX0(item, await run([item]));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { alphasCumprod, DEFAULT_TRAIN_SCHEDULE, type TrainSchedule } from '../../common/noise-schedule.ts';
+import { alphasCumprod, type TrainSchedule } from '../../common/noise-schedule.ts';
 import { Rng } from '../../common/rng.ts';
 import { FIELD_COMPONENTS } from '../../models/field-mixture/components.ts';
 import {
@@ -12,10 +12,10 @@ import {
   relativeLogDetTable,
 } from '../../models/field-mixture/log-det.ts';
 import { noiseLevelGraph } from '../../models/field-mixture/noise-graph.ts';
-import { FLOW_T_MAX, FLOW_T_MIN, logSigmas, noiseLevelAt, type NoiseProcess } from '../../models/field-mixture/tables.ts';
+import { FIELD_TRAIN_SCHEDULE, FLOW_T_MAX, FLOW_T_MIN, logSigmas, noiseLevelAt, type NoiseProcess } from '../../models/field-mixture/tables.ts';
 import { GraphBuilder } from '../../models/onnx-graph.ts';
 
-const SCHEDULE = DEFAULT_TRAIN_SCHEDULE;
+const SCHEDULE = FIELD_TRAIN_SCHEDULE;
 const K = FIELD_COMPONENTS.length;
 
 /** diffusers' `EulerDiscreteScheduler._sigma_to_t`, written out independently of models/. */
