@@ -10,6 +10,7 @@ import { createPicardPolicy } from '../../coordinator/sampling/picard-policy.ts'
 import { createScheduler } from '../../coordinator/sampling/registry.ts';
 import type { Scheduler } from '../../coordinator/sampling/scheduler.ts';
 import { sampleSequential, stepNoise, type DenoiseFn } from '../../coordinator/sampling/sequential.ts';
+import { gaussianDenoiser } from '../helpers/posterior-denoisers.ts';
 
 const dims: LatentDims = { channels: 2, frames: 6, height: 5, width: 7 };
 const total = dims.channels * dims.frames * dims.height * dims.width;
@@ -20,18 +21,7 @@ const total = dims.channels * dims.frames * dims.height * dims.width;
  * buffers each call, as the composite denoiser does.
  */
 function analyticDenoiser(s: Scheduler): DenoiseFn {
-  const mu = new Rng(99).fillNormal(new Float32Array(total));
-  return async (x, i) => {
-    const { alpha: a, sigma: sg } = s.noiseLevel(i);
-    const v = 0.09;
-    const x0 = new Float32Array(x.length);
-    const eps = new Float32Array(x.length);
-    for (let k = 0; k < x.length; k++) {
-      x0[k] = mu[k]! + ((a * v) / (a * a * v + sg * sg)) * (x[k]! - a * mu[k]!);
-      eps[k] = (x[k]! - a * x0[k]!) / sg;
-    }
-    return { x0, eps };
-  };
+  return gaussianDenoiser(s, new Rng(99).fillNormal(new Float32Array(total)), 0.09);
 }
 
 /** image_to_video-like: frame 0 known, feathered over 2 frames. */

@@ -4,35 +4,9 @@ import { DdimScheduler, sampleSequential, stepNoise, type Scheduler } from '../.
 import { samplePicard } from '../../coordinator/sampling/picard.ts';
 import { PICARD_POLICIES, createPicardPolicy, type PicardPolicyName } from '../../coordinator/sampling/picard-policy.ts';
 import { createScheduler } from '../../coordinator/sampling/registry.ts';
-import type { DenoiseFn } from '../../coordinator/sampling/sequential.ts';
 import { CheckpointError, checkpointStep, decodeSamplerCheckpoint, encodeSamplerCheckpoint } from '../../coordinator/sampling/checkpoint.ts';
 import { Rng } from '../../common/rng.ts';
-
-/** Two-component Gaussian mixture posterior mean per element: nonlinear, so Picard has work to do. */
-function mixtureDenoiser(scheduler: Scheduler): DenoiseFn {
-  const mus = [-1, 1.5];
-  const v = 0.3;
-  return async (x, i) => {
-    const { alpha: a, sigma: s } = scheduler.noiseLevel(i);
-    const total = a * a * v + s * s;
-    const x0 = new Float32Array(x.length);
-    const eps = new Float32Array(x.length);
-    for (let k = 0; k < x.length; k++) {
-      const logs = mus.map((m) => -((x[k]! - a * m) ** 2) / (2 * total));
-      const maxLog = Math.max(...logs);
-      let num = 0;
-      let den = 0;
-      mus.forEach((m, j) => {
-        const w = Math.exp(logs[j]! - maxLog);
-        num += w * (m + ((a * v) / total) * (x[k]! - a * m));
-        den += w;
-      });
-      x0[k] = num / den;
-      eps[k] = (x[k]! - a * x0[k]!) / s;
-    }
-    return { x0, eps };
-  };
-}
+import { mixtureDenoiser } from '../helpers/posterior-denoisers.ts';
 
 const SCHEDULERS: [string, () => Scheduler][] = [
   ['ddim', () => new DdimScheduler({}, 24)],

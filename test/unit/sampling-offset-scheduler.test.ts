@@ -6,25 +6,14 @@ import { samplePicard } from '../../coordinator/sampling/picard.ts';
 import { createPicardPolicy } from '../../coordinator/sampling/picard-policy.ts';
 import { createScheduler, SCHEDULER_KINDS } from '../../coordinator/sampling/registry.ts';
 import type { Scheduler } from '../../coordinator/sampling/scheduler.ts';
-import { sampleSequential, stepNoise, type DenoiseFn } from '../../coordinator/sampling/sequential.ts';
+import { sampleSequential, stepNoise } from '../../coordinator/sampling/sequential.ts';
+import { gaussianDenoiser } from '../helpers/posterior-denoisers.ts';
 
 const N = 20;
+/** The data of every run: x0 ~ N(0.5, 0.4^2) per element, denoised exactly. */
+const MEAN = 0.5;
+const VARIANCE = 0.16;
 const vec = (seed: number, n = 32) => new Rng(seed).fillNormal(new Float32Array(n));
-
-/** Exact posterior mean of x0 ~ N(0.5, 0.4^2) per element. */
-function gaussianDenoiser(s: Scheduler): DenoiseFn {
-  return async (x, i) => {
-    const { alpha: a, sigma: sg } = s.noiseLevel(i);
-    const v = 0.16;
-    const x0 = new Float32Array(x.length);
-    const eps = new Float32Array(x.length);
-    for (let k = 0; k < x.length; k++) {
-      x0[k] = 0.5 + ((a * v) / (a * a * v + sg * sg)) * (x[k]! - a * 0.5);
-      eps[k] = (x[k]! - a * x0[k]!) / sg;
-    }
-    return { x0, eps };
-  };
-}
 
 for (const kind of SCHEDULER_KINDS) {
   test(`offset scheduler - ${kind}: steps, timesteps and levels are the inner ones shifted by k`, () => {
@@ -83,17 +72,17 @@ test('offset scheduler - the sequential engine from x_k gives the tail of a full
     const inner: Scheduler = createScheduler(kind, {}, N);
     const z = vec(5);
     const initial = z.map((v) => v * inner.initNoiseSigma);
-    const full = await sampleSequential({ scheduler: inner, denoise: gaussianDenoiser(inner), initial, noise: stepNoise(1) });
+    const full = await sampleSequential({ scheduler: inner, denoise: gaussianDenoiser(inner, MEAN, VARIANCE), initial, noise: stepNoise(1) });
     // the first k steps by hand, exactly as the engine does them
     const k = 6;
     let x: Float32Array = Float32Array.from(initial);
-    const den = gaussianDenoiser(inner);
+    const den = gaussianDenoiser(inner, MEAN, VARIANCE);
     for (let i = 0; i < k; i++) {
       const { x0, eps } = await den(x, i);
       x = inner.stepDeterministic(i, x, x0, eps);
     }
     const offset = new OffsetScheduler(inner, k);
-    const tail = await sampleSequential({ scheduler: offset, denoise: gaussianDenoiser(offset), initial: x, noise: stepNoise(1) });
+    const tail = await sampleSequential({ scheduler: offset, denoise: gaussianDenoiser(offset, MEAN, VARIANCE), initial: x, noise: stepNoise(1) });
     assert.deepEqual(tail, full, kind);
   }
 });
@@ -101,7 +90,7 @@ test('offset scheduler - the sequential engine from x_k gives the tail of a full
 test('offset scheduler - Picard at p = 1 equals sequential on an offset stochastic schedule', async () => {
   const offset = new OffsetScheduler(createScheduler('ddpm', {}, N), 8);
   const initial = vec(6).map((v) => v * offset.initNoiseSigma);
-  const seq = await sampleSequential({ scheduler: offset, denoise: gaussianDenoiser(offset), initial, noise: stepNoise(9) });
-  const pic = await samplePicard({ scheduler: offset, denoise: gaussianDenoiser(offset), initial, noise: stepNoise(9), window: 1, policy: createPicardPolicy('paradigms', 0.1) });
+  const seq = await sampleSequential({ scheduler: offset, denoise: gaussianDenoiser(offset, MEAN, VARIANCE), initial, noise: stepNoise(9) });
+  const pic = await samplePicard({ scheduler: offset, denoise: gaussianDenoiser(offset, MEAN, VARIANCE), initial, noise: stepNoise(9), window: 1, policy: createPicardPolicy('paradigms', 0.1) });
   assert.deepEqual(pic.sample, seq);
 });

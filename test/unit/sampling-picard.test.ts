@@ -4,40 +4,9 @@ import { DdimScheduler, sampleSequential, stepNoise, type Scheduler } from '../.
 import { picardErrorScales, samplePicard } from '../../coordinator/sampling/picard.ts';
 import { PICARD_POLICIES, createPicardPolicy } from '../../coordinator/sampling/picard-policy.ts';
 import { createScheduler } from '../../coordinator/sampling/registry.ts';
-import type { DenoiseFn } from '../../coordinator/sampling/sequential.ts';
 import { Rng } from '../../common/rng.ts';
 import { relL2 } from '../../common/rel-l2.ts';
-
-/**
- * A nonlinear but exact-enough denoiser: a two-component Gaussian mixture per
- * element, so Picard iteration has real work to do (the posterior mean is
- * not affine in x).
- */
-function mixtureDenoiser(scheduler: Scheduler): DenoiseFn {
-  const mus = [-1, 1.5];
-  const v = 0.3;
-  return async (x, i) => {
-    const { alpha: a, sigma: s } = scheduler.noiseLevel(i);
-    const x0 = new Float32Array(x.length);
-    const total = a * a * v + s * s;
-    for (let k = 0; k < x.length; k++) {
-      let num = 0;
-      let den = 0;
-      let maxLog = -Infinity;
-      const logs = mus.map((m) => -((x[k]! - a * m) ** 2) / (2 * total));
-      for (const l of logs) maxLog = Math.max(maxLog, l);
-      mus.forEach((m, j) => {
-        const w = Math.exp(logs[j]! - maxLog);
-        num += w * (m + ((a * v) / total) * (x[k]! - a * m));
-        den += w;
-      });
-      x0[k] = num / den;
-    }
-    const eps = new Float32Array(x.length);
-    for (let k = 0; k < x.length; k++) eps[k] = (x[k]! - a * x0[k]!) / s;
-    return { x0, eps };
-  };
-}
+import { mixtureDenoiser } from '../helpers/posterior-denoisers.ts';
 
 const SCHEDULERS: [string, () => Scheduler][] = [
   ['ddim eta 0', () => new DdimScheduler({}, 30)],

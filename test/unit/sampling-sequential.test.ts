@@ -8,23 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../../common/rng.ts';
 import { DdimScheduler } from '../../coordinator/sampling/ddim.ts';
-import { addScaledNoise, type Scheduler } from '../../coordinator/sampling/scheduler.ts';
-import { sampleSequential, stepNoise, type DenoiseFn } from '../../coordinator/sampling/sequential.ts';
+import { addScaledNoise } from '../../coordinator/sampling/scheduler.ts';
+import { sampleSequential, stepNoise } from '../../coordinator/sampling/sequential.ts';
 import { moments } from '../helpers/moments.ts';
-
-function gaussianDenoiser(scheduler: Scheduler, m: number, v: number): DenoiseFn {
-  return async (x, step) => {
-    const { alpha: a, sigma: s } = scheduler.noiseLevel(step);
-    const gain = (a * v) / (a * a * v + s * s);
-    const x0 = new Float32Array(x.length);
-    const eps = new Float32Array(x.length);
-    for (let k = 0; k < x.length; k++) {
-      x0[k] = m + gain * (x[k]! - a * m);
-      eps[k] = (x[k]! - a * x0[k]!) / s;
-    }
-    return { x0, eps };
-  };
-}
+import { gaussianDenoiser } from '../helpers/posterior-denoisers.ts';
 
 const N = 200_000;
 const M = 0.5;
