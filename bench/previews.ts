@@ -15,10 +15,11 @@
  * - `decoder/5s`: the default interval through the decoder (a model without a map).
  *
  * Per variant: seconds (the job's run, started to finished, encode
- * included) and its ratio to `off`; cpuSeconds, the CPU time the job took
- * (this process, the coordinator's, and every worker process's, from
- * /proc), and its ratio to `off` — on a machine other work shares, the
- * steadier measure of what previews cost; mainShare, the coordinator's
+ * included) and cpuSeconds (the CPU time the job took: this process, the
+ * coordinator's, and every worker process's, from /proc), medians; ratio
+ * and cpuRatio, the median over rounds of the variant's over `off`'s of the
+ * same round (paired, so a machine whose load drifts — other work shares
+ * it — moves both sides of a ratio alike); mainShare, the coordinator's
  * main-thread time on previews (the job's `preview_main_thread_ms` metric:
  * copying frames on the engine's path, drawing strips) over the job's time,
  * the part that competes with sampling on the coordinator, measured
@@ -97,17 +98,15 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await bench.close();
   }
-  const off = median(seconds.get('off')!);
-  const offCpu = median(cpu.get('off')!);
+  // Round r's value of a variant over off's in the same round.
+  const paired = (m: Map<string, number[]>, name: string) => median(m.get(name)!.map((x, r) => x / m.get('off')![r]!));
   const rows: PreviewsRow[] = VARIANTS.map((v) => {
-    const s = median(seconds.get(v.name)!);
-    const c = median(cpu.get(v.name)!);
     return {
       variant: v.name,
-      seconds: round(s, 2),
-      ratio: round(s / off, 3),
-      cpuSeconds: round(c, 2),
-      cpuRatio: round(c / offCpu, 3),
+      seconds: round(median(seconds.get(v.name)!), 2),
+      ratio: round(paired(seconds, v.name), 3),
+      cpuSeconds: round(median(cpu.get(v.name)!), 2),
+      cpuRatio: round(paired(cpu, v.name), 3),
       mainShare: round(median(share.get(v.name)!), 4),
       decodeMs: round(median(decodeMs.get(v.name)!), 0),
       previews: median(counts.get(v.name)!),
