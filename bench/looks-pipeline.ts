@@ -1,12 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startEmbeddedCluster } from '../cli/embedded.ts';
-import { JobClient } from '../cli/job-client.ts';
-import { createLogger } from '../common/logger.ts';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
 import { readLatent } from '../coordinator/video/latent-file.ts';
-import { ensureReferenceModels } from '../models/registry.ts';
+import { startBenchCluster } from './bench-cluster.ts';
 
 /**
  * Renders field-mixture jobs through the real pipeline: an embedded cluster
@@ -33,19 +29,9 @@ export interface LatentRenderer {
   close(): Promise<void>;
 }
 
-/** Starts an embedded cluster with `workers` worker processes (one thread each). */
+/** Starts an embedded cluster with `workers` worker processes (one thread each; see bench-cluster.ts). */
 export async function startLatentRenderer(workers = 2): Promise<LatentRenderer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'propeller-looks-'));
-  const cluster = await startEmbeddedCluster({
-    workers,
-    modelDir: await ensureReferenceModels(),
-    listen: '127.0.0.1:0',
-    dataDir,
-    threadsPerWorker: 1,
-    log: createLogger('coordinator', { level: 'warn' }),
-    workerLogLevel: 'warn',
-  });
-  const client = new JobClient(cluster.address);
+  const { client, dataDir, close } = await startBenchCluster(workers, 'looks');
   let n = 0;
   return {
     async render(r) {
@@ -59,10 +45,6 @@ export async function startLatentRenderer(workers = 2): Promise<LatentRenderer> 
       await rm(path, { force: true });
       return latent;
     },
-    async close() {
-      client.close();
-      await cluster.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    close,
   };
 }

@@ -110,14 +110,14 @@ export const FIELD_COMPONENTS: readonly FieldComponent[] = [
     bandwidth: 0.07,
   },
   {
-    // Black crust with glowing red-orange cells ~ 16 latent px, creeping slowly.
+    // Black crust with glowing red-orange cells ~ 24 latent px, creeping slowly.
     name: 'lava',
     mean: [1.5, -1.5, -3.5, -1.5],
     std: [0.15, 0.15, 0.15, 1.8],
     beta: 4.0,
     f0: 0.03,
     elongation: { y: 1, x: 1 },
-    cellSize: 20,
+    cellSize: 24,
     velocity: { vy: 0.25, vx: 0.2 },
     bandwidth: 0.02,
   },
