@@ -119,7 +119,8 @@ test('worker - drain refuses new calls with UNAVAILABLE and stops', async () => 
     model: 'field-mixture',
     items: Array.from({ length: 8 }, (_, i) => ({ sample: encodeTensor(noise(20 + i), SHAPE), timestep: 400, cond: {} })),
   });
-  await new Promise((r) => setTimeout(r, 30));
+  // Drain once the worker has taken the call (a fixed 30 ms sleep raced its arrival on a busy machine).
+  while (w.service.counters.calls === 0) await new Promise((r) => setTimeout(r, 1));
   const drained = w.drain();
   assert.equal(w.lifecycle.state, 'draining');
   // the call that was already running finishes
