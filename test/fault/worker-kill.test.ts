@@ -6,7 +6,7 @@ import { ProcessCluster, downloadBytes, exited, follow, smallJob, waitFor, worke
 const cluster = new ProcessCluster();
 after(() => cluster.stop());
 
-test('fault - kill -9 of a worker mid-job: the job succeeds with the same latent, bit for bit, as without the failure', { timeout: 180_000 }, async () => {
+test('fault - kill -9 of a worker mid-job: the job succeeds with the same latent, bit for bit, as without the failure', { timeout: 300_000 }, async () => {
   const workers = await Promise.all([cluster.worker('kill-w0'), cluster.worker('kill-w1')]);
   const coordinator = await cluster.coordinator('kill-coordinator', workers);
   const client = new JobClient(coordinator.address);

@@ -6,7 +6,7 @@ import { ProcessCluster, follow, smallJob, waitFor, workerStatus } from '../help
 const cluster = new ProcessCluster();
 after(() => cluster.stop());
 
-test('fault - a worker that stops answering (SIGSTOP): its batches are re-sent (duplicated early on the idle worker, or after one batch timeout) and the job succeeds', { timeout: 180_000 }, async () => {
+test('fault - a worker that stops answering (SIGSTOP): its batches are re-sent (duplicated early on the idle worker, or after one batch timeout) and the job succeeds', { timeout: 300_000 }, async () => {
   const workers = await Promise.all([cluster.worker('stuck-w0'), cluster.worker('stuck-w1')]);
   // At least 5x a healthy batch on a busy 2-core machine (well under a second), so only the frozen worker's calls time out.
   const timeoutMs = 5_000;

@@ -56,7 +56,7 @@ function halfway(a: Trace, b: Trace): number {
   return arrivals.find((n) => 2 * (at(a, n, 2) + at(b, n, 2)) >= total)!;
 }
 
-test('cluster - two jobs submitted together on two workers progress at similar rates', { timeout: 180_000 }, async () => {
+test('cluster - two jobs submitted together on two workers progress at similar rates', { timeout: 300_000 }, async () => {
   const workers = await Promise.all([cluster.worker('fair-w0'), cluster.worker('fair-w1')]);
   // Every progress change is an event, so each reading is exact.
   const coordinator = await cluster.coordinator('fair-coordinator', workers, ['--max-jobs', '2', '--progress-interval-ms', '0']);
