@@ -23,7 +23,7 @@ import { FIELD_COMPONENTS, type FieldComponent } from '../models/field-mixture/c
 import { FIELD_VAE_SCALE } from '../models/field-vae/build.ts';
 import { measureLooks, motionAlong, type LooksMeasurement } from './looks-metrics.ts';
 import type { RgbFrames } from './looks-metrics.ts';
-import { startLatentRenderer } from './looks-pipeline.ts';
+import { startLatentRenderer, type LatentRenderer } from './looks-pipeline.ts';
 import { decodeLatent, LOOKS_WINDOW, looksPrior, openFieldDecoder, renderComponent } from './looks-render.ts';
 import { printTable, round } from './table.ts';
 
@@ -79,16 +79,18 @@ type Render = (k: number, i: number) => Promise<RgbFrames>;
 export async function measureComponents(seed: number, samples: number, pipeline?: { steps: number }): Promise<{ rows: LooksRow[]; failures: string[] }> {
   const decoder = await openFieldDecoder();
   const prior = looksPrior();
-  const renderer = pipeline ? await startLatentRenderer(2) : undefined;
-  const render: Render = renderer
-    ? async (k, i) => {
-        const spec = { promptSchedule: [{ fromFrame: 0, prompt: FIELD_COMPONENTS[k]!.name }], frames: LOOKS_WINDOW.frames, height: 256, width: 256, steps: pipeline!.steps, seed: seed + i };
-        return decodeLatent(decoder, (await renderer.render(spec)).data, LOOKS_WINDOW);
-      }
-    : (k, i) => renderComponent(decoder, prior, k, seed + i);
   const rows: LooksRow[] = [];
   const failures: string[] = [];
+  let renderer: LatentRenderer | undefined;
   try {
+    renderer = pipeline ? await startLatentRenderer(2) : undefined;
+    const cluster = renderer;
+    const render: Render = cluster
+      ? async (k, i) => {
+          const spec = { promptSchedule: [{ fromFrame: 0, prompt: FIELD_COMPONENTS[k]!.name }], frames: LOOKS_WINDOW.frames, height: 256, width: 256, steps: pipeline!.steps, seed: seed + i };
+          return decodeLatent(decoder, (await cluster.render(spec)).data, LOOKS_WINDOW);
+        }
+      : (k, i) => renderComponent(decoder, prior, k, seed + i);
     for (let k = 0; k < FIELD_COMPONENTS.length; k++) {
       const comp = FIELD_COMPONENTS[k]!;
       const ms: LooksMeasurement[] = [];
