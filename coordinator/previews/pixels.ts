@@ -100,3 +100,29 @@ export function resizeInto(src: Uint8Array, srcWidth: number, srcHeight: number,
     }
   }
 }
+
+/**
+ * Averages each `factor x factor` block of `planes` planes of `height x
+ * width` values into one (edge blocks average what they hold): planes of
+ * `ceil(height / factor) x ceil(width / factor)`. A preview decodes latents
+ * shrunk so, and the decoder makes frames no larger than the strip needs.
+ */
+export function shrinkPlanes(src: Float32Array, planes: number, height: number, width: number, factor: number): Float32Array {
+  if (factor <= 1) return src;
+  const h = Math.ceil(height / factor);
+  const w = Math.ceil(width / factor);
+  const out = new Float32Array(planes * h * w);
+  for (let p = 0; p < planes; p++) {
+    const base = p * height * width;
+    for (let y = 0; y < h; y++) {
+      const y1 = Math.min(height, (y + 1) * factor);
+      for (let x = 0; x < w; x++) {
+        const x1 = Math.min(width, (x + 1) * factor);
+        let sum = 0;
+        for (let sy = y * factor; sy < y1; sy++) for (let sx = x * factor; sx < x1; sx++) sum += src[base + sy * width + sx]!;
+        out[(p * h + y) * w + x] = sum / ((y1 - y * factor) * (x1 - x * factor));
+      }
+    }
+  }
+  return out;
+}

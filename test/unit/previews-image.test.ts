@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePng, encodePng } from '../../coordinator/previews/png.ts';
-import { interleave, mapLatentFrame, pickFrames, resizeInto, tileSize } from '../../coordinator/previews/pixels.ts';
+import { interleave, mapLatentFrame, pickFrames, resizeInto, shrinkPlanes, tileSize } from '../../coordinator/previews/pixels.ts';
 import { ContactSheet } from '../../coordinator/previews/contact-sheet.ts';
 
 test('previews - a PNG decodes back to the same pixels', async () => {
@@ -61,4 +61,11 @@ test('previews - a contact sheet places each picked frame in its grid cell', asy
   const png = decodePng(await sheet.png());
   // Frames 0, 2, 5, 7 (evenly spread), one per 4-pixel cell.
   assert.deepEqual([0, 1, 2, 3].map((i) => png.rgb[i * 4 * 3]), [0, 60, 150, 210]);
+});
+
+test('previews - shrinking planes averages blocks, edge blocks over what they hold', () => {
+  // Two 3x3 planes, factor 2 -> 2x2 each.
+  const src = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 0, 4, 0, 0, 0, 8]);
+  assert.deepEqual([...shrinkPlanes(src, 2, 3, 3, 2)], [3, 4.5, 7.5, 9, 1, 0, 0, 8]);
+  assert.equal(shrinkPlanes(src, 2, 3, 3, 1), src);
 });
