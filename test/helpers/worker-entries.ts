@@ -1,37 +1,42 @@
-import type { WorkerEntry } from '../../coordinator/cluster/worker-registry.ts';
+import assert from 'node:assert/strict';
+import { createLogger } from '../../common/logger.ts';
+import { WorkerRegistry, type WorkerEntry } from '../../coordinator/cluster/worker-registry.ts';
 import type { WindowWork } from '../../coordinator/layout/window-work.ts';
+import { fakeWorkerInfo } from './fake-worker-info.ts';
 
 /**
- * Hand-built registry entries and work items for unit tests of the
- * dispatcher's parts (hedging, retries): a serving worker of model `m` that
- * is never called.
+ * Registry entries and work items for unit tests of the dispatcher's parts
+ * (hedging, retries) that hand-build the situation to judge.
  */
-export function workerEntry(address: string, over: Partial<WorkerEntry> = {}): WorkerEntry {
-  return {
-    address,
-    client: undefined as never,
-    sources: new Set(['static']),
-    id: address,
-    device: 'gpu',
-    state: 'serving',
-    maxBatch: 16,
-    capacity: 1,
-    maxMessageBytes: 1 << 20,
-    models: new Map([['m', undefined as never]]),
-    unavailable: new Map(),
-    inFlight: 0,
-    inTransit: 0,
-    confirmsReceipt: false,
-    evaluations: 0,
-    consecutiveFailures: 0,
-    lastError: '',
-    throughput: 0,
-    secondsPerItem: undefined,
-    busySeconds: 0,
-    busySince: undefined,
-    probing: false,
-    ...over,
-  };
+const log = createLogger('test', { level: 'silent' });
+
+/** The model the entries serve. */
+export const ENTRY_MODEL = 'field-mixture';
+
+/**
+ * A serving worker's entry as a registry makes it (its Info answered by a
+ * fake connection that fails any other call), then `over` set on it: the
+ * load or pace the test needs.
+ */
+export async function workerEntry(address: string, over: Partial<WorkerEntry> = {}): Promise<WorkerEntry> {
+  const registry = new WorkerRegistry({
+    maxMessageBytes: 64 << 20,
+    infoTimeoutMs: 1_000,
+    probeIntervalMs: 60_000,
+    maxConsecutiveFailures: 3,
+    log,
+    connect: () => ({
+      info: async () => fakeWorkerInfo(address),
+      evaluate: () => assert.fail('not called'),
+      decode: () => assert.fail('not called'),
+      encode: () => assert.fail('not called'),
+      close: () => undefined,
+    }),
+  });
+  await registry.add([address]);
+  const e = registry.all()[0]!;
+  assert.equal(e.state, 'serving');
+  return Object.assign(e, over);
 }
 
 const WINDOW = { index: 0, f0: 0, y0: 0, x0: 0, frames: 1, height: 1, width: 1 };

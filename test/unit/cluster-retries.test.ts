@@ -5,7 +5,7 @@ import { createLogger } from '../../common/logger.ts';
 import { EvalRequest } from '../../coordinator/cluster/eval-request.ts';
 import { Retries } from '../../coordinator/cluster/retries.ts';
 import { WorkerRegistry } from '../../coordinator/cluster/worker-registry.ts';
-import { workerEntry, workItems } from '../helpers/worker-entries.ts';
+import { ENTRY_MODEL, workerEntry, workItems } from '../helpers/worker-entries.ts';
 
 /**
  * What a failed Evaluate call does to the requests it carried
@@ -25,15 +25,15 @@ function setup(maxAttempts = 3) {
 
 /** A request of `n` items, `sent` of them taken for worker `address`. */
 function request(n: number, sent: number, address: string, opts = {}): { p: EvalRequest; items: number[] } {
-  const p = new EvalRequest('m', workItems(n), opts, () => undefined, () => undefined);
+  const p = new EvalRequest(ENTRY_MODEL, workItems(n), opts, () => undefined, () => undefined);
   return { p, items: p.take(address, sent, [address, 'other']) };
 }
 
 const boom = Object.assign(new Error('13 INTERNAL: boom'), { code: grpc.status.INTERNAL, details: 'boom' });
 
-test('retries - a failed call puts its items back at the front of each request\'s queue, with one log line for the call', () => {
+test('retries - a failed call puts its items back at the front of each request\'s queue, with one log line for the call', async () => {
   const { lines, wire, failed, retries } = setup();
-  const w = workerEntry('a');
+  const w = await workerEntry('a');
   const x = request(5, 3, 'a', { jobId: 'x' });
   const y = request(2, 2, 'a', { jobId: 'y' });
   retries.failed(w, [x, y], boom);
@@ -50,19 +50,19 @@ test('retries - a failed call puts its items back at the front of each request\'
   assert.deepEqual(x.p.take('other', 5, ['a', 'other']), [0, 1, 2]);
 });
 
-test('retries - an item that failed maxAttempts times fails its request with the last error', () => {
+test('retries - an item that failed maxAttempts times fails its request with the last error', async () => {
   const { failed, retries } = setup(2);
   const x = request(1, 1, 'a');
-  retries.failed(workerEntry('a'), [x], boom);
+  retries.failed(await workerEntry('a'), [x], boom);
   assert.equal(failed.length, 0);
   x.p.take('other', 1, ['a', 'other']);
-  retries.failed(workerEntry('other'), [x], boom);
+  retries.failed(await workerEntry('other'), [x], boom);
   assert.deepEqual(failed, [[x.p, 'evaluation failed after 2 attempts; last error: worker other: 13 INTERNAL: boom']]);
 });
 
-test('retries - nothing to retry: settled or canceled requests are dropped, answered items are not re-queued', () => {
+test('retries - nothing to retry: settled or canceled requests are dropped, answered items are not re-queued', async () => {
   const { lines, wire, retries } = setup();
-  const w = workerEntry('a');
+  const w = await workerEntry('a');
   const done = request(2, 2, 'a');
   done.p.settle();
   const aborted = new AbortController();
