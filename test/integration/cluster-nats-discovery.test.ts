@@ -43,10 +43,8 @@ test('nats - workers that start later are picked up, workers that stop are dropp
     await waitFor('the second worker to be discovered', 30_000, async () => ((await listed()).some((w) => w.address === w1.address && w.state === 'serving') ? true : undefined));
     w1.process.kill('SIGKILL');
     await exited(w1);
-    const killedAt = Date.now();
     await waitFor('the killed worker to be dropped', 5 * ttlMs, async () => ((await listed()).some((w) => w.address === w1.address) ? undefined : true));
-    // A lower bound only (a busy machine makes it later, never sooner): the entry was refreshed within the last 2 s.
-    assert.ok(Date.now() - killedAt >= 1_000, 'dropped before its entry could have gone stale');
+    // Dropped because its entry went stale, as the coordinator's log says (timing the drop raced a busy machine's refreshes).
     assert.ok(gone(w1.address).some((l) => l.includes('not refreshed for')), `the killed worker was not dropped as stale: ${gone(w1.address).join('\n')}`);
 
     // SIGTERM: the worker deletes its entry when it starts draining and is dropped for that, not by expiry.
