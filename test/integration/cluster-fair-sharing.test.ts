@@ -13,7 +13,7 @@ after(() => cluster.stop());
  * compared at the event where the work done by both together (evaluations)
  * reaches half of their total, or where one of them has done all its work. A slow or busy
  * machine slows both jobs alike and changes none of these counts.
- * (test/unit/cluster-dispatcher.test.ts checks the same sharing in virtual time.)
+ * (test/unit/cluster-dispatcher-order.test.ts checks the same sharing in virtual time.)
  */
 interface Trace {
   /** [arrival number, completed steps, evaluations] per progress event. */
