@@ -58,26 +58,30 @@ export const SPECTRUM_FLOOR = 1e-3;
  * decoder's logistic colour map turns heat into that component's palette
  * (`field-vae/colour-map.ts`), so a component reads as one material lit
  * more or less, not as a speckle of colours. Logits of the decoded colour are
- * u_c = z_c + z_3. Sizes are in latent pixels (4 image pixels each).
+ * u_c = z_c + z_3. The hue means sum to zero (z_0 + z_1 + z_2 = 0), the
+ * subspace the field encoder maps colours into, so an encoded video of a
+ * component lies where the component's prior puts it (its brightness in
+ * z_3, not spread over all four channels). Sizes are in latent pixels
+ * (4 image pixels each).
  */
 export const FIELD_COMPONENTS: readonly FieldComponent[] = [
   {
     // Sky blue at low heat, white where the heat is high: soft billows ~ 20 latent px, drifting slowly sideways.
     name: 'clouds',
     mean: [-1.6, -0.6, 2.2, 1.0],
-    std: [0.1, 0.1, 0.1, 1.6],
+    std: [0.25, 0.25, 0.25, 1.6],
     beta: 4.0,
     f0: 0.03,
     elongation: { y: 1.3, x: 1 },
     cellSize: 0,
     velocity: { vy: 0, vx: 0.3 },
-    bandwidth: 0.03,
+    bandwidth: 0.08,
   },
   {
     // Blackbody palette (logits red > green > blue): black -> red -> orange -> yellow. Tall tongues rising fast, flickering.
     name: 'fire',
-    mean: [2.5, -0.5, -3.5, -1.5],
-    std: [0.15, 0.15, 0.15, 2.0],
+    mean: [3.0, 0.0, -3.0, -2.0],
+    std: [0.25, 0.25, 0.25, 2.0],
     beta: 2.8,
     f0: 0.05,
     elongation: { y: 3.5, x: 1 },
@@ -88,50 +92,50 @@ export const FIELD_COMPONENTS: readonly FieldComponent[] = [
   {
     // Deep navy troughs to teal-white crests: a wide horizontal swell rolling towards the viewer (down) and sideways.
     name: 'ocean',
-    mean: [-2.5, -1.0, 0.3, 0.0],
-    std: [0.1, 0.15, 0.15, 1.5],
+    mean: [-0.93, 0.07, 0.86, -0.57],
+    std: [0.25, 0.25, 0.25, 1.1],
     beta: 3.2,
     f0: 0.04,
-    elongation: { y: 1, x: 4 },
-    cellSize: 12,
+    elongation: { y: 1, x: 2.5 },
+    cellSize: 0,
     velocity: { vy: 0.6, vx: 0.3 },
-    bandwidth: 0.04,
+    bandwidth: 0.08,
   },
   {
     // Dark night sky with green curtains (thin, tall), violet tints from the red and blue channels; sideways drift with shimmer.
     name: 'aurora',
-    mean: [-2.0, 1.0, -1.5, -2.5],
-    std: [0.5, 0.15, 0.5, 1.8],
+    mean: [-1.17, 1.83, -0.66, -3.33],
+    std: [0.5, 0.25, 0.5, 1.8],
     beta: 3.0,
     f0: 0.04,
     elongation: { y: 4, x: 0.8 },
     cellSize: 0,
     velocity: { vy: 0, vx: 0.4 },
-    bandwidth: 0.07,
+    bandwidth: 0.08,
   },
   {
     // Black crust with glowing red-orange cells ~ 24 latent px, creeping slowly.
     name: 'lava',
-    mean: [1.5, -1.5, -3.5, -1.5],
-    std: [0.15, 0.15, 0.15, 1.8],
+    mean: [2.67, -0.33, -2.34, -2.67],
+    std: [0.25, 0.25, 0.25, 1.8],
     beta: 4.0,
     f0: 0.03,
     elongation: { y: 1, x: 1 },
     cellSize: 24,
     velocity: { vy: 0.25, vx: 0.2 },
-    bandwidth: 0.02,
+    bandwidth: 0.05,
   },
   {
     // Fine dark-to-light greens (foliage) with yellow-green tints; swaying slightly sideways.
     name: 'forest',
-    mean: [-1.5, 0.5, -2.0, -1.0],
-    std: [0.3, 0.25, 0.15, 1.3],
+    mean: [-0.5, 1.5, -1.0, -2.0],
+    std: [0.3, 0.25, 0.25, 1.3],
     beta: 2.8,
     f0: 0.06,
     elongation: { y: 1, x: 1 },
     cellSize: 0,
     velocity: { vy: 0, vx: 0.25 },
-    bandwidth: 0.03,
+    bandwidth: 0.06,
   },
 ];
 

@@ -8,7 +8,7 @@ import { DECODER_BIAS, DECODER_MATRIX, ENCODER_EPSILON, encoderMatrix } from './
  *                  1x1 Conv + Sigmoid (colour map, `colour-map.ts`), mean-preserving
  *                  bilinear 4x upsampling, Clip.
  *   field-encoder: rgb [B,3,H,W] -> latent [B,4,H/4,W/4]
- *                  4x4 AveragePool, clamp, logit, 1x1 Conv (pseudo-inverse of the linear part).
+ *                  4x4 AveragePool, clamp, logit, 1x1 Conv (right inverse of the linear part).
  * The (non-linear) colour map is applied on the latent grid, before the
  * upsampling: the upsampling preserves 4x4 block means, so the encoder's
  * average pool recovers the colours exactly and the logit inverts them.
@@ -64,7 +64,7 @@ export function buildFieldEncoderModel(): Uint8Array {
   const weight = g.floats('inverse_colour_matrix', E.flat(), [LATENT_CHANNELS, 3, 1, 1]);
   const latent = g.op('Conv', [logits, weight, g.floats('inverse_colour_bias', bias, [LATENT_CHANNELS])], { kernel_shape: [1, 1] });
   g.output(latent, 'latent', 'float32', ['B', LATENT_CHANNELS, 'h', 'w']);
-  return g.toModel({ opset: 17, docString: 'Propeller field-encoder: 4x4 average pool + logit + least-squares inverse colour map' });
+  return g.toModel({ opset: 17, docString: 'Propeller field-encoder: 4x4 average pool + logit + right inverse of the colour map' });
 }
 
 /** Manifest of the field decoder. */
@@ -87,7 +87,7 @@ export function fieldEncoderManifest(): VaeManifest {
   return {
     kind: 'encoder',
     name: 'field-encoder',
-    description: 'RGB -> latent frame: 4x4 average pool, logit, and the minimum-norm least-squares inverse of the colour map.',
+    description: 'RGB -> latent frame: 4x4 average pool, logit, and the right inverse of the colour map whose hue channels sum to zero.',
     file: 'model.onnx',
     latentChannels: LATENT_CHANNELS,
     spatialScale: FIELD_VAE_SCALE,

@@ -15,8 +15,14 @@
  * one colour.
  *
  * The map is a bijection between logits and (0, 1)^3, so it inverts exactly:
- * the encoder takes logit(rgb) and the minimum-norm latent for those logits,
- * z = D+ (logit(rgb) - b), D+ = D^T (D D^T)^-1 (D has rank 3).
+ * the encoder takes logit(rgb) and a latent for those logits,
+ * z = E (logit(rgb) - b) with D E = I. D has rank 3, so each colour has a
+ * line of latents (z + t (1, 1, 1, -1)); E picks the one whose hue channels
+ * sum to zero: z_3 = mean(u), z_c = u_c - mean(u). The components' hue means
+ * sum to zero too (field-mixture/components.ts), so an encoded picture of a
+ * component sits where its prior expects it; the minimum-norm choice
+ * (D^T (D D^T)^-1) would instead move a quarter of the brightness into the
+ * hue channels, where the prior allows little variation.
  */
 
 /** Decoder matrix D into logit space, [3][4]. */
@@ -32,9 +38,13 @@ export const DECODER_BIAS: readonly number[] = [0, 0, 0];
 /**
  * The encoder clamps colours to [ENCODER_EPSILON, 1 - ENCODER_EPSILON] before
  * taking logits, so black and white pixels of an input image give finite
- * latents (logit(1e-4) ~ -9.2: beyond anything a component draws).
+ * latents. Half an 8-bit step: a decoded colour closer to 0 or 1 than that
+ * becomes 0 or 255 in a video anyway, and a pixel at 0 then encodes to
+ * logit -6.2, near the deepest shadows the components draw, not to an
+ * outlier (logit(1e-4) = -9.2 made encoded input videos noisy where they
+ * saturate, and the masked modes showed seams there).
  */
-export const ENCODER_EPSILON = 1e-4;
+export const ENCODER_EPSILON = 0.5 / 255;
 
 /** The logistic function. */
 export function sigmoid(u: number): number {
@@ -64,15 +74,21 @@ export function latentToColour(z: ArrayLike<number>): [number, number, number] {
   return [sigmoid(u[0]), sigmoid(u[1]), sigmoid(u[2])];
 }
 
-/** Encoder matrix E = D+ = D^T (D D^T)^-1, [4][3], in float64. */
+/**
+ * Encoder matrix E, [4][3]: z_c = u_c - mean(u) (c < 3), z_3 = mean(u); a
+ * right inverse of D (D E = I) whose range is z_0 + z_1 + z_2 = 0.
+ */
 export function encoderMatrix(): number[][] {
-  const D = DECODER_MATRIX;
-  const G = [0, 1, 2].map((i) => [0, 1, 2].map((j) => D[i]!.reduce((s, v, c) => s + v * D[j]![c]!, 0)));
-  const Gi = invert3(G);
-  return [0, 1, 2, 3].map((c) => [0, 1, 2].map((j) => D.reduce((s, row, i) => s + row[c]! * Gi[i]![j]!, 0)));
+  const third = 1 / 3;
+  return [
+    [1 - third, -third, -third],
+    [-third, 1 - third, -third],
+    [-third, -third, 1 - third],
+    [third, third, third],
+  ];
 }
 
-/** Minimum-norm latent for a colour: z = D+ (logit(rgb) - b). */
+/** The encoder's latent for a colour: z = E (logit(rgb) - b). */
 export function colourToLatent(rgb: ArrayLike<number>): [number, number, number, number] {
   const E = encoderMatrix();
   const out: [number, number, number, number] = [0, 0, 0, 0];
@@ -80,20 +96,4 @@ export function colourToLatent(rgb: ArrayLike<number>): [number, number, number,
     for (let r = 0; r < 3; r++) out[c] += E[c]![r]! * (logit(rgb[r]!) - DECODER_BIAS[r]!);
   }
   return out;
-}
-
-function invert3(m: number[][]): number[][] {
-  const [a, b, c] = m[0]!;
-  const [d, e, f] = m[1]!;
-  const [g, h, i] = m[2]!;
-  const A = e! * i! - f! * h!;
-  const B = -(d! * i! - f! * g!);
-  const C = d! * h! - e! * g!;
-  const det = a! * A + b! * B + c! * C;
-  if (Math.abs(det) < 1e-300) throw new RangeError('colour map is singular');
-  return [
-    [A / det, -(b! * i! - c! * h!) / det, (b! * f! - c! * e!) / det],
-    [B / det, (a! * i! - c! * g!) / det, -(a! * f! - c! * d!) / det],
-    [C / det, -(a! * h! - b! * g!) / det, (a! * e! - b! * d!) / det],
-  ];
 }

@@ -16,7 +16,7 @@ export interface BalancedWindow {
  * A genuinely mixed posterior at `timestep`, which makes the log-determinant
  * term of the likelihoods matter: take pure noise, which the components
  * `hi` and `lo` closest in likelihood rank in that order, and a noised prior
- * sample of `lo`, which `lo` wins; bisect on the straight line between them
+ * sample of `lo` (its signal raised if need be) which `lo` wins; bisect on the straight line between them
  * for the point where their log-likelihoods differ by less than 1 nat
  * (too far apart for float32 weights to balance at the ends), and weight
  * them by the remaining difference so the posterior is ~50/50.
@@ -30,13 +30,17 @@ export function balancedWindow(ref: FieldMixtureReference, timestep: number, rng
   for (let i = 0; i < K; i++) {
     for (let j = 0; j < K; j++) if (i !== j && ll0[i]! >= ll0[j]! && ll0[i]! - ll0[j]! < gap) [hi, lo, gap] = [i, j, ll0[i]! - ll0[j]!];
   }
-  const target = Float32Array.from(ref.samplePrior(rng, lo), (x) => alpha * x + sigma * rng.normal());
-  const at = (lambda: number): Float32Array => Float32Array.from(noise, (x, i) => (1 - lambda) * x + lambda * target[i]!);
   const diff = (x: Float32Array): number => {
     const ll = ref.componentLogLikelihoods(x, alpha, sigma);
     return ll[hi]! - ll[lo]!;
   };
+  // A prior sample of lo over the noise, its signal raised until lo wins it (near t = 999, a x0 alone is lost in the noise).
+  const x0 = ref.samplePrior(rng, lo);
+  const eps = rng.fillNormal(new Float32Array(FIELD_WINDOW_SIZE));
+  let target = Float32Array.from(x0, (x, i) => alpha * x + sigma * eps[i]!);
+  for (let gain = 2; diff(target) >= 0 && gain < 2 ** 30; gain *= 2) target = Float32Array.from(x0, (x, i) => gain * alpha * x + sigma * eps[i]!);
   assert.ok(diff(target) < 0, `component ${lo} does not win its own sample at t=${timestep}`);
+  const at = (lambda: number): Float32Array => Float32Array.from(noise, (x, i) => (1 - lambda) * x + lambda * target[i]!);
   let [a, b] = [0, 1];
   let xt: Float32Array = noise;
   let d = gap;

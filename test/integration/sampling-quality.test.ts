@@ -17,7 +17,7 @@ import { referenceModelDir } from '../helpers/servers.ts';
  * both are scored under the prior noised to that level.
  *
  * Stated tolerance: 50-step DDIM is within 0.12 nats per latent element of
- * exact samples for every component (measured: 0.04 to 0.09, DDIM being
+ * exact samples for every component (measured: 0.06 to 0.09, DDIM being
  * slightly too smooth); 10 steps are further away than 50.
  */
 const N = 4 * 16 * 32 * 32;
@@ -73,6 +73,6 @@ test('quality - 50-step DDIM samples score like exact prior samples under the kn
     assert.ok(Math.abs(nll50 - nllExact) <= TOLERANCE, `component ${k}: DDIM-50 NLL ${nll50.toFixed(4)} vs exact ${nllExact.toFixed(4)}`);
     assert.ok(Math.abs(nll10 - nllExact) > Math.abs(nll50 - nllExact), `component ${k}: 10 steps (${nll10.toFixed(4)}) should be further from exact than 50`);
     // The sample belongs to the prompted component, not a neighbour.
-    assert.ok(ref.meanNll(x50, other, alpha0, sigma0) > nll50 + 0.5, `component ${k}: sample scores too well under component ${(k + 1) % 6}`);
+    assert.ok(ref.meanNll(x50, other, alpha0, sigma0) > nll50 + 0.2, `component ${k}: sample scores too well under component ${(k + 1) % 6}`);
   }
 });

@@ -104,7 +104,7 @@ describe('field-vae - decoder and encoder', () => {
     assert.ok(c('clouds', mid)[B]! > 0.9 && c('clouds', mid)[R]! < 0.5 && c('clouds', bright).every((v) => v > 0.8), 'clouds: blue sky, white billows');
     assert.ok(c('fire', dark)[R]! < 0.2 && c('fire', mid)[R]! > 0.6 && c('fire', mid)[G]! < 0.3, 'fire: black to red');
     assert.ok(c('fire', bright)[R]! > 0.9 && c('fire', bright)[G]! > 0.6 && c('fire', bright)[B]! < 0.3, 'fire: yellow flames');
-    assert.ok(c('ocean', dark).every((v) => v < 0.15) && c('ocean', mid)[B]! > c('ocean', mid)[G]! && c('ocean', mid)[G]! > c('ocean', mid)[R]!, 'ocean: deep blue');
+    assert.ok(c('ocean', dark).every((v) => v < 0.25) && c('ocean', mid)[B]! > c('ocean', mid)[G]! && c('ocean', mid)[G]! > c('ocean', mid)[R]!, 'ocean: deep blue');
     assert.ok(c('ocean', bright)[B]! > 0.85 && c('ocean', bright)[G]! > 0.7, 'ocean: light crests');
     assert.ok(c('aurora', dark).every((v) => v < 0.05) && c('aurora', bright)[G]! > 0.7 && c('aurora', bright)[G]! > 3 * c('aurora', bright)[R]!, 'aurora: green on a black sky');
     assert.ok(c('lava', dark).every((v) => v < 0.1) && c('lava', bright)[R]! > 0.9 && c('lava', bright)[G]! < 0.5, 'lava: black crust, glowing orange-red');
@@ -118,17 +118,23 @@ describe('field-vae - decoder and encoder', () => {
     }
   });
 
-  it('the encoder matrix is the pseudo-inverse of the colour map', () => {
+  it('the encoder matrix is a right inverse of the colour map onto zero-sum hues', () => {
     const E = encoderMatrix();
-    // D E = I (D has full row rank) and E D is the orthogonal projection onto D's row space.
+    // D E = I: every colour comes back exactly; E's latents have z_0 + z_1 + z_2 = 0.
     for (let i = 0; i < 3; i++) {
       for (let j = 0; j < 3; j++) {
         const v = DECODER_MATRIX[i]!.reduce((s, d, c) => s + d * E[c]![j]!, 0);
         assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-12);
       }
+      assert.ok(Math.abs(E[0]![i]! + E[1]![i]! + E[2]![i]!) < 1e-12);
     }
     const rgb = [0.2, 0.7, 0.4];
     assert.ok(maxAbsDiff(latentToColour(colourToLatent(rgb)), rgb) < 1e-12);
+    // The components' means are in that subspace, so their mean colours encode back to their means.
+    for (const comp of FIELD_COMPONENTS) {
+      assert.ok(Math.abs(comp.mean[0] + comp.mean[1] + comp.mean[2]) < 1e-9, comp.name);
+      assert.ok(maxAbsDiff(colourToLatent(latentToColour(comp.mean)), comp.mean) < 1e-9, comp.name);
+    }
   });
 
   it('encode(decode(z)) is the projection of z (no clipping)', async () => {
