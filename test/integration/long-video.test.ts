@@ -58,7 +58,9 @@ test('long video - a prompt schedule clouds -> fire -> ocean: windows away from 
   for (let f0 = 0; f0 + 16 <= frames; f0 += 4) {
     const segment = schedule.filter((s) => s.fromFrame <= f0).pop()!;
     const next = schedule.find((s) => s.fromFrame > f0);
-    if (next && next.fromFrame < f0 + 16) continue; // straddles a transition
+    // Straddles a transition, or shares frames with a window that does (the default chunk overlap, 8
+    // frames, before it): those frames blend both prompts' predictions.
+    if (next && next.fromFrame < f0 + 16 + 8) continue;
     inside++;
     const w = extractWindow(latent.data, dims, { index: 0, f0, y0: 0, x0: 0, frames: 16, height: 32, width: 32 });
     const ll = ref.componentLogLikelihoods(w, Math.sqrt(abar0), Math.sqrt(1 - abar0));
