@@ -1,18 +1,20 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobClient } from '../../cli/job-client.ts';
-import type { ChildServer } from '../../cli/worker-process.ts';
 import type { Job__Output } from '../../common/proto/generated/propeller/v1/Job.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import { readLatent } from '../../coordinator/video/latent-file.ts';
-import { ProcessCluster, downloadBytes, exited, smallJob, waitFor } from '../helpers/cluster.ts';
+import { ProcessCluster, downloadBytes, smallJob, waitFor } from '../helpers/cluster.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
-import { Rng, describeError, isRetryable, portOf, relL2, workerOnPort } from '../helpers/soak.ts';
+import { Rng, describeError, isRetryable, relL2 } from '../helpers/soak.ts';
+import { coordinatorLogTally, listEveryJob } from '../helpers/soak-checks.ts';
+import { FaultInjector, parseFaults, type Slot } from '../helpers/soak-faults.ts';
+import { SoakJournal } from '../helpers/soak-journal.ts';
 
 /**
  * A bounded soak on real processes: one nats-server, two coordinators on one
@@ -51,6 +53,9 @@ const cluster = new ProcessCluster();
 const logFile = join(tmpdir(), `propeller-soak-${SEED}.log`);
 let nats: NatsServer | undefined;
 let stopping = false;
+const journal = new SoakJournal(cluster, () => stopping);
+const { timeline, timed, anomalies } = journal;
+const note = (line: string) => journal.note(line);
 
 after(async () => {
   stopping = true;
@@ -73,11 +78,8 @@ const SPECS: Record<Key, JobSpec> = {
 };
 const KEYS = Object.keys(SPECS) as Key[];
 
-type Fault = 'kill-worker' | 'kill-coordinator' | 'stop-worker' | 'restart-nats';
-const ALL_FAULTS: Fault[] = ['kill-worker', 'kill-coordinator', 'stop-worker', 'restart-nats'];
 /** PROPELLER_SOAK_FAULTS=kill-worker,stop-worker,... narrows the schedule to those kinds (all four by default). */
-const FAULTS = (process.env.PROPELLER_SOAK_FAULTS ? process.env.PROPELLER_SOAK_FAULTS.split(',').map((f) => f.trim()) : ALL_FAULTS) as Fault[];
-for (const f of FAULTS) if (!ALL_FAULTS.includes(f)) throw new Error(`PROPELLER_SOAK_FAULTS: unknown fault "${f}" (known: ${ALL_FAULTS.join(', ')})`);
+const FAULTS = parseFaults(process.env.PROPELLER_SOAK_FAULTS);
 process.stderr.write(`soak: seed ${SEED} (replay with PROPELLER_SOAK_SEED=${SEED}), faults ${FAULTS.join(',')} for ${FAULT_MS} ms, log ${logFile}\n`);
 
 interface Submission {
@@ -90,42 +92,8 @@ interface Submission {
   error?: string;
 }
 
-interface Slot {
-  /** Base name; the running process is `${base}` or `${base}#N` after restarts. */
-  base: string;
-  name: string;
-  gen: number;
-  child: ChildServer;
-  client?: JobClient;
-}
-
-/** A line of the report: time since the start of faults, and what happened. */
-const timeline: string[] = [];
-/** The same entries with their times, to name the faults just before a job went wrong. */
-const timed: { at: number; entry: string }[] = [];
-const anomalies: string[] = [];
-let t0 = Date.now();
-const note = (line: string) => {
-  const entry = `+${((Date.now() - t0) / 1000).toFixed(1)}s ${line}`;
-  timeline.push(entry);
-  timed.push({ at: Date.now(), entry });
-  if (process.env.PROPELLER_TEST_SHOW_LOGS === '1') process.stderr.write(`[soak] ${entry}\n`);
-};
-/** Processes this test killed or stopped on purpose: any other exit is a crash. */
-const expectedExit = new Set<ChildServer>();
-function watchExit(child: ChildServer, name: string) {
-  void exited(child).then(({ code, signal }) => {
-    if (stopping || expectedExit.has(child)) return;
-    anomalies.push(`${name} exited on its own (code ${code}, signal ${signal}); last log lines:\n  ${cluster.log(name).slice(-15).join('\n  ')}`);
-    note(`UNEXPECTED EXIT of ${name} (code ${code}, signal ${signal})`);
-  });
-}
-
 function writeLogFile(extra: string[] = []) {
-  const parts = [`seed ${SEED}, prefix ${prefix}, faults ${FAULTS.join(',')} for ${FAULT_MS} ms`, '', '== timeline', ...timeline, '', '== anomalies', ...anomalies, '', ...extra];
-  for (const [name, lines] of cluster.logs) parts.push('', `== ${name}`, ...lines);
-  if (nats) parts.push('', '== nats-server', nats.log());
-  writeFileSync(logFile, parts.join('\n'));
+  journal.writeFile(logFile, `seed ${SEED}, prefix ${prefix}, faults ${FAULTS.join(',')} for ${FAULT_MS} ms`, nats?.log(), extra);
 }
 
 test(`soak - faults on a random schedule (seed ${SEED}) while jobs run on 2 JetStream coordinators and 3 workers: every accepted job succeeds once, with the latent of a quiet run`, { timeout: 600_000 }, async (t) => {
@@ -137,7 +105,7 @@ test(`soak - faults on a random schedule (seed ${SEED}) while jobs run on 2 JetS
     const workers: Slot[] = await Promise.all(
       [0, 1, 2].map(async (i) => {
         const child = await cluster.worker(`soak-w${i}`);
-        watchExit(child, `soak-w${i}`);
+        journal.watchExit(child, `soak-w${i}`);
         return { base: `soak-w${i}`, name: `soak-w${i}`, gen: 1, child };
       }),
     );
@@ -145,7 +113,7 @@ test(`soak - faults on a random schedule (seed ${SEED}) while jobs run on 2 JetS
     const coordinators: Slot[] = await Promise.all(
       [0, 1].map(async (i) => {
         const child = await cluster.coordinator(`soak-c${i}`, workerChildren, coordinatorFlags);
-        watchExit(child, `soak-c${i}`);
+        journal.watchExit(child, `soak-c${i}`);
         return { base: `soak-c${i}`, name: `soak-c${i}`, gen: 1, child, client: new JobClient(child.address, 10_000) };
       }),
     );
@@ -222,84 +190,13 @@ test(`soak - faults on a random schedule (seed ${SEED}) while jobs run on 2 JetS
       }
     }
 
-    // ---- Faults ------------------------------------------------------------
-    const injected: Record<Fault, number> = { 'kill-worker': 0, 'kill-coordinator': 0, 'stop-worker': 0, 'restart-nats': 0 };
+    const faults = new FaultInjector(cluster, faultRng, journal, nats, workers, coordinators, coordinatorFlags);
+    const injected = faults.injected;
 
-    async function inject(fault: Fault): Promise<void> {
-      injected[fault]++;
-      switch (fault) {
-        case 'kill-worker': {
-          const w = faultRng.pick(workers);
-          const port = portOf(w.child.address);
-          const downMs = faultRng.int(500, 4_000);
-          expectedExit.add(w.child);
-          w.child.process.kill('SIGKILL');
-          await exited(w.child);
-          note(`kill -9 worker ${w.name} (port ${port}); back in ${downMs} ms`);
-          await sleep(downMs);
-          w.gen++;
-          w.name = `${w.base}#${w.gen}`;
-          w.child = await workerOnPort(cluster, w.name, port);
-          watchExit(w.child, w.name);
-          note(`worker ${w.name} up on port ${port}`);
-          return;
-        }
-        case 'kill-coordinator': {
-          const c = faultRng.pick(coordinators);
-          const downMs = faultRng.int(500, 4_000);
-          // Its client stays in the round-robin while it is down, as a real client would: calls fail and are retried elsewhere.
-          expectedExit.add(c.child);
-          c.child.process.kill('SIGKILL');
-          await exited(c.child);
-          note(`kill -9 coordinator ${c.name}; back in ${downMs} ms`);
-          await sleep(downMs);
-          c.gen++;
-          c.name = `${c.base}#${c.gen}`;
-          c.child = await cluster.coordinator(c.name, workers.map((w) => w.child), coordinatorFlags);
-          watchExit(c.child, c.name);
-          c.client?.close();
-          c.client = new JobClient(c.child.address, 10_000);
-          note(`coordinator ${c.name} up at ${c.child.address}`);
-          return;
-        }
-        case 'stop-worker': {
-          const w = faultRng.pick(workers);
-          const stopMs = faultRng.int(1_500, 6_000);
-          w.child.process.kill('SIGSTOP');
-          note(`SIGSTOP worker ${w.name} for ${stopMs} ms`);
-          await sleep(stopMs);
-          w.child.process.kill('SIGCONT');
-          note(`SIGCONT worker ${w.name}`);
-          return;
-        }
-        case 'restart-nats': {
-          const downMs = faultRng.int(200, 4_000);
-          await nats!.halt();
-          note(`nats-server stopped; back in ${downMs} ms`);
-          await sleep(downMs);
-          await nats!.resume();
-          note('nats-server up (same port and store)');
-          return;
-        }
-      }
-    }
-
-    async function faultLoop(until: number): Promise<void> {
-      let bag: Fault[] = [];
-      await sleep(faultRng.int(2_000, 5_000));
-      while (Date.now() < until) {
-        // Every len(FAULTS) faults are each kind once, in a random order.
-        if (!bag.length) bag = faultRng.shuffle(FAULTS);
-        await inject(bag.pop()!);
-        await sleep(faultRng.int(3_000, 9_000));
-      }
-    }
-
-    t0 = Date.now();
-    const faultsEnd = t0 + FAULT_MS;
+    const faultsEnd = journal.startClock() + FAULT_MS;
     let submitting = true;
     const poller = pollLoop(() => !submitting);
-    await Promise.all([submitLoop(faultsEnd).finally(() => (submitting = false)), faultLoop(faultsEnd)]);
+    await Promise.all([submitLoop(faultsEnd).finally(() => (submitting = false)), faults.loop(FAULTS, faultsEnd)]);
     await poller;
     note(`faults over: ${JSON.stringify(injected)}; ${submissions.filter((s) => s.jobId).length} jobs accepted`);
 
@@ -344,25 +241,7 @@ test(`soak - faults on a random schedule (seed ${SEED}) while jobs run on 2 JetS
 
     // Every job through paginated List on both coordinators: each request id is one job, listed once.
     const listings: Map<string, Job__Output>[] = [];
-    for (const c of coordinators) {
-      const seen = new Map<string, Job__Output>();
-      let token = '';
-      let pages = 0;
-      do {
-        const page = await c.client!.listPage({ pageSize: 7, pageToken: token });
-        for (const j of page.jobs) {
-          if (seen.has(j.id)) problems.push(`${c.name}: job ${j.id} listed twice across pages`);
-          seen.set(j.id, j);
-        }
-        token = page.nextPageToken;
-        pages++;
-      } while (token && pages < 10_000);
-      const perRid = new Map<string, string[]>();
-      for (const j of seen.values()) perRid.set(j.clientRequestId, [...(perRid.get(j.clientRequestId) ?? []), j.id]);
-      for (const [rid, ids] of perRid) if (ids.length > 1) problems.push(`${c.name}: ${ids.length} jobs for client request id ${rid}: ${ids.join(', ')} (a duplicated job)`);
-      for (const j of seen.values()) if (!byId.has(j.id)) problems.push(`${c.name}: job ${j.id} (request id "${j.clientRequestId}", ${j.state}) was never answered to a Submit`);
-      listings.push(seen);
-    }
+    for (const c of coordinators) listings.push(await listEveryJob(c, byId, problems));
     const [first, ...others] = listings;
     for (const s of accepted) {
       const j = first!.get(s.jobId);
@@ -381,24 +260,12 @@ test(`soak - faults on a random schedule (seed ${SEED}) while jobs run on 2 JetS
     }
 
     // Finished once: one "job succeeded" line per job over every coordinator process there was.
-    const coordinatorLogs = [...cluster.logs].filter(([name]) => name.startsWith('soak-c'));
-    const finishes = new Map<string, string[]>();
-    for (const [name, lines] of coordinatorLogs) {
-      for (const l of lines) {
-        if (!l.includes('job succeeded')) continue;
-        const id = /job=(\S+)/.exec(l)?.[1] ?? '';
-        finishes.set(id, [...(finishes.get(id) ?? []), name]);
-      }
-    }
+    const { finishes, takeovers, resumes, lostLeases, batchRetries } = coordinatorLogTally([...cluster.logs].filter(([name]) => name.startsWith('soak-c')));
     for (const s of accepted) {
       const by = finishes.get(s.jobId) ?? [];
       if (first!.get(s.jobId)?.state !== 'SUCCEEDED' && by.length === 0) continue; // reported above
       if (by.length !== 1) problems.push(`job ${s.jobId} (${s.rid}) finished ${by.length} times (${by.join(', ') || 'never'})`);
     }
-    const takeovers = coordinatorLogs.reduce((n, [, ls]) => n + ls.filter((l) => l.includes('job taken over')).length, 0);
-    const resumes = coordinatorLogs.reduce((n, [, ls]) => n + ls.filter((l) => l.includes('job resumed')).length, 0);
-    const lostLeases = coordinatorLogs.reduce((n, [, ls]) => n + ls.filter((l) => l.includes('job taken over elsewhere')).length, 0);
-    const batchRetries = coordinatorLogs.reduce((n, [, ls]) => n + ls.filter((l) => l.includes('batch failed, will retry')).length, 0);
 
     // References: every spec of the pool once more on the quiet cluster (auto-1win: its sequential twin).
     const refSpecs: [string, JobSpec][] = KEYS.map((k) => [k, k === 'auto-1win' ? { ...SPECS[k], sampler: { kind: 'sequential' } } : SPECS[k]]);
