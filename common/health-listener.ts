@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { HealthImplementation } from 'grpc-health-check';
+import { bindServer, shutdownServer } from './grpc-server.ts';
 
 /** A running plaintext health listener. */
 export interface HealthListener {
@@ -22,25 +23,8 @@ export interface HealthListener {
 export async function serveHealth(health: HealthImplementation, listen: string): Promise<HealthListener> {
   const server = new grpc.Server();
   health.addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const host = listen.slice(0, listen.lastIndexOf(':'));
-  const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
+  const address = await bindServer(server, listen, grpc.ServerCredentials.createInsecure());
   let closing: Promise<void> | undefined;
-  return {
-    address,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        // Health calls are unary and short; a Watch stream would hold tryShutdown open.
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1_000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      })),
-  };
+  // Health calls are unary and short; a Watch stream would hold tryShutdown open.
+  return { address, close: () => (closing ??= shutdownServer(server, 1_000)) };
 }

@@ -17,7 +17,7 @@
  * three in step.
  */
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { CanceledError } from '../common/errors.ts';
 import type { Dispatcher } from './cluster/dispatcher.ts';
 import { timedWorkerClient } from './cluster/timed-worker-client.ts';
@@ -29,7 +29,7 @@ import type { JobManager } from './jobs/job-manager.ts';
 import type { JobReporter, RenderFn } from './jobs/job-run.ts';
 import { SAMPLER_KINDS } from './jobs/spec.ts';
 import { ApiCallMetrics } from './metrics/api-calls.ts';
-import { CALL_SECONDS, JOB_SECONDS, ROUND_SECONDS, waitHistogram } from './metrics/buckets.ts';
+import { CALL_SECONDS, JOB_SECONDS, ROUND_SECONDS, histogram, waitHistogram } from './metrics/buckets.ts';
 import { registerClusterGauges } from './metrics/cluster-gauges.ts';
 import { registerQueueGauges, type ConsumerStats } from './metrics/queue-gauges.ts';
 import { TenantLabels } from './metrics/tenant-labels.ts';
@@ -60,13 +60,7 @@ export class CoordinatorMetrics {
   private sources: CoordinatorMetricSources | undefined;
   private readonly running = new Map<string, Running>();
 
-  private readonly jobDuration = new Histogram({
-    name: 'propeller_job_duration_seconds',
-    help: 'Time from a job starting to run to its end (sampling, decoding and encoding), by outcome.',
-    labelNames: ['outcome'],
-    buckets: JOB_SECONDS,
-    registers: [this.registry],
-  });
+  private readonly jobDuration = histogram(this.registry, 'propeller_job_duration_seconds', 'Time from a job starting to run to its end (sampling, decoding and encoding), by outcome.', JOB_SECONDS, ['outcome']);
   private readonly queueWait = waitHistogram(this.registry, 'propeller_job_queue_wait_seconds', 'Time a job waited in the queue before it started.');
   private readonly completed = new Counter({
     name: 'propeller_jobs_completed_total',
@@ -74,62 +68,23 @@ export class CoordinatorMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
-  private readonly roundDuration = new Histogram({
-    name: 'propeller_round_duration_seconds',
-    help: 'Wall time of one sampling round: a step (sequential engine) or a Picard iteration over the window, all layout windows included.',
-    labelNames: ['engine'],
-    buckets: ROUND_SECONDS,
-    registers: [this.registry],
-  });
+  private readonly roundDuration = histogram(this.registry, 'propeller_round_duration_seconds', 'Wall time of one sampling round: a step (sequential engine) or a Picard iteration over the window, all layout windows included.', ROUND_SECONDS, ['engine']);
   private readonly picardRounds = new Counter({
     name: 'propeller_picard_iterations_total',
     help: 'Picard iterations (rounds) run, over all jobs.',
     registers: [this.registry],
   });
-  private readonly picardStride = new Histogram({
-    name: 'propeller_picard_stride_steps',
-    help: 'Steps the Picard window advanced in one iteration.',
-    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128],
-    registers: [this.registry],
-  });
-  private readonly picardWindow = new Histogram({
-    name: 'propeller_picard_window_steps',
-    help: 'Points a Picard round evaluated (its window; the auto sampler picks it from the free workers every round).',
-    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
-    registers: [this.registry],
-  });
-  private readonly jobEvaluations = new Histogram({
-    name: 'propeller_job_evaluations_items',
-    help: 'Model evaluations a finished job spent sampling, by sampler (sequential, picard, auto): what parallel sampling costs in GPU time.',
-    labelNames: ['sampler'],
-    buckets: [10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, 300000, 1000000],
-    registers: [this.registry],
-  });
-  private readonly picardError = new Histogram({
-    name: 'propeller_picard_error_ratio',
-    help: "Mean error of a Picard iteration's points over the acceptance threshold (below 1 converges).",
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 100, 1000, 10000],
-    registers: [this.registry],
-  });
+  private readonly picardStride = histogram(this.registry, 'propeller_picard_stride_steps', 'Steps the Picard window advanced in one iteration.', [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128]);
+  private readonly picardWindow = histogram(this.registry, 'propeller_picard_window_steps', 'Points a Picard round evaluated (its window; the auto sampler picks it from the free workers every round).', [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64]);
+  private readonly jobEvaluations = histogram(this.registry, 'propeller_job_evaluations_items', 'Model evaluations a finished job spent sampling, by sampler (sequential, picard, auto): what parallel sampling costs in GPU time.', [10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, 300000, 1000000], ['sampler']);
+  private readonly picardError = histogram(this.registry, 'propeller_picard_error_ratio', "Mean error of a Picard iteration's points over the acceptance threshold (below 1 converges).", [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 100, 1000, 10000]);
   private readonly framesEncoded = new Counter({
     name: 'propeller_frames_encoded_total',
     help: 'Video frames decoded on the workers and written to ffmpeg.',
     registers: [this.registry],
   });
-  private readonly seamRatio = new Histogram({
-    name: 'propeller_seam_ratio',
-    help: "A finished job's mean latent change across window edges over the median change elsewhere (1 = invisible), by axis.",
-    labelNames: ['axis'],
-    buckets: [0.9, 0.95, 1, 1.02, 1.05, 1.1, 1.25, 1.5, 2, 3, 5],
-    registers: [this.registry],
-  });
-  private readonly batchDuration = new Histogram({
-    name: 'propeller_batch_duration_seconds',
-    help: 'Latency of one call to a worker (evaluate: a micro-batch; decode, encode), by worker, method and outcome (ok, error, canceled).',
-    labelNames: ['worker', 'method', 'outcome'],
-    buckets: CALL_SECONDS,
-    registers: [this.registry],
-  });
+  private readonly seamRatio = histogram(this.registry, 'propeller_seam_ratio', "A finished job's mean latent change across window edges over the median change elsewhere (1 = invisible), by axis.", [0.9, 0.95, 1, 1.02, 1.05, 1.1, 1.25, 1.5, 2, 3, 5], ['axis']);
+  private readonly batchDuration = histogram(this.registry, 'propeller_batch_duration_seconds', 'Latency of one call to a worker (evaluate: a micro-batch; decode, encode), by worker, method and outcome (ok, error, canceled).', CALL_SECONDS, ['worker', 'method', 'outcome']);
   private readonly firstStep = waitHistogram(
     this.registry,
     'propeller_job_first_step_seconds',
@@ -146,12 +101,7 @@ export class CoordinatorMetrics {
   });
   /** Submits refused and jobs canceled while queued, seen by a gRPC server interceptor (`api.interceptor`). */
   readonly api = new ApiCallMetrics(this.registry);
-  private readonly batchItems = new Histogram({
-    name: 'propeller_batch_size_items',
-    help: 'Window evaluations in one micro-batch sent to a worker.',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
-    registers: [this.registry],
-  });
+  private readonly batchItems = histogram(this.registry, 'propeller_batch_size_items', 'Window evaluations in one micro-batch sent to a worker.', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
 
   constructor() {
     const self = this;

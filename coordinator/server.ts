@@ -5,7 +5,7 @@ import { messageLimitOptions } from '../common/grpc-options.ts';
 import { loadTenantTokens } from './api/tenants.ts';
 import { channelCredentials, isLoopbackListen, serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { serveHealth, type HealthListener } from '../common/health-listener.ts';
+import { bindServer, shutdownServer, startHealthListener } from '../common/grpc-server.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
 import { JobService } from './api/job-service.ts';
 import { CapacityModel } from './cluster/capacity.ts';
@@ -135,15 +135,13 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     log: log.child('jobs'),
   });
   jobs.start();
-  metrics.observe({ jobs, registry, dispatcher });
+  metrics.observe({ jobs, registry, dispatcher, discovery, queueStats: shared ? () => shared.queue.consumerStats() : undefined });
 
-  const server = new grpc.Server(messageLimitOptions(config.maxMessageBytes));
+  const server = new grpc.Server({ ...messageLimitOptions(config.maxMessageBytes), interceptors: [metrics.api.interceptor] });
   const health = new HealthImplementation({ '': 'SERVING', 'propeller.v1.JobService': 'SERVING' });
   health.addToServer(server);
   new JobService({ jobs, registry, artifacts, inputs, limits: config.limits, defaultSampler: config.defaultSampler, memory, auth, log, previews }).addToServer(server);
-  const port = await new Promise<number>((res, rej) =>
-    server.bindAsync(config.listen, apiCredentials, (err, p) => (err ? rej(err) : res(p))),
-  );
+  const address = await bindServer(server, config.listen, apiCredentials);
   if (!auth.enabled && !isLoopbackListen(config.listen)) {
     log.warn('JobService listens beyond loopback without tokens: anyone who reaches it can submit, see and cancel every job (configure auth.tokensFile or PROPELLER_TOKENS)', { listen: config.listen });
   }
@@ -152,20 +150,13 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
     // checks none of them, whatever the other coordinators on the prefix do.
     log.warn('JetStream jobs without tokens: every job on this prefix, whatever its tenant, is visible and cancelable through this coordinator (configure auth.tokensFile or PROPELLER_TOKENS as on the other coordinators)', { prefix: shared.config.prefix });
   }
-  let healthListener: HealthListener | undefined;
-  try {
-    healthListener = config.healthListen ? await serveHealth(health, config.healthListen) : undefined;
-  } catch (err) {
-    server.forceShutdown();
+  const healthListener = await startHealthListener(health, config.healthListen, server, async () => {
     await jobs.close().catch(() => undefined);
     await discovery?.close().catch(() => undefined);
     await shared?.close().catch(() => undefined);
     dispatcher.close();
     registry.close();
-    throw err;
-  }
-  const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
-  const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
+  });
   log.info('coordinator listening', { address, auth: auth.enabled ? `${auth.tenants} tenants` : 'off', tls: config.tls ? (config.tls.ca ? 'mtls' : 'tls') : 'off', workerTls: config.workerTls ? 'on' : 'off', workers: config.workers.length, nats: config.nats ? `${config.nats.servers} bucket ${config.nats.bucket}` : 'off', health: healthListener?.address ?? 'main port' });
 
   let closing: Promise<void> | undefined;
@@ -177,16 +168,7 @@ export async function startCoordinator(options: CoordinatorOptions, log: Logger 
       } catch (err) {
         log.warn('closing jobs failed', { error: err });
       }
-      await new Promise<void>((res) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          res();
-        }, 2_000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          res();
-        });
-      });
+      await shutdownServer(server, 2_000);
       try {
         await discovery?.close();
       } catch (err) {

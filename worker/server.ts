@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { messageLimitOptions, widenServerReceiveWindow } from '../common/grpc-options.ts';
 import { serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { serveHealth, type HealthListener } from '../common/health-listener.ts';
+import { bindServer, shutdownServer, startHealthListener } from '../common/grpc-server.ts';
 import { PROPELLER_VERSION } from '../common/version.ts';
 import { compileWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.ts';
 import { DenoiserService } from './denoiser-service.ts';
@@ -71,20 +71,9 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
   });
   service.addToServer(server);
   metrics.observe({ service, models, lifecycle, info: { workerId: service.info().workerId ?? '', device: config.device, version: PROPELLER_VERSION, gpuUuid: config.gpuUuid ?? '' } });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.listen, credentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  let healthListener: HealthListener | undefined;
-  try {
-    healthListener = config.healthListen ? await serveHealth(health, config.healthListen) : undefined;
-  } catch (err) {
-    server.forceShutdown();
-    lifecycle.set('failed', errorMessage(err));
-    throw err;
-  }
+  const address = await bindServer(server, config.listen, credentials);
+  const healthListener = await startHealthListener(health, config.healthListen, server, (err) => lifecycle.set('failed', errorMessage(err)));
   if (!widenServerReceiveWindow(server)) log.warn('could not widen the HTTP/2 receive window (grpc-js internals changed?): requests cross in 64 KiB steps');
-  const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
-  const address = `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
   lifecycle.set('serving', `listening on ${address}${config.tls ? (config.tls.ca ? ' (mTLS: client certificates required)' : ' (TLS)') : ''}`);
   health.setStatus('', 'SERVING');
   health.setStatus('propeller.v1.DenoiserService', 'SERVING');
@@ -110,16 +99,7 @@ export async function startWorker(options: WorkerOptions, log: Logger = createLo
       health.setStatus('propeller.v1.DenoiserService', 'NOT_SERVING');
       const deadline = Date.now() + config.drainTimeoutMs;
       while (service.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, Math.max(100, deadline - Date.now()));
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await shutdownServer(server, Math.max(100, deadline - Date.now()));
       for (const m of models.values()) {
         try {
           await m.session?.release();

@@ -20,7 +20,12 @@ export const JOB_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 1
 /** Waiting (queue wait, time to first step or frame): 100 ms to a day. */
 export const WAIT_SECONDS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400];
 
+/** A histogram registered on `registry`: its name, help, buckets and label names in one call. */
+export function histogram(registry: Registry, name: string, help: string, buckets: number[], labelNames: string[] = []): Histogram {
+  return new Histogram({ name, help, labelNames, buckets, registers: [registry] });
+}
+
 /** A histogram of a wait in seconds (queue wait, time to first step or frame), unlabelled. */
 export function waitHistogram(registry: Registry, name: string, help: string): Histogram {
-  return new Histogram({ name, help, buckets: WAIT_SECONDS, registers: [registry] });
+  return histogram(registry, name, help, WAIT_SECONDS);
 }

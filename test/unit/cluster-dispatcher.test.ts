@@ -5,7 +5,17 @@ import { createLogger } from '../../common/logger.ts';
 import { classifyFailure } from '../../coordinator/cluster/failures.ts';
 import { FairShare } from '../../coordinator/cluster/fair-share.ts';
 import { pickStraggler, stragglerAfterMs } from '../../coordinator/cluster/stragglers.ts';
-import { assertAnswers, grpcError, items, setup } from '../helpers/dispatcher-fixture.ts';
+import { assertAnswers, grpcError, items, setup, type FakeWorker } from '../helpers/dispatcher-fixture.ts';
+
+/** The fakes named slow and fast, both answering 2 ms after a call plus their time per item. */
+function slowAndFast(fakes: Map<string, FakeWorker>, slowPerItemMs: number, fastPerItemMs: number): { slow: FakeWorker; fast: FakeWorker } {
+  const slow = fakes.get('slow')!;
+  const fast = fakes.get('fast')!;
+  slow.latencyMs = fast.latencyMs = 2;
+  slow.perItemMs = slowPerItemMs;
+  fast.perItemMs = fastPerItemMs;
+  return { slow, fast };
+}
 
 /**
  * The dispatcher's failures, timeouts, stragglers and pace against scripted
@@ -109,11 +119,7 @@ test('dispatcher - throughput-aware: a worker 16x slower per item (a slow link) 
   // Listed first, so an even or first-listed split would favour it.
   const { fakes, dispatcher, run, close } = await setup(t, ['slow', 'fast'], { stragglers: { factor: 3, minMs: 60_000 } });
   try {
-    const slow = fakes.get('slow')!;
-    const fast = fakes.get('fast')!;
-    slow.latencyMs = fast.latencyMs = 2;
-    slow.perItemMs = 80;
-    fast.perItemMs = 5;
+    const { slow, fast } = slowAndFast(fakes, 80, 5);
     // A sequential single-window job: one item per step, 30 steps.
     for (let step = 0; step < 30; step++) assertAnswers(await run(dispatcher.evaluate('field-mixture', items(1, step))), 1, step);
     const slowSingles = slow.calls.reduce((n, c) => n + c, 0);
@@ -130,11 +136,7 @@ test('dispatcher - throughput-aware: a worker 16x slower per item (a slow link) 
 test('dispatcher - throughput-aware: an idle fast worker duplicates a slow worker\'s batch early, long before the straggler threshold', async (t) => {
   const { fakes, dispatcher, time, run, close } = await setup(t, ['slow', 'fast'], { stragglers: { factor: 3, minMs: 60_000 }, maxInFlightPerWorker: 1 });
   try {
-    const slow = fakes.get('slow')!;
-    const fast = fakes.get('fast')!;
-    slow.latencyMs = fast.latencyMs = 2;
-    fast.perItemMs = 5;
-    slow.perItemMs = 5;
+    const { slow } = slowAndFast(fakes, 5, 5);
     // Both measured as fast; then the slow one's link degrades (200 ms per item).
     for (let step = 0; step < 6; step++) assertAnswers(await run(dispatcher.evaluate('field-mixture', items(4, step * 10))), 4, step * 10);
     slow.perItemMs = 200;

@@ -1,0 +1,48 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { HealthImplementation } from 'grpc-health-check';
+import { serveHealth, type HealthListener } from './health-listener.ts';
+
+/**
+ * Starting and stopping a grpc-js server, as the coordinator, the worker and
+ * the plaintext health listener all do it.
+ */
+
+/**
+ * Binds `server` at `listen` (host:port; port 0 picks a free one) and returns
+ * the address a client dials there: the bound port, with 0.0.0.0 or an empty
+ * host shown as 127.0.0.1.
+ */
+export async function bindServer(server: grpc.Server, listen: string, credentials: grpc.ServerCredentials): Promise<string> {
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const host = listen.slice(0, listen.lastIndexOf(':'));
+  return `${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
+}
+
+/** Lets the calls in flight finish for up to `graceMs`, then cuts the rest. */
+export function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The plaintext health listener at `listen` when one is configured; when it
+ * cannot start, `server` is cut, `undo` releases what was started before
+ * (or records the error), and the error goes on.
+ */
+export async function startHealthListener(health: HealthImplementation, listen: string | undefined, server: grpc.Server, undo: (err: unknown) => Promise<void> | void): Promise<HealthListener | undefined> {
+  try {
+    return listen ? await serveHealth(health, listen) : undefined;
+  } catch (err) {
+    server.forceShutdown();
+    await undo(err);
+    throw err;
+  }
+}
