@@ -44,7 +44,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../common/logger.ts';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
 import { JobClient } from '../cli/job-client.ts';
@@ -54,6 +53,7 @@ import { describeSimProfile, simProfileOf, type SimProfile } from '../worker/sim
 import { attachDispatchProbe, type DispatchStats } from './dispatch-probe.ts';
 import { startSimWorkers, type SimWorkers } from './sim-workers.ts';
 import { printTable, round } from './table.ts';
+import { parseBenchArgs, positiveInt } from './bench-args.ts';
 
 /** Acceptance targets for sequential + chunks: efficiency at these worker counts. */
 export const EFFICIENCY_TARGETS: ReadonlyArray<{ workers: number; efficiency: number }> = [
@@ -90,20 +90,7 @@ interface Settings {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      workers: { type: 'string', default: '1,2,4,8,16,32' },
-      profile: { type: 'string', default: 'h100-video' },
-      frames: { type: 'string', default: '192' },
-      size: { type: 'string', default: '256' },
-      steps: { type: 'string', default: '4' },
-      modes: { type: 'string', default: 'sequential,picard' },
-      window: { type: 'string', default: '8' },
-      tol: { type: 'string', default: '0.1' },
-    },
-  });
+  const values = parseBenchArgs(args, { workers: '1,2,4,8,16,32', profile: 'h100-video', frames: '192', size: '256', steps: '4', modes: 'sequential,picard', window: '8', tol: '0.1' });
   const counts = [...new Set(String(values.workers).split(',').map((v) => positiveInt('workers', v)))].sort((a, b) => a - b);
   const modes = String(values.modes).split(',') as Mode[];
   for (const m of modes) if (m !== 'sequential' && m !== 'picard') throw new Error(`--modes: unknown mode "${m}" (known: sequential, picard)`);
@@ -287,8 +274,3 @@ async function runJob(workers: SimWorkers, profile: SimProfile, count: number, m
   }
 }
 
-function positiveInt(name: string, v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
-  return n;
-}

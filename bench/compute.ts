@@ -22,7 +22,6 @@
 import * as ort from 'onnxruntime-node';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cpus, tmpdir } from 'node:os';
 import { spawnCliServer, type ChildServer } from '../cli/worker-process.ts';
 import { createLogger } from '../common/logger.ts';
@@ -34,6 +33,7 @@ import { startCoordinator } from '../coordinator/server.ts';
 import { ensureStandinModels } from '../models/registry.ts';
 import { sessionOptions } from '../worker/model-registry.ts';
 import { median, printTable, round } from './table.ts';
+import { parseBenchArgs, positiveInt } from './bench-args.ts';
 
 /** One bench row (the `--json` lines). */
 export interface ComputeRow {
@@ -45,16 +45,7 @@ export interface ComputeRow {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      model: { type: 'string', default: 'tiny-unet3d-m' },
-      batch: { type: 'string', default: '2,8' },
-      reps: { type: 'string', default: '3' },
-      workers: { type: 'string', default: '2' },
-    },
-  });
+  const values = parseBenchArgs(args, { model: 'tiny-unet3d-m', batch: '2,8', reps: '3', workers: '2' });
   const batches = String(values.batch).split(',').map((b) => positiveInt('batch', b));
   const reps = positiveInt('reps', values.reps);
   const workerCount = positiveInt('workers', values.workers);
@@ -145,8 +136,3 @@ async function runDirect(session: ort.InferenceSession, m: DenoiserManifest, ite
   for (let i = 0; i < b; i++) if (!allFinite(data.subarray(i * per, (i + 1) * per))) throw new Error('direct output is not finite');
 }
 
-function positiveInt(name: string, v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`bench compute: --${name} must be a positive integer, got ${String(v)}`);
-  return n;
-}

@@ -55,7 +55,6 @@ import { readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../common/logger.ts';
 import { modelManifestSchema, type DenoiserManifest } from '../common/manifest.ts';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
@@ -75,6 +74,7 @@ import { startSimWorkers, type SimWorkers } from './sim-workers.ts';
 import { printTable, round } from './table.ts';
 import { relL2 } from '../common/rel-l2.ts';
 import { summary, type ElasticRow, type Sampler } from './elastic-targets.ts';
+import { parseBenchArgs } from './bench-args.ts';
 
 const MODEL = 'field-mixture';
 /** Every run's coordinator: the 8 queue jobs run at once. */
@@ -108,16 +108,7 @@ interface JobResult {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      only: { type: 'string' },
-      profile: { type: 'string', default: 'h100-video' },
-      seed: { type: 'string', default: '5' },
-      'progress-ms': { type: 'string', default: '50' },
-    },
-  });
+  const values = parseBenchArgs(args, { only: undefined, profile: 'h100-video', seed: '5', 'progress-ms': '50' });
   const wanted = values.only ? String(values.only).split(',').map((s) => s.trim()).filter(Boolean) : SCENARIOS.map((s) => s.name);
   for (const w of wanted) if (!SCENARIOS.some((s) => s.name === w)) throw new Error(`--only: unknown scenario "${w}" (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
   const scenarios = SCENARIOS.filter((s) => wanted.includes(s.name));

@@ -19,11 +19,12 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { JobSpec } from '../common/proto/generated/propeller/v1/JobSpec.ts';
 import type { JobClient } from '../cli/job-client.ts';
 import { probeVideo } from '../coordinator/video/probe.ts';
 import { startBenchCluster } from './bench-cluster.ts';
+import { parseBenchArgs, positiveInt } from './bench-args.ts';
+import { printTable, round } from './table.ts';
 
 interface Case {
   name: string;
@@ -64,18 +65,7 @@ export interface LongRow {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      steps: { type: 'string', default: '10' },
-      workers: { type: 'string', default: '2' },
-      prompt: { type: 'string', default: 'clouds' },
-      blend: { type: 'string', default: '' },
-      'noise-init': { type: 'string', default: '' },
-      only: { type: 'string' },
-    },
-  });
+  const values = parseBenchArgs(args, { steps: '10', workers: '2', prompt: 'clouds', blend: '', 'noise-init': '', only: undefined });
   const steps = positiveInt('steps', values.steps);
   const workers = positiveInt('workers', values.workers);
   const bench = await startBenchCluster(workers, 'long');
@@ -154,22 +144,4 @@ async function runCase(client: JobClient, c: Case, spec: JobSpec, outPath: strin
     seamSpatial: round(metric('seam_spatial'), 3),
     rssMB: Math.round(peak / 2 ** 20),
   };
-}
-
-function positiveInt(name: string, v: string | undefined): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
-function round(v: number, digits: number): number {
-  return Number(v.toFixed(digits));
-}
-
-function printTable(rows: readonly LongRow[]): void {
-  if (rows.length === 0) return;
-  const keys = Object.keys(rows[0]!) as (keyof LongRow)[];
-  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ');
-  process.stdout.write(line(keys) + '\n' + rows.map((r) => line(keys.map((k) => String(r[k])))).join('\n') + '\n');
 }

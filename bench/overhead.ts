@@ -42,7 +42,6 @@ import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { messageLimitOptions } from '../common/grpc-options.ts';
 import { createLogger } from '../common/logger.ts';
 import { modelManifestSchema, type DenoiserManifest } from '../common/manifest.ts';
@@ -58,6 +57,7 @@ import { sessionOptions } from '../worker/model-registry.ts';
 import { startWorker, type WorkerHandle } from '../worker/server.ts';
 import { SIM_PROFILES, modelledSeconds, simProfileOf, type SimProfile } from '../worker/sim-profiles.ts';
 import { median, printTable, round } from './table.ts';
+import { parseBenchArgs, positiveInt } from './bench-args.ts';
 
 /** Acceptance: a batch of 8 native windows through a worker costs at most this much more than directly. */
 export const OVERHEAD_TARGET = 1.1;
@@ -84,18 +84,7 @@ export interface OverheadRow {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      models: { type: 'string', default: `field-mixture,${OVERHEAD_TARGET_MODEL}` },
-      batch: { type: 'string', default: '8' },
-      reps: { type: 'string' },
-      warmup: { type: 'string', default: '3' },
-      sim: { type: 'string', default: 'h100-video' },
-      'sim-reps': { type: 'string', default: '8' },
-    },
-  });
+  const values = parseBenchArgs(args, { models: `field-mixture,${OVERHEAD_TARGET_MODEL}`, batch: '8', reps: undefined, warmup: '3', sim: 'h100-video', 'sim-reps': '8' });
   const batch = positiveInt('batch', values.batch);
   const reps = values.reps === undefined ? undefined : positiveInt('reps', values.reps);
   const warmup = Number(values.warmup);
@@ -323,8 +312,3 @@ async function startEchoServer(): Promise<{ server: grpc.Server; address: string
   return { server, address: `127.0.0.1:${port}` };
 }
 
-function positiveInt(name: string, v: string | undefined): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
-  return n;
-}

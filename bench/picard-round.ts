@@ -33,7 +33,6 @@ import { Session } from 'node:inspector/promises';
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../common/logger.ts';
 import type { EvaluateRequest } from '../common/proto/generated/propeller/v1/EvaluateRequest.ts';
 import type { EvaluateResponse__Output } from '../common/proto/generated/propeller/v1/EvaluateResponse.ts';
@@ -50,6 +49,7 @@ import { createPicardPolicy } from '../coordinator/sampling/picard-policy.ts';
 import { createScheduler } from '../coordinator/sampling/registry.ts';
 import { fieldMixtureManifest } from '../models/field-mixture/build.ts';
 import { printTable, round } from './table.ts';
+import { parseBenchArgs, positiveInt } from './bench-args.ts';
 
 const MODEL = 'field-mixture';
 
@@ -216,19 +216,7 @@ async function runJob(dispatcher: Dispatcher, s: Settings, seed: number): Promis
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      workers: { type: 'string', default: '16' },
-      window: { type: 'string', default: '16' },
-      steps: { type: 'string', default: '50' },
-      jobs: { type: 'string', default: '4' },
-      'latency-ms': { type: 'string', default: '20' },
-      'interval-us': { type: 'string', default: '200' },
-      cpuprofile: { type: 'string' },
-    },
-  });
+  const values = parseBenchArgs(args, { workers: '16', window: '16', steps: '50', jobs: '4', 'latency-ms': '20', 'interval-us': '200', cpuprofile: undefined });
   const s: Settings = {
     workers: positiveInt('workers', values.workers),
     window: positiveInt('window', values.window),
@@ -319,8 +307,3 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-function positiveInt(name: string, v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
-  return n;
-}

@@ -9,7 +9,6 @@
  * noise level) and nllSequential — means over the seeds. Two layouts: one
  * 16-frame native window, and a 3-chunk 32-frame latent (composite denoiser).
  */
-import { parseArgs } from 'node:util';
 import { ensureReferenceModels } from '../models/registry.ts';
 import { FieldMixtureReference } from '../models/field-mixture/reference.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
@@ -25,6 +24,7 @@ import { PICARD_POLICIES, createPicardPolicy } from '../coordinator/sampling/pic
 import { onnxWindowEvaluator } from './onnx-windows.ts';
 import { classWeightsConditioning } from '../coordinator/conditioning/class-weights.ts';
 import { relL2 } from '../common/rel-l2.ts';
+import { parseBenchArgs } from './bench-args.ts';
 
 interface Case {
   name: string;
@@ -51,17 +51,7 @@ const LAYOUTS = [
 ];
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      seeds: { type: 'string', default: '4' },
-      only: { type: 'string' },
-      tol: { type: 'string', default: '0.1' },
-      window: { type: 'string' },
-      layout: { type: 'string' },
-    },
-  });
+  const values = parseBenchArgs(args, { seeds: '4', only: undefined, tol: '0.1', window: undefined, layout: undefined });
   const seeds = Number(values.seeds);
   const tol = Number(values.tol);
   const dir = await ensureReferenceModels();

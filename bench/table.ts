@@ -14,10 +14,11 @@ export function median(values: readonly number[]): number {
 }
 
 /** Prints rows as an aligned table with the first row's keys as the header. */
-export function printTable(rows: readonly Record<string, unknown>[], write: (s: string) => void = (s) => process.stdout.write(s)): void {
+export function printTable(rows: readonly object[], write: (s: string) => void = (s) => process.stdout.write(s)): void {
   if (rows.length === 0) return;
-  const keys = Object.keys(rows[0]!);
-  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
+  const cells = rows as readonly Record<string, unknown>[];
+  const keys = Object.keys(cells[0]!);
+  const widths = keys.map((k) => Math.max(k.length, ...cells.map((r) => String(r[k]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ');
-  write(line(keys) + '\n' + rows.map((r) => line(keys.map((k) => String(r[k])))).join('\n') + '\n');
+  write(line(keys) + '\n' + cells.map((r) => line(keys.map((k) => String(r[k])))).join('\n') + '\n');
 }
