@@ -10,6 +10,11 @@ export function parse(
   return { values: values as Record<string, string | boolean | undefined>, positionals };
 }
 
+/** parseArgs options for flags that each take one string and have no default. */
+export function stringFlags(...names: string[]): Record<string, { type: 'string' }> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' as const }]));
+}
+
 /** Settings the CLI took from the environment in main.ts. */
 export interface CliEnv {
   address: string;

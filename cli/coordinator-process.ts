@@ -5,7 +5,7 @@ import { startCoordinator } from '../coordinator/server.ts';
 import type { CoordinatorOptions } from '../coordinator/config.ts';
 import type { JetStreamOptions } from '../coordinator/jetstream/options.ts';
 import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
-import { intFlag, parse, type CliEnv } from './args.ts';
+import { intFlag, parse, stringFlags, type CliEnv } from './args.ts';
 import { parseTenantTokens } from '../common/auth.ts';
 import { SERVER_TLS_FLAGS, clientTlsFlags, serverTlsFlags } from './security-flags.ts';
 import { exitOnSignal } from './exit-on-signal.ts';
@@ -52,38 +52,8 @@ Prints {"event":"listening","address":...} on stdout once serving; stops on SIGT
 /** `propeller coordinator`: runs a coordinator until a signal. Returns -1 (keep running) or an exit code. */
 export async function runCoordinatorProcess(args: string[], env: CliEnv, natsUrl?: string): Promise<number> {
   const { values } = parse(args, {
-    config: { type: 'string' },
-    listen: { type: 'string' },
-    workers: { type: 'string' },
-    'data-dir': { type: 'string' },
-    jobs: { type: 'string' },
-    'nats-prefix': { type: 'string' },
-    'nats-replicas': { type: 'string' },
-    'nats-ack-wait-ms': { type: 'string' },
-    'checkpoint-interval-ms': { type: 'string' },
-    'retention-hours': { type: 'string' },
-    'max-jobs': { type: 'string' },
-    'default-sampler': { type: 'string' },
-    'memory-budget-mb': { type: 'string' },
-    'wire-dtype': { type: 'string' },
-    nats: { type: 'string' },
-    'nats-bucket': { type: 'string' },
-    'nats-ttl-ms': { type: 'string' },
-    'nats-lost-retention-ms': { type: 'string' },
-    'batch-timeout-ms': { type: 'string' },
-    'max-attempts': { type: 'string' },
-    'probe-interval-ms': { type: 'string' },
-    'worker-start-wait-ms': { type: 'string' },
-    'max-failures': { type: 'string' },
-    'straggler-min-ms': { type: 'string' },
-    'progress-interval-ms': { type: 'string' },
-    'metrics-listen': { type: 'string' },
-    'health-listen': { type: 'string' },
-    'tokens-file': { type: 'string' },
+    ...stringFlags('config', 'listen', 'workers', 'data-dir', 'jobs', 'nats-prefix', 'nats-replicas', 'nats-ack-wait-ms', 'checkpoint-interval-ms', 'retention-hours', 'max-jobs', 'default-sampler', 'memory-budget-mb', 'wire-dtype', 'nats', 'nats-bucket', 'nats-ttl-ms', 'nats-lost-retention-ms', 'batch-timeout-ms', 'max-attempts', 'probe-interval-ms', 'worker-start-wait-ms', 'max-failures', 'straggler-min-ms', 'progress-interval-ms', 'metrics-listen', 'health-listen', 'tokens-file', 'worker-tls-ca', 'worker-tls-cert', 'worker-tls-key'),
     ...SERVER_TLS_FLAGS,
-    'worker-tls-ca': { type: 'string' },
-    'worker-tls-cert': { type: 'string' },
-    'worker-tls-key': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP + '\n');

@@ -7,6 +7,16 @@ import { serveHealth, type HealthListener } from './health-listener.ts';
  * the plaintext health listener all do it.
  */
 
+/** What a started server (coordinator or worker) gives its caller besides its own parts. */
+export interface ServerHandle<Metrics> {
+  /** host:port a client dials. */
+  readonly address: string;
+  /** Prometheus metrics (served by the process, see common/metrics-server.ts). */
+  readonly metrics: Metrics;
+  /** host:port of the plaintext health listener (`healthListen`), when configured. */
+  readonly healthAddress: string | undefined;
+}
+
 /**
  * Binds `server` at `listen` (host:port; port 0 picks a free one) and returns
  * the address a client dials there: the bound port, with 0.0.0.0 or an empty

@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
 import { z } from 'zod';
+import { compileOptions } from '../common/compile-options.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { TENANT_NAME } from '../common/auth.ts';
 import { clientTlsSchema, serverTlsSchema } from '../common/tls.ts';
@@ -121,10 +122,5 @@ export type CoordinatorConfig = Readonly<z.output<typeof coordinatorOptionsSchem
 
 /** Defaults + validation; errors name the option. */
 export function compileCoordinatorConfig(opts: CoordinatorOptions): CoordinatorConfig {
-  const parsed = coordinatorOptionsSchema.safeParse(opts);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`coordinator option ${issue.path.join('.')}: ${issue.message}`);
-  }
-  return Object.freeze(parsed.data);
+  return compileOptions(coordinatorOptionsSchema, opts, 'coordinator');
 }

@@ -5,7 +5,7 @@ import { messageLimitOptions } from '../common/grpc-options.ts';
 import { loadTenantTokens } from './api/tenants.ts';
 import { channelCredentials, isLoopbackListen, serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { bindServer, shutdownServer, startHealthListener } from '../common/grpc-server.ts';
+import { bindServer, shutdownServer, startHealthListener, type ServerHandle } from '../common/grpc-server.ts';
 import type { DenoiserManifest } from '../common/manifest.ts';
 import { JobService } from './api/job-service.ts';
 import { CapacityModel } from './cluster/capacity.ts';
@@ -26,8 +26,7 @@ import { PreviewBoard } from './previews/board.ts';
 import { FfmpegEncoder } from './video/encoder.ts';
 
 /** A running coordinator. */
-export interface CoordinatorHandle {
-  readonly address: string;
+export interface CoordinatorHandle extends ServerHandle<CoordinatorMetrics> {
   readonly config: CoordinatorConfig;
   readonly registry: WorkerRegistry;
   readonly jobs: JobManager;
@@ -36,10 +35,6 @@ export interface CoordinatorHandle {
   readonly discovery: NatsDiscovery | undefined;
   /** Jobs on NATS JetStream (shared with other coordinators), when configured. */
   readonly jetstream: JetStreamJobs | undefined;
-  /** Prometheus metrics (served by the process, see common/metrics-server.ts). */
-  readonly metrics: CoordinatorMetrics;
-  /** host:port of the plaintext health listener (`healthListen`), when configured. */
-  readonly healthAddress: string | undefined;
   /** Stops the API, cancels running jobs, closes worker connections. Idempotent. */
   close(): Promise<void>;
 }

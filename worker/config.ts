@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileOptions } from '../common/compile-options.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { serverTlsSchema } from '../common/tls.ts';
 import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
@@ -74,10 +75,5 @@ export type WorkerConfig = Readonly<z.output<typeof workerOptionsSchema>>;
 
 /** Defaults + validation; errors name the option. */
 export function compileWorkerConfig(opts: WorkerOptions): WorkerConfig {
-  const parsed = workerOptionsSchema.safeParse(opts);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`worker option ${issue.path.join('.')}: ${issue.message}`);
-  }
-  return Object.freeze(parsed.data);
+  return compileOptions(workerOptionsSchema, opts, 'worker');
 }

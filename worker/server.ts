@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { messageLimitOptions, widenServerReceiveWindow } from '../common/grpc-options.ts';
 import { serverCredentials } from '../common/tls.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { bindServer, shutdownServer, startHealthListener } from '../common/grpc-server.ts';
+import { bindServer, shutdownServer, startHealthListener, type ServerHandle } from '../common/grpc-server.ts';
 import { PROPELLER_VERSION } from '../common/version.ts';
 import { compileWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.ts';
 import { DenoiserService } from './denoiser-service.ts';
@@ -19,17 +19,12 @@ import { SimulatedGpu } from './sim-device.ts';
 import { isSimDevice, simProfileOf } from './sim-profiles.ts';
 
 /** A running worker. */
-export interface WorkerHandle {
-  readonly address: string;
+export interface WorkerHandle extends ServerHandle<WorkerMetrics> {
   readonly config: WorkerConfig;
   readonly service: DenoiserService;
   readonly lifecycle: WorkerLifecycle;
   /** The simulated GPU when the device is `sim:<profile>` (its stats), else undefined. */
   readonly simulation: SimulatedGpu | undefined;
-  /** Prometheus metrics (served by the process, see common/metrics-server.ts). */
-  readonly metrics: WorkerMetrics;
-  /** host:port of the plaintext health listener (`healthListen`), when configured. */
-  readonly healthAddress: string | undefined;
   /** Stops taking new calls, finishes in-flight ones, shuts down. Idempotent. */
   drain(): Promise<void>;
 }
