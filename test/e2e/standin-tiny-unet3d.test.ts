@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { TINY_UNET3D } from '../../models/tiny-unet3d/build.ts';
+import { promptSwitch } from '../helpers/cluster.ts';
 import { probeVideo } from '../helpers/ffprobe.ts';
 import { StandinCluster, randomTensor, relL2 } from '../helpers/standin-cluster.ts';
 import { picardMatchesSequential, samplerSpec, type SamplerChoice } from '../helpers/standin-picard.ts';
@@ -27,10 +28,7 @@ after(async () => {
 function job(sampler: SamplerChoice, format: 'latent' | 'mp4') {
   return {
     model: 'tiny-unet3d-s',
-    promptSchedule: [
-      { fromFrame: 0, prompt: 'a red fox' },
-      { fromFrame: 8, prompt: 'a fox in snow' },
-    ],
+    promptSchedule: promptSwitch('a red fox', 'a fox in snow', 8),
     frames: 16,
     height: 64,
     width: 96,

@@ -1,27 +1,17 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobClient } from '../../cli/job-client.ts';
-import { ProcessCluster, exited, follow, smallJob, workerStatus } from '../helpers/cluster.ts';
+import { ProcessCluster, exited, followAndSignal, smallJob, workerStatus } from '../helpers/cluster.ts';
 
 const cluster = new ProcessCluster();
 after(() => cluster.stop());
 
 test('fault - SIGTERM of a worker mid-job: it drains its in-flight batches and exits 0, the coordinator stops sending to it, the job succeeds', { timeout: 180_000 }, async () => {
-  const workers = await Promise.all([cluster.worker('drain-w0'), cluster.worker('drain-w1')]);
-  const coordinator = await cluster.coordinator('drain-coordinator', workers);
-  const client = new JobClient(coordinator.address);
+  const { workers, client } = await cluster.twoWorkers('drain');
   const victim = workers[1]!;
   try {
-    let termAt = -1;
     const job = await client.submit(smallJob(15));
     const gone = exited(victim);
-    const done = await follow(client, job.id, (j) => {
-      const evals = Number(j.progress?.evaluations ?? 0);
-      if (termAt < 0 && j.state === 'RUNNING' && evals >= 100) {
-        termAt = evals;
-        victim.process.kill('SIGTERM');
-      }
-    });
+    const { done, signalledAt: termAt } = await followAndSignal(client, job.id, victim, 'SIGTERM');
     assert.ok(termAt > 0, 'the worker was not stopped mid-job');
     assert.equal(done.state, 'SUCCEEDED', done.error);
     assert.deepEqual(await gone, { code: 0, signal: null }, 'the worker did not exit 0 after draining');

@@ -1,15 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobClient } from '../../cli/job-client.ts';
-import { ProcessCluster, downloadBytes, exited, follow, smallJob, waitFor, workerStatus } from '../helpers/cluster.ts';
+import { ProcessCluster, downloadBytes, exited, follow, followAndSignal, smallJob, waitFor, workerStatus } from '../helpers/cluster.ts';
 
 const cluster = new ProcessCluster();
 after(() => cluster.stop());
 
 test('fault - kill -9 of a worker mid-job: the job succeeds with the same latent, bit for bit, as without the failure', { timeout: 300_000 }, async () => {
-  const workers = await Promise.all([cluster.worker('kill-w0'), cluster.worker('kill-w1')]);
-  const coordinator = await cluster.coordinator('kill-coordinator', workers);
-  const client = new JobClient(coordinator.address);
+  const { workers, client } = await cluster.twoWorkers('kill');
   try {
     const spec = smallJob(11);
     const baseline = await client.submit(spec);
@@ -20,14 +17,7 @@ test('fault - kill -9 of a worker mid-job: the job succeeds with the same latent
 
     const victim = workers[1]!;
     const job = await client.submit(spec);
-    let killedAt = -1;
-    const done = await follow(client, job.id, (j) => {
-      const evals = Number(j.progress?.evaluations ?? 0);
-      if (killedAt < 0 && j.state === 'RUNNING' && evals >= total / 4) {
-        killedAt = evals;
-        victim.process.kill('SIGKILL');
-      }
-    });
+    const { done, signalledAt: killedAt } = await followAndSignal(client, job.id, victim, 'SIGKILL', total / 4);
     assert.ok(killedAt > 0 && killedAt < total, `worker was not killed mid-job (at ${killedAt} of ${total} evaluations)`);
     assert.equal((await exited(victim)).signal, 'SIGKILL');
     assert.equal(done.state, 'SUCCEEDED', done.error);

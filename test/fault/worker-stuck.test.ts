@@ -1,28 +1,19 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobClient } from '../../cli/job-client.ts';
-import { ProcessCluster, follow, smallJob, waitFor, workerStatus } from '../helpers/cluster.ts';
+import { ProcessCluster, followAndSignal, smallJob, waitFor, workerStatus } from '../helpers/cluster.ts';
 
 const cluster = new ProcessCluster();
 after(() => cluster.stop());
 
 test('fault - a worker that stops answering (SIGSTOP): its batches are re-sent (duplicated early on the idle worker, or after one batch timeout) and the job succeeds', { timeout: 300_000 }, async () => {
-  const workers = await Promise.all([cluster.worker('stuck-w0'), cluster.worker('stuck-w1')]);
   // At least 5x a healthy batch on a busy 2-core machine (well under a second), so only the frozen worker's calls time out.
   const timeoutMs = 5_000;
-  const coordinator = await cluster.coordinator('stuck-coordinator', workers, ['--batch-timeout-ms', String(timeoutMs)]);
-  const client = new JobClient(coordinator.address);
+  const { workers, coordinator, client } = await cluster.twoWorkers('stuck', ['--batch-timeout-ms', String(timeoutMs)]);
   const victim = workers[1]!;
   try {
-    let stoppedAt = -1;
     const job = await client.submit(smallJob(12));
-    const done = await follow(client, job.id, (j) => {
-      const evals = Number(j.progress?.evaluations ?? 0);
-      if (stoppedAt < 0 && j.state === 'RUNNING' && evals >= 100) {
-        stoppedAt = evals;
-        victim.process.kill('SIGSTOP');
-      }
-    });
+    const { done, signalledAt: stoppedAt } = await followAndSignal(client, job.id, victim, 'SIGSTOP');
     assert.ok(stoppedAt > 0, 'the worker was not stopped mid-job');
     assert.equal(done.state, 'SUCCEEDED', done.error);
 

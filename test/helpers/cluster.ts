@@ -31,6 +31,16 @@ export class ProcessCluster {
     return this.spawn(name, ['coordinator', '--listen', '127.0.0.1:0', '--data-dir', join(this.dataDir, name), ...list, ...extra]);
   }
 
+  /**
+   * Two workers (`${name}-w0`, `${name}-w1`), a coordinator over them
+   * (`${name}-coordinator`, with `coordinatorFlags`) and a client of it.
+   */
+  async twoWorkers(name: string, coordinatorFlags: string[] = []): Promise<{ workers: ChildServer[]; coordinator: ChildServer; client: JobClient }> {
+    const workers = await Promise.all([this.worker(`${name}-w0`), this.worker(`${name}-w1`)]);
+    const coordinator = await this.coordinator(`${name}-coordinator`, workers, coordinatorFlags);
+    return { workers, coordinator, client: new JobClient(coordinator.address) };
+  }
+
   /** Stderr lines of a child. */
   log(name: string): string[] {
     return this.logs.get(name) ?? [];
@@ -70,10 +80,7 @@ export function smallJob(seed: number, steps = 10, size: { frames?: number; heig
   const frames = size.frames ?? 64;
   return {
     model: 'field-mixture',
-    promptSchedule: [
-      { fromFrame: 0, prompt: 'clouds' },
-      { fromFrame: frames / 2, prompt: 'fire' },
-    ],
+    promptSchedule: promptSwitch('clouds', 'fire', frames / 2),
     frames,
     height: size.height ?? 256,
     width: size.width ?? 256,
@@ -82,6 +89,31 @@ export function smallJob(seed: number, steps = 10, size: { frames?: number; heig
     seed,
     output: { format: 'latent' },
   };
+}
+
+/** A prompt schedule of two prompts: `first` from frame 0, `second` from frame `at` on. */
+export function promptSwitch(first: string, second: string, at: number): NonNullable<JobSpec['promptSchedule']> {
+  return [
+    { fromFrame: 0, prompt: first },
+    { fromFrame: at, prompt: second },
+  ];
+}
+
+/**
+ * Follows a job to its end, sending `signal` to `victim` once the job runs
+ * and has done `after` evaluations: breaks a process mid-job. Returns the
+ * job's end and the evaluations done at the signal (-1: it never came).
+ */
+export async function followAndSignal(client: JobClient, id: string, victim: ChildServer, signal: NodeJS.Signals, after = 100): Promise<{ done: Job__Output; signalledAt: number }> {
+  let signalledAt = -1;
+  const done = await follow(client, id, (j) => {
+    const evals = Number(j.progress?.evaluations ?? 0);
+    if (signalledAt < 0 && j.state === 'RUNNING' && evals >= after) {
+      signalledAt = evals;
+      victim.process.kill(signal);
+    }
+  });
+  return { done, signalledAt };
 }
 
 /** Follows a job to its end; `onEvent` sees every event's job (e.g. to break something mid-job). */

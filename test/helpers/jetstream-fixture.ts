@@ -1,8 +1,12 @@
 import { after, before } from 'node:test';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { destroyJetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import { destroyJetStreamJobs, openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import { startNatsServer, type NatsServer } from './nats-server.ts';
+import { testLog } from './servers.ts';
 
 /** What {@link jetStreamFixture} gives a test file, filled in by its `before` hook. */
 export interface JetStreamFixture {
@@ -12,6 +16,8 @@ export interface JetStreamFixture {
   newPrefix(): string;
   /** Called, newest first, before the prefixes are deleted. */
   onClose(close: () => Promise<unknown> | unknown): void;
+  /** The JetStream adapters one coordinator on `prefix` would have (outputs and inputs in a fresh directory), closed afterwards. */
+  backend(prefix: string, extra?: { ackWaitMs?: number }): Promise<JetStreamJobs>;
 }
 
 /**
@@ -30,6 +36,12 @@ export function jetStreamFixture(tag: string): JetStreamFixture {
     },
     onClose(close: () => Promise<unknown> | unknown) {
       closers.push(close);
+    },
+    async backend(prefix: string, extra: { ackWaitMs?: number } = {}) {
+      const dir = mkdtempSync(join(tmpdir(), `propeller-${tag}-`));
+      const b = await openJetStreamJobs({ servers: f.nats.url, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
+      closers.push(() => b.close());
+      return b;
     },
   } as JetStreamFixture & { nats: NatsServer; nc: NatsConnection };
   before(async () => {

@@ -1,15 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { jetStreamNames, openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import { jetStreamNames, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import { decodeJob } from '../../coordinator/jetstream/stored-job.ts';
 import { JOB_STATES, type JobState } from '../../coordinator/jobs/job.ts';
 import type { JobCounts } from '../../coordinator/jobs/ports.ts';
-import { testLog } from '../helpers/servers.ts';
 import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
 import { jobRecord } from '../helpers/job-records.ts';
 
@@ -20,13 +16,6 @@ import { jobRecord } from '../helpers/job-records.ts';
  * the server restarted under them (the index is reloaded).
  */
 const js = jetStreamFixture('pcount');
-
-async function backend(prefix: string): Promise<JetStreamJobs> {
-  const dir = mkdtempSync(join(tmpdir(), 'propeller-counts-'));
-  const b = await openJetStreamJobs({ servers: js.nats.url, prefix }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
-  js.onClose(() => b.close());
-  return b;
-}
 
 /** Jobs per state the slow way: every record in the bucket read (on the test's own connection). */
 async function truth(prefix: string): Promise<JobCounts> {
@@ -64,7 +53,7 @@ const same = async (b: JetStreamJobs, want: JobCounts) => JSON.stringify(await b
 
 test('jetstream counts - exact at once for own bursts, equal on every coordinator after the watch, and after a server restart', async () => {
   const prefix = js.newPrefix();
-  const [a, b] = [await backend(prefix), await backend(prefix)];
+  const [a, b] = [await js.backend(prefix), await js.backend(prefix)];
 
   await burst(a, 'a', 120);
   // This coordinator's own writes count as they are made: no waiting.

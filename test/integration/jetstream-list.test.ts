@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { listPage } from '../../coordinator/api/list-page.ts';
-import { openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import type { JobRecord, JobState } from '../../coordinator/jobs/job.ts';
-import { testLog } from '../helpers/servers.ts';
 import { jetStreamFixture } from '../helpers/jetstream-fixture.ts';
 import { jobRecord } from '../helpers/job-records.ts';
 
@@ -17,14 +12,6 @@ import { jobRecord } from '../helpers/job-records.ts';
  * exactly once while new jobs arrive between pages.
  */
 const js = jetStreamFixture('plist');
-
-async function backend(): Promise<JetStreamJobs> {
-  const prefix = js.newPrefix();
-  const dir = mkdtempSync(join(tmpdir(), 'propeller-list-'));
-  const b = await openJetStreamJobs({ servers: js.nats.url, prefix }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
-  js.onClose(() => b.close());
-  return b;
-}
 
 /** A QUEUED record; `createdAtMs` is given so ties are certain. */
 function record(id: string, createdAtMs: number): JobRecord {
@@ -43,7 +30,7 @@ function assertOrdered(jobs: readonly JobRecord[], what: string): void {
 const CYCLE: JobState[] = ['RUNNING', 'ENCODING', 'SUCCEEDED', 'QUEUED'];
 
 test('jetstream list - each job once and in order while every record is rewritten', async () => {
-  const { store } = await backend();
+  const { store } = await js.backend(js.newPrefix());
   const base = Date.now();
   const ids: string[] = [];
   // 64 jobs over 16 creation times: four share each millisecond, so ties are ordered by id.
@@ -75,7 +62,7 @@ test('jetstream list - each job once and in order while every record is rewritte
 });
 
 test('jetstream list - pages cover every job once while jobs are created and rewritten between pages', async () => {
-  const { store } = await backend();
+  const { store } = await js.backend(js.newPrefix());
   const base = Date.now();
   const first: string[] = [];
   for (let i = 0; i < 61; i++) {

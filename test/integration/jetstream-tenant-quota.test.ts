@@ -1,14 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { JobClient } from '../../cli/job-client.ts';
 import { generateToken, hashToken } from '../../common/auth.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
-import { openJetStreamJobs, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import type { JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
 import type { JobRecord, JobState } from '../../coordinator/jobs/job.ts';
 import { JobManager, type RenderFn } from '../../coordinator/jobs/job-manager.ts';
 import type { JobStore, TenantLoad } from '../../coordinator/jobs/ports.ts';
@@ -28,14 +25,6 @@ import { jobRecord } from '../helpers/job-records.ts';
  * counts the others' jobs.
  */
 const js = jetStreamFixture('pquota');
-
-/** The JetStream adapters one coordinator would have. */
-async function backend(prefix: string): Promise<JetStreamJobs> {
-  const dir = mkdtempSync(join(tmpdir(), 'propeller-quota-'));
-  const b = await openJetStreamJobs({ servers: js.nats.url, prefix }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
-  js.onClose(() => b.close());
-  return b;
-}
 
 const SPEC = { model: 'field-mixture', prompt: 'quota', frames: 16, height: 128, width: 128, steps: 4, seed: 1, priority: 0, output: { format: 'latent' } } as unknown as ValidSpec;
 
@@ -81,7 +70,7 @@ async function eventually(what: string, check: () => Promise<boolean>, boundMs =
 
 test('tenant quota on jetstream - a Submit with tokens reads no job record among 3,000; the limit is exact and a cancel frees it at once', async (t) => {
   const prefix = js.newPrefix();
-  const writer = await backend(prefix);
+  const writer = await js.backend(prefix);
   await seed(writer.store, 3000);
   const tokens = { alice: generateToken(), bob: generateToken() };
   const worker = await startTestWorker();
@@ -177,7 +166,7 @@ function manager(b: JetStreamJobs, render: RenderFn): JobManager {
 
 test('tenant quota on jetstream - a burst is cut exactly at the limit; another coordinator counts the jobs, also after a restart', async () => {
   const prefix = js.newPrefix();
-  const [a, b] = [await backend(prefix), await backend(prefix)];
+  const [a, b] = [await js.backend(prefix), await js.backend(prefix)];
   const renders = heldRenders();
   // Neither runs jobs yet: they stay QUEUED.
   const ma = manager(a, renders.render);
@@ -230,7 +219,7 @@ test('tenant quota on jetstream - a burst is cut exactly at the limit; another c
   // A coordinator started now (a restart) has the counts from the bucket at once.
   await mb.close();
   await b.close();
-  const c = await backend(prefix);
+  const c = await js.backend(prefix);
   for (const tenant of ['alice', 'bob']) assert.deepEqual(await c.store.tenantLoad(tenant), await counted(c.store, tenant), tenant);
   assert.ok((await c.store.tenantLoad('bob')).unfinished >= 1);
 });
