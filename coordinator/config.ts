@@ -4,7 +4,7 @@ import { compileOptions } from '../common/compile-options.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { TENANT_NAME } from '../common/auth.ts';
 import { clientTlsSchema, serverTlsSchema } from '../common/tls.ts';
-import { DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
+import { workerBucketOptions } from '../common/worker-bucket-options.ts';
 import { DEFAULT_LOST_RETENTION_MS } from './cluster/lost-workers.ts';
 import { DEFAULT_JOB_LIMITS } from './jobs/limits.ts';
 import { jetStreamOptionsSchema } from './jetstream/options.ts';
@@ -59,10 +59,7 @@ export const coordinatorOptionsSchema = z.object({
   /** Worker discovery through a NATS KV bucket, alongside the static list. */
   nats: z
     .object({
-      servers: z.string().min(1),
-      bucket: z.string().regex(/^[-\w]+$/, 'must be letters, digits, "-" or "_"').default(DEFAULT_WORKER_BUCKET),
-      /** An announcement not refreshed for this long counts as gone. */
-      ttlMs: z.number().int().min(500).default(DEFAULT_ANNOUNCE_TTL_MS),
+      ...workerBucketOptions,
       /** A worker whose announcement lapsed counts as lost (metrics, alert PropellerWorkerLost) this long unless it comes back. */
       lostRetentionMs: z.number().int().min(0).default(DEFAULT_LOST_RETENTION_MS),
     })

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { compileOptions } from '../common/compile-options.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-options.ts';
 import { serverTlsSchema } from '../common/tls.ts';
-import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_ANNOUNCE_TTL_MS, DEFAULT_WORKER_BUCKET } from '../common/worker-announcement.ts';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS } from '../common/worker-announcement.ts';
+import { workerBucketOptions } from '../common/worker-bucket-options.ts';
 import { isSimDevice, simDeviceProblem } from './sim-profiles.ts';
 import { GPU_UUID } from './gpu-identity.ts';
 
@@ -53,9 +54,7 @@ export const workerOptionsSchema = z.object({
   /** Announce this worker in a NATS KV bucket (see worker/nats-announcer.ts). */
   nats: z
     .object({
-      servers: z.string().min(1),
-      bucket: z.string().regex(/^[-\w]+$/, 'must be letters, digits, "-" or "_"').default(DEFAULT_WORKER_BUCKET),
-      ttlMs: z.number().int().min(500).default(DEFAULT_ANNOUNCE_TTL_MS),
+      ...workerBucketOptions,
       intervalMs: z.number().int().min(100).default(DEFAULT_ANNOUNCE_INTERVAL_MS),
     })
     .refine((n) => n.intervalMs < n.ttlMs, 'intervalMs must be shorter than ttlMs')

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobClient } from '../../cli/job-client.ts';
 import { spawnCliServer, type ChildServer } from '../../cli/worker-process.ts';
-import { probeVideo } from '../helpers/ffprobe.ts';
+import { smallJob } from '../helpers/cluster.ts';
+import { assertVideoStream, probeVideo } from '../helpers/ffprobe.ts';
 import { referenceModelDir } from '../helpers/servers.ts';
 
 const children: ChildServer[] = [];
@@ -30,19 +31,8 @@ test('e2e - coordinator and two worker processes render an MP4 submitted over gR
     const { workers: listed } = await client.workers();
     assert.equal(listed.filter((w) => w.state === 'serving').length, 2);
 
-    const job = await client.submit({
-      model: 'field-mixture',
-      promptSchedule: [
-        { fromFrame: 0, prompt: 'clouds' },
-        { fromFrame: 16, prompt: 'fire' },
-      ],
-      frames: 32,
-      height: 192,
-      width: 128,
-      fps: 12,
-      steps: 6,
-      seed: 5,
-    });
+    // "clouds", then "fire" from frame 16; 12 fps; MP4 at the default quality.
+    const job = await client.submit({ ...smallJob(5, 6, { frames: 32, height: 192, width: 128 }), output: { format: 'mp4' } });
     const seen = new Set<string>();
     const last = await client.watch(job.id, (e) => seen.add(e.job!.state));
     assert.equal(last.state, 'SUCCEEDED', last.error);
@@ -59,12 +49,7 @@ test('e2e - coordinator and two worker processes render an MP4 submitted over gR
     const { bytes } = await client.download(job.id, out);
     assert.equal(statSync(out).size, bytes);
     const probe = await probeVideo(out);
-    assert.equal(probe.codec, 'h264');
-    assert.equal(probe.width, 128);
-    assert.equal(probe.height, 192);
-    assert.equal(probe.frames, 32);
-    assert.equal(probe.fps, 12);
-    assert.equal(probe.pixFmt, 'yuv420p');
+    assertVideoStream(probe, { codec: 'h264', width: 128, height: 192, frames: 32, fps: 12, pixFmt: 'yuv420p' });
     // SIGTERM: each worker drains and exits cleanly; the coordinator marks it dead.
     for (const w of workers) {
       const exit = new Promise<number | null>((r) => w.process.once('exit', (code) => r(code)));

@@ -2,11 +2,18 @@
  * ffprobe / ffmpeg helpers for tests: probe a file, and decode one frame of
  * a video back to raw RGB24 to check that pixels survived an encode.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolveBinary } from '../../coordinator/video/binaries.ts';
+import type { VideoProbe } from '../../coordinator/video/probe.ts';
 
 export { probeVideo } from '../../coordinator/video/probe.ts';
 export type { VideoProbe } from '../../coordinator/video/probe.ts';
+
+/** Asserts each of the video stream's properties in `want` (codec, size, frame count, rate, pixel format). */
+export function assertVideoStream(probe: VideoProbe, want: Pick<VideoProbe, 'codec' | 'width' | 'height' | 'frames' | 'fps' | 'pixFmt'>): void {
+  for (const key of ['codec', 'width', 'height', 'frames', 'fps', 'pixFmt'] as const) assert.equal(probe[key], want[key], `${key} of the video stream`);
+}
 
 /**
  * Decode frame `index` (0-based) of `path` to interleaved RGB24 with the

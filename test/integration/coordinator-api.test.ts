@@ -8,18 +8,11 @@ import { join } from 'node:path';
 import { readLatent } from '../../coordinator/video/latent-file.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import { workerAndCoordinator } from '../helpers/servers.ts';
+import { expectCode } from '../helpers/grpc-asserts.ts';
 
 const cluster = workerAndCoordinator({ limits: { maxQueued: 3 } as never });
 
 const small: JobSpec = { model: 'field-mixture', prompt: 'ocean', frames: 16, height: 128, width: 128, steps: 4, seed: 3, output: { format: 'latent' } };
-
-async function expectCode(p: Promise<unknown>, code: grpc.status, message: RegExp): Promise<void> {
-  await assert.rejects(p, (e: grpc.ServiceError) => {
-    assert.equal(e.code, code, `expected ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
-    assert.match(e.details, message);
-    return true;
-  });
-}
 
 test('api - bad specs get INVALID_ARGUMENT naming the field and create no job', async () => {
   const before = (await cluster.client.list()).length;

@@ -5,9 +5,9 @@ import { JobClient } from '../../cli/job-client.ts';
 import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
 import type { JobLease } from '../../coordinator/jobs/ports.ts';
-import { jetStreamNames, openJetStreamJobs, PRIORITY_BANDS, type JetStreamJobs } from '../../coordinator/jetstream/mod.ts';
+import { jetStreamNames, PRIORITY_BANDS } from '../../coordinator/jetstream/mod.ts';
 import { follow, smallJob, waitFor } from '../helpers/cluster.ts';
-import { startTestCoordinator, startTestWorker, testLog } from '../helpers/servers.ts';
+import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Objm } from '@nats-io/obj';
 import { syntheticFrame, writeTestPng } from '../helpers/media.ts';
@@ -31,13 +31,6 @@ function queuedRecord(id: string, spec: object, clientRequestId: string) {
   return jobRecord(id, { spec: spec as never, clientRequestId });
 }
 
-async function backend(prefix: string, extra: { ackWaitMs?: number } = {}): Promise<JetStreamJobs> {
-  const dir = mkdtempSync(join(tmpdir(), 'propeller-js-'));
-  const b = await openJetStreamJobs({ servers: js.nats.url, prefix, ...extra }, join(dir, 'outputs'), join(dir, 'inputs'), testLog);
-  js.onClose(() => b.close());
-  return b;
-}
-
 async function coordinator(prefix: string, workers: WorkerHandle[], extra: { ackWaitMs?: number; maxConcurrentJobs?: number } = {}): Promise<CoordinatorHandle> {
   const c = await startTestCoordinator({
     workers: workers.map((w) => w.address),
@@ -48,9 +41,17 @@ async function coordinator(prefix: string, workers: WorkerHandle[], extra: { ack
   return c;
 }
 
+/** A coordinator on `prefix` that runs one job at a time over `worker`, and a client of it (both closed afterwards). */
+async function singleJobCoordinator(prefix: string, worker: WorkerHandle): Promise<{ coordinator: CoordinatorHandle; client: JobClient }> {
+  const c = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
+  const client = new JobClient(c.address);
+  js.onClose(() => client.close());
+  return { coordinator: c, client };
+}
+
 test('jetstream - the stream, bucket and object store are created with the documented retention, replicas and limits', async () => {
   const prefix = js.newPrefix();
-  await backend(prefix);
+  await js.backend(prefix);
   const names = jetStreamNames(prefix);
   const jsm = await jetstreamManager(js.nc);
   const stream = await jsm.streams.info(names.stream);
@@ -72,13 +73,13 @@ test('jetstream - the stream, bucket and object store are created with the docum
   const obj = await jsm.streams.info(`OBJ_${names.artifacts}`);
   assert.equal(obj.config.max_age, 7 * 24 * 3600 * 1e9);
   // Opening again (a second coordinator, a restart) keeps what exists.
-  await backend(prefix);
+  await js.backend(prefix);
 });
 
 test('jetstream - queue: higher bands first, FIFO within one, a lapsed lease goes to another taker, release hands back at once', async () => {
   const prefix = js.newPrefix();
-  const a = await backend(prefix, { ackWaitMs: 1_500 });
-  const b = await backend(prefix, { ackWaitMs: 1_500 });
+  const a = await js.backend(prefix, { ackWaitMs: 1_500 });
+  const b = await js.backend(prefix, { ackWaitMs: 1_500 });
   const signal = new AbortController().signal;
   await a.queue.push('job-low', -5);
   await a.queue.push('job-normal-1', 0);
@@ -121,8 +122,8 @@ test('jetstream - queue: higher bands first, FIFO within one, a lapsed lease goe
 
 test('jetstream - job store: idempotent create by client request id, fenced writers, watch of every write', async () => {
   const prefix = js.newPrefix();
-  const a = await backend(prefix);
-  const b = await backend(prefix);
+  const a = await js.backend(prefix);
+  const b = await js.backend(prefix);
   const job = (id: string) => queuedRecord(id, {}, 'req-1');
   const [x, y] = await Promise.all([a.store.create(job('job-x')), b.store.create(job('job-y'))]);
   assert.equal(x.id, y.id, 'two creates with one client request id make one job');
@@ -145,7 +146,7 @@ test('jetstream - job store: idempotent create by client request id, fenced writ
 
 test('jetstream - job store: conditioning tensors larger than a NATS message live in the object store; lists carry their shapes', async () => {
   const prefix = js.newPrefix();
-  const a = await backend(prefix);
+  const a = await js.backend(prefix);
   const values = new Float32Array(400_000).map((_, i) => Math.sin(i));
   const data = Buffer.from(values.buffer).toString('base64');
   const record = queuedRecord('job-big-conditioning', { conditioning: { prompt_embeds: { shape: [1000, 400], data } } }, '');
@@ -164,16 +165,12 @@ test('jetstream - two coordinators: one submit per client request id, watch and 
   const prefix = js.newPrefix();
   const worker = await startTestWorker({ intraOpThreads: 1 });
   js.onClose(() => worker.drain());
-  const runner = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
-  const rc = new JobClient(runner.address);
-  js.onClose(() => rc.close());
+  const { coordinator: runner, client: rc } = await singleJobCoordinator(prefix, worker);
 
   // A long job, taken by the only coordinator there is.
   const long = await rc.submit(smallJob(3, 40));
   await waitFor('the long job to run', 30_000, async () => ((await rc.get(long.id)).state === 'RUNNING' ? true : undefined));
-  const other = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
-  const oc = new JobClient(other.address);
-  js.onClose(() => oc.close());
+  const { coordinator: other, client: oc } = await singleJobCoordinator(prefix, worker);
 
   // Submitted twice with one client request id, through both coordinators: one job.
   const spec = smallJob(11, 3, { frames: 32, height: 128, width: 128 });
@@ -207,9 +204,7 @@ test('jetstream - a coordinator that stops hands its Picard image_to_video job o
   const prefix = js.newPrefix();
   const worker = await startTestWorker({ intraOpThreads: 1 });
   js.onClose(() => worker.drain());
-  const first = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
-  const fc = new JobClient(first.address);
-  js.onClose(() => fc.close());
+  const { coordinator: first, client: fc } = await singleJobCoordinator(prefix, worker);
   const dir = mkdtempSync(join(tmpdir(), 'propeller-js-media-'));
   const png = join(dir, 'first.png');
   writeTestPng(png, syntheticFrame(128, 128, 0), 128, 128);
@@ -232,9 +227,7 @@ test('jetstream - a coordinator that stops hands its Picard image_to_video job o
   await waitFor('the job to be a quarter done', 120_000, () => (step >= 4 ? true : undefined));
 
   // A second coordinator joins; the first stops gracefully and gives the job back at once.
-  const second = await coordinator(prefix, [worker], { maxConcurrentJobs: 1 });
-  const sc = new JobClient(second.address);
-  js.onClose(() => sc.close());
+  const { coordinator: second, client: sc } = await singleJobCoordinator(prefix, worker);
   const events: string[] = [];
   const done = sc.watch(job.id, (e) => events.push(e.message));
   await first.close();

@@ -11,6 +11,7 @@ import type { CoordinatorHandle } from '../../coordinator/server.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
 import type { JobSpec } from '../../common/proto/generated/propeller/v1/JobSpec.ts';
 import { startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
+import { expectCode } from '../helpers/grpc-asserts.ts';
 
 /**
  * Bearer-token tenants on a live coordinator: calls without a valid token
@@ -53,17 +54,6 @@ after(async () => {
 });
 
 const small: JobSpec = { model: 'field-mixture', prompt: 'ocean', frames: 16, height: 128, width: 128, steps: 3, seed: 3, output: { format: 'latent' } };
-
-async function expectCode(p: Promise<unknown>, code: grpc.status, message?: RegExp): Promise<grpc.ServiceError> {
-  let caught: grpc.ServiceError | undefined;
-  await assert.rejects(p, (e: grpc.ServiceError) => {
-    assert.equal(e.code, code, `expected ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
-    if (message) assert.match(e.details, message);
-    caught = e;
-    return true;
-  });
-  return caught!;
-}
 
 /** Every JobService method through `c`. */
 function everyMethod(c: JobClient): [string, Promise<unknown>][] {

@@ -12,7 +12,7 @@ import { isExecutableFile, resolveBinary } from '../../coordinator/video/binarie
 import { EncoderError, FfmpegEncoder, float01ToRgb24 } from '../../coordinator/video/encoder.ts';
 import type { EncodeResult, FrameSink } from '../../coordinator/video/encoder.ts';
 import { BinaryNotFoundError, ProbeError } from '../../coordinator/video/errors.ts';
-import { decodeFrameRgb, meanRgb, probeVideo } from '../helpers/ffprobe.ts';
+import { assertVideoStream, decodeFrameRgb, meanRgb, probeVideo } from '../helpers/ffprobe.ts';
 
 let dir: string;
 before(async () => {
@@ -106,12 +106,7 @@ describe('encode - mp4 (H.264) round trip', () => {
 
   it('ffprobe sees h264, 256x256, 48 frames, 24 fps, yuv420p', async () => {
     const probe = await probeVideo(path);
-    assert.equal(probe.codec, 'h264');
-    assert.equal(probe.width, W);
-    assert.equal(probe.height, H);
-    assert.equal(probe.frames, FRAMES);
-    assert.equal(probe.fps, 24);
-    assert.equal(probe.pixFmt, 'yuv420p');
+    assertVideoStream(probe, { codec: 'h264', width: W, height: H, frames: FRAMES, fps: 24, pixFmt: 'yuv420p' });
     assert.ok(Math.abs(probe.durationSeconds - 2) < 0.1, `duration ${probe.durationSeconds}`);
   });
 
@@ -137,12 +132,7 @@ describe('encode - webm (VP9)', () => {
     const result = await encodeGradient(sink, 24, 96, 128);
     assert.equal(result.frames, 24);
     const probe = await probeVideo(path);
-    assert.equal(probe.codec, 'vp9');
-    assert.equal(probe.width, 128);
-    assert.equal(probe.height, 96);
-    assert.equal(probe.frames, 24);
-    assert.equal(probe.fps, 12);
-    assert.equal(probe.pixFmt, 'yuv420p');
+    assertVideoStream(probe, { codec: 'vp9', width: 128, height: 96, frames: 24, fps: 12, pixFmt: 'yuv420p' });
     assert.ok(Math.abs(probe.durationSeconds - 2) < 0.15, `duration ${probe.durationSeconds}`);
     const [ms, md] = [meanRgb(gradientFrame(10, 24, 96, 128)), meanRgb(await decodeFrameRgb(path, 10, 128, 96))];
     for (let c = 0; c < 3; c++) assert.ok(Math.abs(ms[c]! - md[c]!) < 4, `channel ${c}: ${ms[c]} vs ${md[c]}`);

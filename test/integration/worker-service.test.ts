@@ -12,6 +12,7 @@ import type { DecodeResponse__Output } from '../../common/proto/generated/propel
 import type { EncodeResponse__Output } from '../../common/proto/generated/propeller/v1/EncodeResponse.ts';
 import type { WorkerHandle } from '../../worker/server.ts';
 import { call, denoiserClient, referenceModelDir, startTestWorker } from '../helpers/servers.ts';
+import { expectCode } from '../helpers/grpc-asserts.ts';
 
 const SHAPE = [4, 16, 32, 32];
 const N = 4 * 16 * 32 * 32;
@@ -34,14 +35,6 @@ function noise(seed: number): Float32Array {
 
 function evaluate(items: unknown[], outputDtype = 'OUTPUT_DTYPE_FLOAT32'): Promise<EvaluateResponse__Output> {
   return call(client.Evaluate.bind(client), { model: 'field-mixture', items, outputDtype } as never);
-}
-
-async function expectCode(p: Promise<unknown>, code: grpc.status, message: RegExp): Promise<void> {
-  await assert.rejects(p, (e: grpc.ServiceError) => {
-    assert.equal(e.code, code, `expected ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
-    assert.match(e.details, message);
-    return true;
-  });
 }
 
 test('worker - Info lists the reference models with manifests', async () => {
