@@ -57,6 +57,7 @@ import { sessionOptions } from '../worker/model-registry.ts';
 import { startWorker, type WorkerHandle } from '../worker/server.ts';
 import { SIM_PROFILES, modelledSeconds, simProfileOf, type SimProfile } from '../worker/sim-profiles.ts';
 import { median, printTable, round } from './table.ts';
+import { bindServer } from '../common/grpc-server.ts';
 import { parseBenchArgs, positiveInt } from './bench-args.ts';
 
 /** Acceptance: a batch of 8 native windows through a worker costs at most this much more than directly. */
@@ -306,9 +307,6 @@ async function startEchoServer(): Promise<{ server: grpc.Server; address: string
     Evaluate: (call: grpc.ServerUnaryCall<EvaluateRequest__Output, unknown>, cb: grpc.sendUnaryData<unknown>) =>
       cb(null, { outputs: call.request.items.map((it) => it.sample), computeSeconds: 0 }),
   } as unknown as grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  return { server, address: `127.0.0.1:${port}` };
+  return { server, address: await bindServer(server, '127.0.0.1:0', grpc.ServerCredentials.createInsecure()) };
 }
 
