@@ -66,13 +66,16 @@ export interface WorkerAndCoordinator {
 /**
  * One in-process worker, a coordinator over it and a client of it, for a
  * whole test file: started in a `before` hook, stopped in an `after` hook.
+ * `ready` runs in that same hook once both serve (a file's own `before`
+ * hooks do not wait for this one).
  */
-export function workerAndCoordinator(opts: Partial<CoordinatorOptions> = {}): WorkerAndCoordinator {
+export function workerAndCoordinator(opts: Partial<CoordinatorOptions> = {}, ready?: (f: WorkerAndCoordinator) => void): WorkerAndCoordinator {
   const f = {} as { worker: WorkerHandle; coordinator: CoordinatorHandle; client: JobClient };
   before(async () => {
     f.worker = await startTestWorker();
     f.coordinator = await startTestCoordinator({ workers: [f.worker.address], ...opts });
     f.client = new JobClient(f.coordinator.address);
+    ready?.(f);
   });
   after(async () => {
     f.client?.close();

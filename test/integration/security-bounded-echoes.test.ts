@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { messageLimitOptions } from '../../common/grpc-options.ts';
@@ -9,9 +9,7 @@ import type { DenoiserServiceClient } from '../../common/proto/generated/propell
 import type { EvaluateResponse__Output } from '../../common/proto/generated/propeller/v1/EvaluateResponse.ts';
 import type { JobServiceClient } from '../../common/proto/generated/propeller/v1/JobService.ts';
 import type { ListModelsResponse__Output } from '../../common/proto/generated/propeller/v1/ListModelsResponse.ts';
-import type { CoordinatorHandle } from '../../coordinator/server.ts';
-import type { WorkerHandle } from '../../worker/server.ts';
-import { call, denoiserClient, startTestCoordinator, startTestWorker } from '../helpers/servers.ts';
+import { call, denoiserClient, workerAndCoordinator } from '../helpers/servers.ts';
 
 /**
  * Every string a service echoes is bounded, and every request field that
@@ -28,24 +26,17 @@ const PROMPT_MS = 5_000;
 const SHAPE = [4, 16, 32, 32];
 const N = 4 * 16 * 32 * 32;
 
-let worker: WorkerHandle;
-let coordinator: CoordinatorHandle;
 let denoiser: DenoiserServiceClient;
 let jobs: JobServiceClient;
-
-before(async () => {
-  worker = await startTestWorker();
-  coordinator = await startTestCoordinator({ workers: [worker.address] });
+workerAndCoordinator({}, ({ worker, coordinator }) => {
   denoiser = denoiserClient(worker.address);
   const Ctor = loadProtos().jobs.propeller.v1.JobService;
   jobs = new Ctor(coordinator.address, grpc.credentials.createInsecure(), messageLimitOptions());
 });
 
-after(async () => {
-  denoiser.close();
-  jobs.close();
-  await coordinator.close();
-  await worker.drain();
+after(() => {
+  denoiser?.close();
+  jobs?.close();
 });
 
 /** A valid Evaluate item, with `edit` applied. */
