@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TINY_DIT } from '../../models/tiny-dit/build.ts';
 import { StandinCluster, randomTensor } from '../helpers/standin-cluster.ts';
@@ -12,14 +12,7 @@ import { picardMatchesSequential, samplerSpec, type SamplerChoice } from '../hel
  * against sequential.
  */
 const TEXT = [TINY_DIT.textTokens, TINY_DIT.textDim];
-let cluster: StandinCluster;
-
-before(async () => {
-  cluster = await StandinCluster.start(['tiny-dit']);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = StandinCluster.forFile(['tiny-dit']);
 
 function job(sampler: SamplerChoice) {
   return {

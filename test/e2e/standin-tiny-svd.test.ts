@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { TINY_SVD } from '../../models/tiny-svd/build.ts';
@@ -15,14 +15,7 @@ import { picardMatchesSequential, samplerSpec, type SamplerChoice } from '../hel
  * v-prediction with Karras Euler) over 3 chunks x 2 tiles through two
  * worker processes; Picard against sequential; an MP4 through the decoder.
  */
-let cluster: StandinCluster;
-
-before(async () => {
-  cluster = await StandinCluster.start(['tiny-svd']);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = StandinCluster.forFile(['tiny-svd']);
 
 function job(sampler: SamplerChoice, format: 'latent' | 'mp4' = 'latent') {
   return {

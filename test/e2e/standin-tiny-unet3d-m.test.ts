@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TINY_UNET3D } from '../../models/tiny-unet3d/build.ts';
 import { StandinCluster, randomTensor } from '../helpers/standin-cluster.ts';
@@ -11,14 +11,7 @@ import { picardMatchesSequential, samplerSpec, type SamplerChoice } from '../hel
  * Kept to 3 steps without guidance so it costs seconds.
  */
 const M = TINY_UNET3D.m;
-let cluster: StandinCluster;
-
-before(async () => {
-  cluster = await StandinCluster.start(['tiny-unet3d-m']);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = StandinCluster.forFile(['tiny-unet3d-m']);
 
 function job(sampler: SamplerChoice) {
   return {

@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { TINY_UNET3D } from '../../models/tiny-unet3d/build.ts';
@@ -16,14 +16,7 @@ import { picardMatchesSequential, samplerSpec, type SamplerChoice } from '../hel
  */
 const S = TINY_UNET3D.s;
 const TEXT = [S.textTokens, S.textDim];
-let cluster: StandinCluster;
-
-before(async () => {
-  cluster = await StandinCluster.start(['tiny-unet3d-s', 'tiny-clip-text']);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = StandinCluster.forFile(['tiny-unet3d-s', 'tiny-clip-text']);
 
 function job(sampler: SamplerChoice, format: 'latent' | 'mp4') {
   return {

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,13 @@ import { referenceModelDir } from './servers.ts';
 
 export { relL2 } from '../../common/rel-l2.ts';
 
+/** `extraDirs`: more model directories to serve (e.g. a test's variant of a stand-in); `coordinatorArgs`: more flags for the coordinator. */
+interface StandinOptions {
+  workers?: number;
+  extraDirs?: readonly string[];
+  coordinatorArgs?: readonly string[];
+}
+
 /**
  * A real-process cluster serving stand-in models: two worker processes
  * (reference models for the VAE, plus the named stand-ins) and a
@@ -23,26 +31,35 @@ export class StandinCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'propeller-standin-'));
   client!: JobClient;
 
-  /**
-   * `extraDirs`: more model directories to serve (e.g. a test's variant of a
-   * stand-in); `coordinatorArgs`: more flags for the coordinator.
-   */
-  static async start(models: readonly string[], opts: { workers?: number; extraDirs?: readonly string[]; coordinatorArgs?: readonly string[] } = {}): Promise<StandinCluster> {
-    const { workers = 2, extraDirs = [], coordinatorArgs = [] } = opts;
+  /** Starts a cluster serving `models` (see StandinOptions). */
+  static async start(models: readonly string[], opts: StandinOptions = {}): Promise<StandinCluster> {
     const c = new StandinCluster();
+    await c.launch(models, opts);
+    return c;
+  }
+
+  /** A cluster of `models` for a whole test file: started in a `before` hook, stopped in an `after` hook. */
+  static forFile(models: readonly string[]): StandinCluster {
+    const c = new StandinCluster();
+    before(() => c.launch(models, {}));
+    after(() => c.stop());
+    return c;
+  }
+
+  private async launch(models: readonly string[], opts: StandinOptions): Promise<void> {
+    const { workers = 2, extraDirs = [], coordinatorArgs = [] } = opts;
     const dirs = [await referenceModelDir(), ...(await ensureStandinModels(models)), ...extraDirs].join(',');
     const env = { PROPELLER_LOG_LEVEL: 'warn' };
     try {
       const ws = await Promise.all(Array.from({ length: workers }, (_, i) => spawnCliServer(['worker', '--listen', '127.0.0.1:0', '--models', dirs, '--id', `standin-${i}`], { env })));
-      c.children.push(...ws);
-      const coordinator = await spawnCliServer(['coordinator', '--listen', '127.0.0.1:0', '--workers', ws.map((w) => w.address).join(','), '--data-dir', join(c.dir, 'data'), ...coordinatorArgs], { env });
-      c.children.push(coordinator);
-      c.client = new JobClient(coordinator.address);
+      this.children.push(...ws);
+      const coordinator = await spawnCliServer(['coordinator', '--listen', '127.0.0.1:0', '--workers', ws.map((w) => w.address).join(','), '--data-dir', join(this.dir, 'data'), ...coordinatorArgs], { env });
+      this.children.push(coordinator);
+      this.client = new JobClient(coordinator.address);
     } catch (err) {
-      await c.stop();
+      await this.stop();
       throw err;
     }
-    return c;
   }
 
   /** Submits `spec`, waits for the end, and returns the job (asserting nothing). */
