@@ -41,12 +41,14 @@
  * mode of prior variance lambda, and each step starts where the previous one
  * ended (DDIM lands the known region on alpha k + sigma epsHat). Only the
  * known part of the sample moves, so the generated part's eps stays
- * consistent with the engine's sample and every scheduler steps it
- * unchanged. Measured on that ocean (seeds 4-7, 20 DDIM steps): 1
- * evaluation per step 1.37-1.49, 3: 1.05-1.13, 4: 1.02-1.10; relaxation 1.9
+ * consistent with the engine's sample; on the known region, schedulers whose
+ * step reads the sample through eps (Euler, flow Euler) get eps shifted so
+ * the engine's step lands where a step from the corrected sample would
+ * (without it Euler's known region drifted off k: expand seam 5.5). Measured on that ocean (seeds 4-7, 20 DDIM steps): 1
+ * evaluation per step 1.37-1.49, 3: 1.05-1.13 (seeds 4-5), 4: 1.02-1.10; relaxation 1.9
  * against 1 saves about two evaluations (test/integration/modes-seams.test.ts).
  * RePaint-style resampling (re-noising a step and taking it again) was
- * measured too: 5 evaluations per step left 1.29.
+ * measured too: 5 evaluations per step left 1.20-1.29.
  *
  * Because the replacement happens inside the denoiser, the sequential and
  * Picard engines run unchanged (to them it is part of the model), and

@@ -46,6 +46,14 @@ function knownValues(region: KnownRegion): Float32Array {
   return out;
 }
 
+/** A seeded initial latent with the region put in, the analytic model, the region's mask and known values. */
+function setup(s: Scheduler, region: KnownRegion) {
+  const eps0 = new Rng(3).fillNormal(new Float32Array(total));
+  const initial = eps0.map((v) => v * s.initNoiseSigma);
+  applyKnownToInitial(initial, region, s.noiseLevel(0), s.initNoiseSigma);
+  return { eps0, initial, inner: analyticDenoiser(s), mask: maskOf(region), known: knownValues(region) };
+}
+
 /** Runs the steps by hand and returns x_0 .. x_n. */
 async function trajectory(s: Scheduler, denoise: DenoiseFn, initial: Float32Array, seed: number): Promise<Float32Array[]> {
   const xs: Float32Array[] = [Float32Array.from(initial)];
@@ -94,12 +102,7 @@ for (const kind of ['ddim', 'euler', 'flow_euler'] as const) {
   test(`masked denoiser - ${kind}, one evaluation per step: the model sees x0 = k on the known region at every step; the rest is untouched`, async () => {
     const s = createScheduler(kind, {}, 25);
     for (const region of [firstFrameRegion(), rectRegion()]) {
-      const eps0 = new Rng(3).fillNormal(new Float32Array(total));
-      const initial = eps0.map((v) => v * s.initNoiseSigma);
-      applyKnownToInitial(initial, region, s.noiseLevel(0), s.initNoiseSigma);
-      const inner = analyticDenoiser(s);
-      const mask = maskOf(region);
-      const known = knownValues(region);
+      const { eps0, initial, inner, mask, known } = setup(s, region);
       const masked = maskedDenoiser(inner, region, s, { evaluations: 1 });
       let checked = 0;
       const spy: typeof masked = async (x, i, sig) => {
@@ -163,12 +166,7 @@ for (const kind of ['ddim', 'euler', 'flow_euler'] as const) {
   test(`masked denoiser - ${kind}, harmonised: the known region lands on k; the rest is untouched`, async () => {
     const s = createScheduler(kind, {}, 25);
     const region = rectRegion();
-    const eps0 = new Rng(3).fillNormal(new Float32Array(total));
-    const initial = eps0.map((v) => v * s.initNoiseSigma);
-    applyKnownToInitial(initial, region, s.noiseLevel(0), s.initNoiseSigma);
-    const inner = analyticDenoiser(s);
-    const mask = maskOf(region);
-    const known = knownValues(region);
+    const { eps0, initial, inner, mask, known } = setup(s, region);
     const drift = async (opts: HarmoniseOptions) => {
       const xs = await trajectory(s, maskedDenoiser(inner, region, s, opts), initial, 1);
       const { alpha } = s.noiseLevel(s.numSteps);
