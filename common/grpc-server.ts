@@ -1,10 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { HealthImplementation } from 'grpc-health-check';
-import { serveHealth, type HealthListener } from './health-listener.ts';
 
 /**
  * Starting and stopping a grpc-js server, as the coordinator, the worker and
- * the plaintext health listener all do it.
+ * the plaintext health listener (health-listener.ts) all do it.
  */
 
 /** What a started server (coordinator or worker) gives its caller besides its own parts. */
@@ -40,19 +38,4 @@ export function shutdownServer(server: grpc.Server, graceMs: number): Promise<vo
       resolve();
     });
   });
-}
-
-/**
- * The plaintext health listener at `listen` when one is configured; when it
- * cannot start, `server` is cut, `undo` releases what was started before
- * (or records the error), and the error goes on.
- */
-export async function startHealthListener(health: HealthImplementation, listen: string | undefined, server: grpc.Server, undo: (err: unknown) => Promise<void> | void): Promise<HealthListener | undefined> {
-  try {
-    return listen ? await serveHealth(health, listen) : undefined;
-  } catch (err) {
-    server.forceShutdown();
-    await undo(err);
-    throw err;
-  }
 }

@@ -28,3 +28,18 @@ export async function serveHealth(health: HealthImplementation, listen: string):
   // Health calls are unary and short; a Watch stream would hold tryShutdown open.
   return { address, close: () => (closing ??= shutdownServer(server, 1_000)) };
 }
+
+/**
+ * The plaintext health listener at `listen` when one is configured; when it
+ * cannot start, `server` is cut, `undo` releases what was started before
+ * (or records the error), and the error goes on.
+ */
+export async function startHealthListener(health: HealthImplementation, listen: string | undefined, server: grpc.Server, undo: (err: unknown) => Promise<void> | void): Promise<HealthListener | undefined> {
+  try {
+    return listen ? await serveHealth(health, listen) : undefined;
+  } catch (err) {
+    server.forceShutdown();
+    await undo(err);
+    throw err;
+  }
+}

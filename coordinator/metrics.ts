@@ -19,35 +19,21 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CanceledError } from '../common/errors.ts';
-import type { Dispatcher } from './cluster/dispatcher.ts';
 import { timedWorkerClient } from './cluster/timed-worker-client.ts';
 import { WorkerClient, type WorkerCalls } from './cluster/worker-client.ts';
-import type { NatsDiscovery } from './cluster/nats-registry.ts';
-import type { WorkerRegistry } from './cluster/worker-registry.ts';
 import { JOB_STATES } from './jobs/job.ts';
-import type { JobManager } from './jobs/job-manager.ts';
 import type { JobReporter, RenderFn } from './jobs/job-run.ts';
 import { SAMPLER_KINDS } from './jobs/spec.ts';
 import { ApiCallMetrics } from './metrics/api-calls.ts';
 import { CALL_SECONDS, JOB_SECONDS, ROUND_SECONDS, histogram, waitHistogram } from './metrics/buckets.ts';
 import { registerClusterGauges } from './metrics/cluster-gauges.ts';
-import { registerQueueGauges, type ConsumerStats } from './metrics/queue-gauges.ts';
+import { registerQueueGauges } from './metrics/queue-gauges.ts';
+import type { CoordinatorMetricSources } from './metrics/sources.ts';
 import { TenantLabels } from './metrics/tenant-labels.ts';
-
 
 /** How a job's render ended. */
 type Outcome = 'succeeded' | 'failed' | 'canceled';
 
-/** The parts read at scrape time. */
-export interface CoordinatorMetricSources {
-  jobs: Pick<JobManager, 'counts' | 'unfinishedGroups'>;
-  registry: Pick<WorkerRegistry, 'all' | 'modelNames'>;
-  dispatcher: Pick<Dispatcher, 'wire' | 'backlog'>;
-  /** NATS discovery, when workers are found that way: whether it sees announcements, and the workers it lost. */
-  discovery?: Pick<NatsDiscovery, 'up' | 'lost'>;
-  /** The JetStream submission consumers' counts, when jobs live on JetStream. */
-  queueStats?: () => Promise<readonly ConsumerStats[]>;
-}
 
 /** A running job, as the stall gauge sees it. */
 interface Running {

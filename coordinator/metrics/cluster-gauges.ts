@@ -7,7 +7,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { WORKER_HEALTH_STATES } from '../cluster/worker-registry.ts';
-import type { CoordinatorMetricSources } from '../metrics.ts';
+import type { CoordinatorMetricSources } from './sources.ts';
 
 /** Every `state` of `propeller_workers`: the registry's states, and `lost` (gone without a drain, nats-registry.ts). */
 export const WORKER_METRIC_STATES = [...WORKER_HEALTH_STATES, 'lost'] as const;

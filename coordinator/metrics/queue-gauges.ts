@@ -10,19 +10,9 @@ import { Gauge, type Registry } from 'prom-client';
 import { PRIORITY_BANDS, priorityBand } from '../jetstream/options.ts';
 import type { JobState } from '../jobs/job.ts';
 import type { UnfinishedGroup } from '../jobs/ports.ts';
-import type { CoordinatorMetricSources } from '../metrics.ts';
+import type { ConsumerStats, CoordinatorMetricSources } from './sources.ts';
 import { TenantLabels } from './tenant-labels.ts';
 
-/** One JetStream submission consumer's counts (its band's). */
-export interface ConsumerStats {
-  band: string;
-  /** Submissions not yet delivered to any coordinator: queued jobs. */
-  pending: number;
-  /** Delivered and not acknowledged: jobs a coordinator holds (running). */
-  ackPending: number;
-  /** Messages delivered more than once: jobs handed over after a coordinator stopped renewing them. */
-  redelivered: number;
-}
 
 /** Unfinished states: the jobs that count towards a tenant's usage now. */
 const ACTIVE_STATES: readonly JobState[] = ['QUEUED', 'RUNNING', 'ENCODING'];

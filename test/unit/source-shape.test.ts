@@ -53,3 +53,17 @@ test('source - no import cycle between modules', () => {
   const cycles = importCycles(sourceFiles());
   assert.deepEqual(cycles.map((c) => c.join(' -> ')), []);
 });
+
+/** Longest a hand-written TypeScript file may be (tests included): longer ones hold more than one concept. */
+const MAX_LINES = 350;
+
+test(`source - no hand-written TypeScript file over ${MAX_LINES} lines`, () => {
+  const files = execFileSync('git', ['ls-files', '*.ts'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f && !f.includes('/generated/'));
+  const long = files
+    .map((f) => ({ f, lines: readFileSync(join(ROOT, f), 'utf8').split('\n').length - 1 }))
+    .filter(({ lines }) => lines > MAX_LINES)
+    .map(({ f, lines }) => `${f}: ${lines} lines`);
+  assert.deepEqual(long, []);
+});
