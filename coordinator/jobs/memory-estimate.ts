@@ -17,6 +17,10 @@
  *   (3 B), its x0 and eps predictions (2 B) and its merger (2.5 B); a
  *   layout of one window covering the latent has no merger and its x0 is
  *   the decoded output (`3 B + 5 p B + 0.5 p b`);
+ * - the masked modes (image_to_video, extend, expand) add `3 p B`: per point,
+ *   the copy whose known part the masked denoiser corrects before its
+ *   prediction and the x0/eps pair of the evaluation in between
+ *   (modes/masked-denoiser.ts). Counted from the code, not measured below.
  *
  * Measured against the peak resident memory of a fresh coordinator process
  * over its resident memory before the job (2-core dev machine, field-mixture,
@@ -57,7 +61,12 @@ export interface JobSize {
   steps: number;
   sampler: { kind: ValidSpec['sampler']['kind'] | string; window: number };
   layout: { chunkOverlap: number; tileOverlap: number };
+  /** The job's mode; the masked modes hold more per point (absent: text_to_video). */
+  mode?: string;
 }
+
+/** Modes whose denoiser keeps a known region (modes/masked-denoiser.ts). */
+const MASKED_MODES: ReadonlySet<string> = new Set(['image_to_video', 'extend', 'expand']);
 
 /** The coordinator memory a job of `spec` on model `m` needs at its peak. */
 export function estimateJobMemory(spec: JobSize, m: DenoiserManifest, windowsInFlight = DEFAULT_WINDOWS_IN_FLIGHT): MemoryEstimate {
@@ -77,6 +86,7 @@ export function estimateJobMemory(spec: JobSize, m: DenoiserManifest, windowsInF
   if (!picard) live = 9 * latentBytes + 2.5 * out * windowBytes;
   else if (windows === 1) live = 3 * latentBytes + 5 * p * latentBytes + 0.5 * p * windowBytes;
   else live = 3 * latentBytes + 7.5 * p * latentBytes + 2.5 * out * windowBytes;
+  if (spec.mode !== undefined && MASKED_MODES.has(spec.mode)) live += 3 * p * latentBytes;
   return { bytes: Math.ceil(live), latentBytes, windows, window: p, latent: [C, F, H, W] };
 }
 
