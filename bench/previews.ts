@@ -32,11 +32,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { PreviewSpec } from '../common/proto/generated/propeller/v1/PreviewSpec.ts';
 import type { JobClient } from '../cli/job-client.ts';
 import { decodePng } from '../coordinator/previews/png.ts';
-import { intFlag } from '../cli/args.ts';
+import { parseBenchArgs, positiveInt } from './bench-args.ts';
 import { startBenchCluster } from './bench-cluster.ts';
 import { median, printTable, round } from './table.ts';
 
@@ -54,21 +53,8 @@ const VARIANTS: { name: string; previews?: PreviewSpec }[] = [
 export type PreviewsRow = { variant: string; seconds: number; ratio: number; cpuSeconds: number; cpuRatio: number; mainShare: number; decodeMs: number; previews: number };
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean' },
-      reps: { type: 'string', default: '5' },
-      steps: { type: 'string', default: '30' },
-      frames: { type: 'string', default: '48' },
-      workers: { type: 'string', default: '2' },
-    },
-  });
-  const [reps, steps, frames, workers] = (['reps', 'steps', 'frames', 'workers'] as const).map((k) => {
-    const n = intFlag(k, values[k]);
-    if (n < 1) throw new Error(`--${k} must be at least 1`);
-    return n;
-  });
+  const values = parseBenchArgs(args, { reps: '5', steps: '30', frames: '48', workers: '2' });
+  const [reps, steps, frames, workers] = (['reps', 'steps', 'frames', 'workers'] as const).map((k) => positiveInt(k, values[k]));
   const bench = await startBenchCluster(workers!, 'previews');
   const { client } = bench;
   const pids = bench.cluster.workers.map((w) => w.process.pid!);
